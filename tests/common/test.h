@@ -24,7 +24,10 @@ int duet_test_run(const char *suite, const DuetTestCase *cases, gsize n_cases);
         return duet_test_run(suite, cases, G_N_ELEMENTS(cases));                                   \
     }
 
-#define DUET_TEST(func) {#func, func}
+#define DUET_TEST(func)                                                                            \
+    {                                                                                              \
+#func, func                                                                                \
+    }
 
 /* Assertions that show both values on failure. */
 #define ASSERT_INT_EQ(actual, expected)                                                            \
