@@ -1,0 +1,25 @@
+/* compat.h — the duet command's subcommands, and the umbrella of compat/.
+ *
+ * Layer: compat/ (sees every layer). Each subcommand is a function taking the arguments after
+ * its name (argv[0] is the subcommand) and returning the exit status: 0 ok, 1 failure, 2 usage.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef int (*DuetCommandFunc)(int argc, char **argv);
+
+typedef struct {
+    const char *name;    /* as typed: "demo" */
+    const char *summary; /* one line for `duet --help` */
+    DuetCommandFunc run; /* the entry point */
+} DuetCommand;
+
+/* The command table, ending with a NULL name. */
+const DuetCommand *duet_commands(void);
+
+int duet_demo_main(int argc, char **argv);
+
+G_END_DECLS

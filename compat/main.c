@@ -1,0 +1,53 @@
+/* main.c — the duet command: dispatches to the subcommands of compat/compat.h.
+ *
+ * Layer: compat/. Exit codes: 0 ok, 1 failure, 2 usage error, as every subcommand.
+ */
+#include "compat/compat.h"
+
+#include <stdio.h>
+
+static const DuetCommand commands[] = {
+    {"demo", "the main job on an embedded default (a word count over a bundled text)",
+     duet_demo_main},
+    {NULL, NULL, NULL},
+};
+
+const DuetCommand *
+duet_commands(void)
+{
+    return commands;
+}
+
+static void
+print_usage(FILE *out)
+{
+    fprintf(out, "usage: duet COMMAND [ARGS]\n\ncommands:\n");
+    for (const DuetCommand *command = commands; command->name; command++)
+        fprintf(out, "  %-12s %s\n", command->name, command->summary);
+    fprintf(out, "\n`duet COMMAND --help` describes a command.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return 2;
+    }
+    if (g_str_equal(argv[1], "--help") || g_str_equal(argv[1], "-h") ||
+        g_str_equal(argv[1], "help")) {
+        print_usage(stdout);
+        return 0;
+    }
+    if (g_str_equal(argv[1], "--version")) {
+        printf("duet %s\n", DUET_VERSION);
+        return 0;
+    }
+    for (const DuetCommand *command = commands; command->name; command++) {
+        if (g_str_equal(argv[1], command->name))
+            return command->run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "duet: unknown command '%s'\n\n", argv[1]);
+    print_usage(stderr);
+    return 2;
+}
