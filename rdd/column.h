@@ -52,9 +52,9 @@ DuetColumn *duet_column_child(const DuetColumn *column, guint index);
  * validity is NULL when the column has no nulls; otherwise bit (bit_offset + row) is 1 for a
  * valid row. */
 const guint8 *duet_column_validity(const DuetColumn *column, gsize *bit_offset);
-const void *duet_column_values(const DuetColumn *column); /* fixed-width types */
+const void *duet_column_values(const DuetColumn *column);    /* fixed-width types */
 const gint64 *duet_column_offsets(const DuetColumn *column); /* string/binary/array/map */
-const char *duet_column_data(const DuetColumn *column);     /* string/binary bytes */
+const char *duet_column_data(const DuetColumn *column);      /* string/binary bytes */
 
 /* A window of rows [start, start + length), sharing buffers. (transfer full) */
 DuetColumn *duet_column_slice(DuetColumn *column, gsize start, gsize length);
@@ -67,8 +67,7 @@ DuetColumn *duet_column_concat(DuetColumn *const *columns, guint n, GError **err
 
 /* Hash / equality / comparison of one cell, same semantics as the duet_value_* functions. */
 guint64 duet_column_hash_row(const DuetColumn *column, gsize row, guint64 seed);
-gboolean duet_column_rows_equal(const DuetColumn *a, gsize row_a, const DuetColumn *b,
-                                gsize row_b);
+gboolean duet_column_rows_equal(const DuetColumn *a, gsize row_a, const DuetColumn *b, gsize row_b);
 int duet_column_compare_rows(const DuetColumn *a, gsize row_a, const DuetColumn *b, gsize row_b);
 
 /* Builders. (transfer none) on type. capacity is a hint in rows. */
@@ -80,8 +79,8 @@ gsize duet_column_builder_length(const DuetColumnBuilder *builder);
 
 void duet_column_builder_append_null(DuetColumnBuilder *builder);
 void duet_column_builder_append_boolean(DuetColumnBuilder *builder, gboolean x);
-void duet_column_builder_append_int32(DuetColumnBuilder *builder, gint32 x);  /* int32, date */
-void duet_column_builder_append_int64(DuetColumnBuilder *builder, gint64 x);  /* int64, ts */
+void duet_column_builder_append_int32(DuetColumnBuilder *builder, gint32 x); /* int32, date */
+void duet_column_builder_append_int64(DuetColumnBuilder *builder, gint64 x); /* int64, ts */
 void duet_column_builder_append_double(DuetColumnBuilder *builder, gdouble x);
 void duet_column_builder_append_string(DuetColumnBuilder *builder, const char *data, gssize len);
 /* Appends a value, converting between numeric widths when the value's type differs from the

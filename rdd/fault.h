@@ -12,10 +12,10 @@
 G_BEGIN_DECLS
 
 typedef enum {
-    DUET_FAULT_SITE_WRITE,       /* writing the bytes of a checkpoint/log file */
-    DUET_FAULT_SITE_FSYNC,       /* fsync of a file or directory */
-    DUET_FAULT_SITE_RENAME,      /* the rename that publishes a file */
-    DUET_FAULT_SITE_SINK_COMMIT, /* a sink committing a batch */
+    DUET_FAULT_SITE_WRITE,          /* writing the bytes of a checkpoint/log file */
+    DUET_FAULT_SITE_FSYNC,          /* fsync of a file or directory */
+    DUET_FAULT_SITE_RENAME,         /* the rename that publishes a file */
+    DUET_FAULT_SITE_SINK_COMMIT,    /* a sink committing a batch */
     DUET_FAULT_SITE_STATE_SNAPSHOT, /* a state store writing a snapshot */
     DUET_FAULT_N_SITES,
 } DuetFaultSite;

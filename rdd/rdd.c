@@ -123,37 +123,112 @@ duet_rdd_is_pair(const DuetRdd *rdd, const char *operation, GError **error)
     return FALSE;
 }
 
-/* Spark's toDebugString: "(2) ShuffledRDD[3] at reduceByKey []\n +-(2) ..." */
-static void
-append_debug(GString *out, DuetRdd *rdd, guint depth, gboolean at_shuffle)
+/* Spark's RDD.toDebugString, line for line: the partition count opens each stage, narrow
+ * parents hang off " |  ", shuffle parents open a new stage with "+-". */
+typedef struct {
+    DuetRdd *rdd;
+    gboolean shuffle;
+} Dependency;
+
+static GArray *
+dependencies_of(DuetRdd *rdd)
 {
-    for (guint level = 0; level < depth; level++)
-        g_string_append(out, level + 1 == depth && at_shuffle ? " +-" : " |  ");
+    GArray *dependencies = g_array_new(FALSE, FALSE, sizeof(Dependency));
     g_mutex_lock(&rdd->lock);
-    gboolean persisted = rdd->persisted;
     DuetRdd *checkpoint = rdd->checkpoint_rdd;
     g_mutex_unlock(&rdd->lock);
-    g_string_append_printf(out, "(%u) %s [%s]\n", rdd->n_partitions, rdd->name,
-                           persisted ? "Memory Deserialized 1x Replicated" : "");
     if (checkpoint != NULL) {
-        append_debug(out, checkpoint, depth + 1, FALSE);
+        Dependency dependency = {checkpoint, FALSE};
+        g_array_append_val(dependencies, dependency);
+        return dependencies;
+    }
+    for (guint parent_idx = 0; parent_idx < rdd->parents->len; parent_idx++) {
+        Dependency dependency = {g_ptr_array_index(rdd->parents, parent_idx), FALSE};
+        g_array_append_val(dependencies, dependency);
+    }
+    for (guint shuffle_idx = 0; shuffle_idx < rdd->shuffles->len; shuffle_idx++) {
+        Dependency dependency = {duet_shuffle_parent(g_ptr_array_index(rdd->shuffles, shuffle_idx)),
+                                 TRUE};
+        g_array_append_val(dependencies, dependency);
+    }
+    return dependencies;
+}
+
+static void
+append_self(GString *out, DuetRdd *rdd)
+{
+    g_mutex_lock(&rdd->lock);
+    gboolean persisted = rdd->persisted;
+    g_mutex_unlock(&rdd->lock);
+    g_string_append_printf(out, "%s [%s]", rdd->name,
+                           persisted ? "Memory Deserialized 1x Replicated" : "");
+}
+
+static void append_debug(GString *out, DuetRdd *rdd, const char *prefix, gboolean shuffle,
+                         gboolean last_child);
+
+static void
+append_children(GString *out, DuetRdd *rdd, const char *prefix)
+{
+    GArray *dependencies = dependencies_of(rdd);
+    for (guint dependency_idx = 0; dependency_idx < dependencies->len; dependency_idx++) {
+        Dependency *dependency = &g_array_index(dependencies, Dependency, dependency_idx);
+        append_debug(out, dependency->rdd, prefix, dependency->shuffle,
+                     dependency_idx + 1 == dependencies->len);
+    }
+    g_array_unref(dependencies);
+}
+
+/* "(n)" and the prefix that lines under it get: spaces to the middle of "(n)", then "|". */
+static char *
+stage_prefix(DuetRdd *rdd, const char *before, char **count)
+{
+    *count = g_strdup_printf("(%u)", rdd->n_partitions);
+    gsize width = strlen(*count);
+    gsize left = (width - 1) / 2;
+    GString *prefix = g_string_new(before);
+    for (gsize space = 0; space < left; space++)
+        g_string_append_c(prefix, ' ');
+    g_string_append_c(prefix, '|');
+    for (gsize space = 0; space < width - left; space++)
+        g_string_append_c(prefix, ' ');
+    return g_string_free(prefix, FALSE);
+}
+
+static void
+append_debug(GString *out, DuetRdd *rdd, const char *prefix, gboolean shuffle, gboolean last_child)
+{
+    if (!shuffle) {
+        g_string_append_printf(out, "\n%s", prefix);
+        append_self(out, rdd);
+        append_children(out, rdd, prefix);
         return;
     }
-    for (guint parent_idx = 0; parent_idx < rdd->parents->len; parent_idx++)
-        append_debug(out, g_ptr_array_index(rdd->parents, parent_idx), depth, FALSE);
-    for (guint shuffle_idx = 0; shuffle_idx < rdd->shuffles->len; shuffle_idx++) {
-        DuetShuffle *shuffle = g_ptr_array_index(rdd->shuffles, shuffle_idx);
-        append_debug(out, duet_shuffle_parent(shuffle), depth + 1, TRUE);
-    }
+    /* thisPrefix = prefix without a trailing "|" and spaces */
+    GString *this_prefix = g_string_new(prefix);
+    gssize end = (gssize)this_prefix->len;
+    while (end > 0 && this_prefix->str[end - 1] == ' ')
+        end--;
+    if (end > 0 && this_prefix->str[end - 1] == '|')
+        g_string_truncate(this_prefix, (gsize)end - 1);
+    g_autofree char *before = g_strconcat(this_prefix->str, last_child ? "  " : "| ", NULL);
+    g_autofree char *count = NULL;
+    g_autofree char *next_prefix = stage_prefix(rdd, before, &count);
+    g_string_append_printf(out, "\n%s+-%s ", this_prefix->str, count);
+    append_self(out, rdd);
+    append_children(out, rdd, next_prefix);
+    g_string_free(this_prefix, TRUE);
 }
 
 char *
 duet_rdd_debug_string(DuetRdd *rdd)
 {
     GString *out = g_string_new(NULL);
-    append_debug(out, rdd, 0, FALSE);
-    if (out->len > 0)
-        g_string_truncate(out, out->len - 1);
+    g_autofree char *count = NULL;
+    g_autofree char *next_prefix = stage_prefix(rdd, "", &count);
+    g_string_append_printf(out, "%s ", count);
+    append_self(out, rdd);
+    append_children(out, rdd, next_prefix);
     return g_string_free(out, FALSE);
 }
 

@@ -88,8 +88,7 @@ const char *duet_rdd_name(const DuetRdd *rdd);
 /* ---- Narrow transformations (pipelined in one task) ---------------------------------------- */
 
 DuetRdd *duet_rdd_map(DuetRdd *rdd, DuetSchema *out_schema, DuetMapFunc f, gpointer user_data);
-DuetRdd *duet_rdd_flat_map(DuetRdd *rdd, DuetSchema *out_schema, DuetMapFunc f,
-                           gpointer user_data);
+DuetRdd *duet_rdd_flat_map(DuetRdd *rdd, DuetSchema *out_schema, DuetMapFunc f, gpointer user_data);
 DuetRdd *duet_rdd_filter(DuetRdd *rdd, DuetFilterFunc f, gpointer user_data);
 /* preserves_partitioning: the output keeps the parent's partitioner (Spark's flag). */
 DuetRdd *duet_rdd_map_partitions(DuetRdd *rdd, DuetSchema *out_schema, DuetPartitionFunc f,
@@ -179,8 +178,8 @@ DuetBatch *duet_rdd_first(DuetRdd *rdd, GError **error);
  * a one-row batch (so strings have an owner). */
 DuetBatch *duet_rdd_reduce(DuetRdd *rdd, DuetReduceFunc f, gpointer user_data, GError **error);
 /* fold(zero)(f): zero per partition, then across partitions; never fails on empty. */
-DuetBatch *duet_rdd_fold(DuetRdd *rdd, const DuetValue *zero, DuetReduceFunc f,
-                         gpointer user_data, GError **error);
+DuetBatch *duet_rdd_fold(DuetRdd *rdd, const DuetValue *zero, DuetReduceFunc f, gpointer user_data,
+                         GError **error);
 gboolean duet_rdd_foreach(DuetRdd *rdd, DuetForeachFunc f, gpointer user_data, GError **error);
 gboolean duet_rdd_foreach_partition(DuetRdd *rdd, DuetForeachPartitionFunc f, gpointer user_data,
                                     GError **error);

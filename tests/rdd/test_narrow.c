@@ -99,6 +99,12 @@ self_and_plus_ten(const DuetValue *value, DuetColumnBuilder *out, gpointer user_
     duet_column_builder_append_int32(out, value->v.i32 + 10);
 }
 
+static gboolean
+keep_all(const DuetRow *row, gpointer user_data)
+{
+    return TRUE;
+}
+
 static void
 appends_two_rows(const DuetRow *row, DuetBatchBuilder *out, gpointer user_data)
 {
@@ -293,10 +299,21 @@ test_debug_string(void)
     g_autoptr(DuetRdd) numbers = ints(context, "[1, 2]", 2);
     g_autoptr(DuetRdd) evens = duet_rdd_filter(numbers, is_even, NULL);
     g_autofree char *text = duet_rdd_debug_string(evens);
-    g_autofree char *expected = g_strdup_printf("(2) MapPartitionsRDD[%u] at filter []\n |  (2) "
-                                                "ParallelCollectionRDD[%u] at parallelize []",
-                                                duet_rdd_id(evens), duet_rdd_id(numbers));
+    g_autofree char *expected = g_strdup_printf(
+        "(2) MapPartitionsRDD[%u] at filter []\n |  ParallelCollectionRDD[%u] at parallelize []",
+        duet_rdd_id(evens), duet_rdd_id(numbers));
     ASSERT_STR_EQ(text, expected);
+    /* a shuffle opens a new stage, as in Spark */
+    g_autoptr(DuetBatch) batch = duet_test_batch("k STRING, v INT", "[[\"a\", 1]]");
+    g_autoptr(DuetRdd) pairs = duet_rdd_parallelize(context, batch, 2);
+    g_autoptr(DuetRdd) kept = duet_rdd_filter(pairs, keep_all, NULL);
+    g_autoptr(DuetRdd) grouped = duet_rdd_group_by_key(kept, 3, NULL);
+    g_autofree char *shuffle_text = duet_rdd_debug_string(grouped);
+    g_autofree char *shuffle_expected = g_strdup_printf(
+        "(3) ShuffledRDD[%u] at groupByKey []\n +-(2) MapPartitionsRDD[%u] at filter []\n"
+        "    |  ParallelCollectionRDD[%u] at parallelize []",
+        duet_rdd_id(grouped), duet_rdd_id(kept), duet_rdd_id(pairs));
+    ASSERT_STR_EQ(shuffle_text, shuffle_expected);
 }
 
 DUET_TEST_MAIN("narrow", DUET_TEST(test_master_strings), DUET_TEST(test_parallelize_slicing),
