@@ -189,6 +189,12 @@ gboolean duet_shuffle_ensure_computed(DuetShuffle *shuffle, GError **error);
 /* The blocks of reduce partition p from every map task, in map order. (transfer full) */
 GPtrArray *duet_shuffle_fetch(DuetShuffle *shuffle, guint reduce_partition);
 
+/* combine.c: map-side combine of a task's (key, value) batches into (key, combiner) blocks,
+ * one list per reduce partition. */
+gboolean duet_combine_partition(const DuetAggregator *aggregator, DuetSchema *block_schema,
+                                GPtrArray *batches, guint n_reduce, GPtrArray **out,
+                                GError **error);
+
 /* key_map.c: keys (one column, or whole rows) to dense entry indices.
  *
  * A DuetKey is one key read from a batch, with its hash, ready for comparison without
@@ -243,6 +249,12 @@ DuetKeyMap *duet_key_map_new(gsize capacity);
 void duet_key_map_free(DuetKeyMap *map);
 /* Index of key, inserting a copy of it if new (*is_new tells). */
 guint duet_key_map_insert(DuetKeyMap *map, const DuetKey *key, gboolean *is_new);
+/* The payload slot of key (a null value when the key is new), inserting the key if absent:
+ * the value lives beside the key, so updating a combiner touches one cache line. The pointer
+ * is valid until the next insertion. */
+DuetValue *duet_key_map_upsert(DuetKeyMap *map, const DuetKey *key, gboolean *is_new);
+/* The payload of entry index. */
+DuetValue *duet_key_map_payload(DuetKeyMap *map, guint index);
 /* Index or -1. */
 gint64 duet_key_map_lookup(const DuetKeyMap *map, const DuetKey *key);
 guint duet_key_map_size(const DuetKeyMap *map);

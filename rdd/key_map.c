@@ -155,12 +155,33 @@ duet_key_equal(const DuetKey *a, const DuetKey *b)
     return FALSE;
 }
 
-/* The table: slots hold entry index + 1 (0 = empty); entries are kept densely in insertion
- * order, which gives groups and joins a stable, arrival-ordered output. */
+/* The table is flat: each slot is one 64-byte cache line holding the hash, the key itself
+ * (strings of up to 16 bytes are copied into the slot) and a payload value (the combiner of a
+ * reduce), so a probe that hits touches one line. Slots are found by linear probing; a dense
+ * array, in insertion order, keeps each key's origin (for output and for nested keys) and the
+ * slot it lives in, which gives groups and joins a stable, arrival-ordered output. */
+#define INLINE_KEY_BYTES 16
+
+typedef struct {
+    guint64 hash;     /* the key's hash */
+    guint32 dense;    /* dense index + 1; 0 marks an empty slot */
+    guint32 len_kind; /* (byte length << 3) | DuetKeyKind */
+    union {
+        gint64 i;          /* DUET_KEY_INT */
+        gdouble d;         /* DUET_KEY_DOUBLE */
+        const char *bytes; /* DUET_KEY_BYTES longer than INLINE_KEY_BYTES */
+    } key;
+    char inline_bytes[INLINE_KEY_BYTES]; /* DUET_KEY_BYTES up to INLINE_KEY_BYTES */
+    DuetValue payload;                   /* the caller's value for this key */
+} Slot;
+
+G_STATIC_ASSERT(sizeof(Slot) == 64);
+
 struct _DuetKeyMap {
-    guint32 *slots;   /* capacity entries */
-    gsize mask;       /* capacity - 1 (capacity is a power of two) */
-    DuetKey *entries; /* n_entries used of entries_capacity */
+    Slot *slots;        /* capacity slots */
+    gsize mask;         /* capacity - 1 (a power of two) */
+    DuetKey *origins;   /* per dense index: the key as first read */
+    guint32 *positions; /* per dense index: its slot */
     gsize n_entries;
     gsize entries_capacity;
 };
@@ -178,11 +199,12 @@ DuetKeyMap *
 duet_key_map_new(gsize capacity)
 {
     DuetKeyMap *map = g_new0(DuetKeyMap, 1);
-    gsize slots = round_up_pow2(capacity * 2);
-    map->slots = g_new0(guint32, slots);
-    map->mask = slots - 1;
+    gsize n_slots = round_up_pow2(capacity * 4 / 3 + 1);
+    map->slots = g_new0(Slot, n_slots);
+    map->mask = n_slots - 1;
     map->entries_capacity = MAX(capacity, 16);
-    map->entries = g_new(DuetKey, map->entries_capacity);
+    map->origins = g_new(DuetKey, map->entries_capacity);
+    map->positions = g_new(guint32, map->entries_capacity);
     return map;
 }
 
@@ -192,66 +214,142 @@ duet_key_map_free(DuetKeyMap *map)
     if (map == NULL)
         return;
     g_free(map->slots);
-    g_free(map->entries);
+    g_free(map->origins);
+    g_free(map->positions);
     g_free(map);
+}
+
+static inline gboolean
+slot_matches(const DuetKeyMap *map, const Slot *slot, const DuetKey *key)
+{
+    if (slot->hash != key->hash || (slot->len_kind & 7) != (guint32)key->kind)
+        return FALSE;
+    switch (key->kind) {
+    case DUET_KEY_NULL:
+        return TRUE;
+    case DUET_KEY_INT:
+        return slot->key.i == key->i;
+    case DUET_KEY_DOUBLE:
+        return slot->key.d == key->d || (isnan(slot->key.d) && isnan(key->d));
+    case DUET_KEY_BYTES: {
+        if ((slot->len_kind >> 3) != key->len)
+            return FALSE;
+        const char *stored = key->len <= INLINE_KEY_BYTES ? slot->inline_bytes : slot->key.bytes;
+        return memcmp(stored, key->bytes, key->len) == 0;
+    }
+    default:
+        return duet_key_equal(&map->origins[slot->dense - 1], key);
+    }
 }
 
 static void
 grow_slots(DuetKeyMap *map)
 {
     gsize capacity = (map->mask + 1) * 2;
-    guint32 *slots = g_new0(guint32, capacity);
+    Slot *slots = g_new0(Slot, capacity);
     gsize mask = capacity - 1;
-    for (gsize entry_idx = 0; entry_idx < map->n_entries; entry_idx++) {
-        gsize slot = map->entries[entry_idx].hash & mask;
-        while (slots[slot] != 0)
-            slot = (slot + 1) & mask;
-        slots[slot] = (guint32)(entry_idx + 1);
+    for (gsize dense = 0; dense < map->n_entries; dense++) {
+        const Slot *old = &map->slots[map->positions[dense]];
+        gsize position = old->hash & mask;
+        while (slots[position].dense != 0)
+            position = (position + 1) & mask;
+        slots[position] = *old;
+        map->positions[dense] = (guint32)position;
     }
     g_free(map->slots);
     map->slots = slots;
     map->mask = mask;
 }
 
-guint
-duet_key_map_insert(DuetKeyMap *map, const DuetKey *key, gboolean *is_new)
+/* Finds key's slot, inserting the key (with a null payload) when absent. */
+static Slot *
+upsert(DuetKeyMap *map, const DuetKey *key, gboolean *is_new, guint *dense_index)
 {
-    gsize slot = key->hash & map->mask;
+    gsize position = key->hash & map->mask;
     for (;;) {
-        guint32 occupant = map->slots[slot];
-        if (occupant == 0)
+        Slot *slot = &map->slots[position];
+        if (slot->dense == 0)
             break;
-        if (duet_key_equal(&map->entries[occupant - 1], key)) {
+        if (slot_matches(map, slot, key)) {
             *is_new = FALSE;
-            return occupant - 1;
+            *dense_index = slot->dense - 1;
+            return slot;
         }
-        slot = (slot + 1) & map->mask;
+        position = (position + 1) & map->mask;
     }
     if (map->n_entries == map->entries_capacity) {
         map->entries_capacity *= 2;
-        map->entries = g_renew(DuetKey, map->entries, map->entries_capacity);
+        map->origins = g_renew(DuetKey, map->origins, map->entries_capacity);
+        map->positions = g_renew(guint32, map->positions, map->entries_capacity);
     }
-    guint index = (guint)map->n_entries++;
-    map->entries[index] = *key;
-    map->slots[slot] = index + 1;
+    guint dense = (guint)map->n_entries++;
+    Slot *slot = &map->slots[position];
+    slot->hash = key->hash;
+    slot->dense = dense + 1;
+    slot->len_kind = (guint32)key->kind;
+    slot->payload = duet_value_null();
+    switch (key->kind) {
+    case DUET_KEY_INT:
+        slot->key.i = key->i;
+        break;
+    case DUET_KEY_DOUBLE:
+        slot->key.d = key->d;
+        break;
+    case DUET_KEY_BYTES:
+        slot->len_kind |= (guint32)key->len << 3;
+        if (key->len <= INLINE_KEY_BYTES)
+            memcpy(slot->inline_bytes, key->bytes, key->len);
+        else
+            slot->key.bytes = key->bytes;
+        break;
+    default:
+        break;
+    }
+    map->origins[dense] = *key;
+    map->positions[dense] = (guint32)position;
     *is_new = TRUE;
-    /* Keep the load factor under one half so probe chains stay short. */
-    if (map->n_entries * 2 > map->mask + 1)
+    *dense_index = dense;
+    /* Grow past three quarters full: linear probes stay short, and a smaller table stays in
+     * the L3 cache (measured: 100k keys, 0.75 is faster than 0.5). */
+    if (map->n_entries * 4 > (map->mask + 1) * 3) {
         grow_slots(map);
-    return index;
+        slot = &map->slots[map->positions[dense]];
+    }
+    return slot;
+}
+
+guint
+duet_key_map_insert(DuetKeyMap *map, const DuetKey *key, gboolean *is_new)
+{
+    guint dense;
+    upsert(map, key, is_new, &dense);
+    return dense;
+}
+
+DuetValue *
+duet_key_map_upsert(DuetKeyMap *map, const DuetKey *key, gboolean *is_new)
+{
+    guint dense;
+    return &upsert(map, key, is_new, &dense)->payload;
+}
+
+DuetValue *
+duet_key_map_payload(DuetKeyMap *map, guint index)
+{
+    return &map->slots[map->positions[index]].payload;
 }
 
 gint64
 duet_key_map_lookup(const DuetKeyMap *map, const DuetKey *key)
 {
-    gsize slot = key->hash & map->mask;
+    gsize position = key->hash & map->mask;
     for (;;) {
-        guint32 occupant = map->slots[slot];
-        if (occupant == 0)
+        const Slot *slot = &map->slots[position];
+        if (slot->dense == 0)
             return -1;
-        if (duet_key_equal(&map->entries[occupant - 1], key))
-            return occupant - 1;
-        slot = (slot + 1) & map->mask;
+        if (slot_matches(map, slot, key))
+            return slot->dense - 1;
+        position = (position + 1) & map->mask;
     }
 }
 
@@ -264,5 +362,5 @@ duet_key_map_size(const DuetKeyMap *map)
 const DuetKey *
 duet_key_map_key(const DuetKeyMap *map, guint index)
 {
-    return &map->entries[index];
+    return &map->origins[index];
 }

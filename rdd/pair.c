@@ -69,7 +69,6 @@ reduce_combine(DuetRdd *rdd, ReduceOp *op, GPtrArray *input, GError **error)
 {
     const DuetAggregator *aggregator = &op->aggregator;
     DuetKeyMap *map = duet_key_map_new(MIN(count_rows(input), 1 << 16));
-    GArray *combiners = g_array_new(FALSE, FALSE, sizeof(DuetValue));
     for (guint batch_idx = 0; batch_idx < input->len && !duet_task_failed(); batch_idx++) {
         DuetBatch *batch = g_ptr_array_index(input, batch_idx);
         DuetColumn *values = duet_batch_column(batch, 1);
@@ -81,11 +80,10 @@ reduce_combine(DuetRdd *rdd, ReduceOp *op, GPtrArray *input, GError **error)
             DuetValue value;
             duet_column_get_value(values, row_idx, &value);
             gboolean is_new;
-            guint entry = duet_key_map_insert(map, &key, &is_new);
+            DuetValue *combiner = duet_key_map_upsert(map, &key, &is_new);
             if (is_new) {
-                g_array_append_val(combiners, value);
+                *combiner = value;
             } else {
-                DuetValue *combiner = &g_array_index(combiners, DuetValue, entry);
                 DuetValue merged;
                 aggregator->merge_combiners(combiner, &value, &merged, aggregator->user_data);
                 *combiner = merged;
@@ -102,7 +100,7 @@ reduce_combine(DuetRdd *rdd, ReduceOp *op, GPtrArray *input, GError **error)
             duet_column_builder_append_from(duet_batch_builder_column(builder, 0),
                                             duet_batch_column(key->batch, 0), key->row);
             ok = duet_column_builder_append_value(duet_batch_builder_column(builder, 1),
-                                                  &g_array_index(combiners, DuetValue, entry));
+                                                  duet_key_map_payload(map, entry));
         }
         output = new_batch_list();
         if (!ok) {
@@ -115,7 +113,6 @@ reduce_combine(DuetRdd *rdd, ReduceOp *op, GPtrArray *input, GError **error)
             g_clear_pointer(&output, g_ptr_array_unref);
         duet_batch_builder_free(builder);
     }
-    g_array_unref(combiners);
     duet_key_map_free(map);
     return output;
 }

@@ -246,91 +246,6 @@ scatter_batch(DuetShuffle *shuffle, DuetBatch *batch, GPtrArray **out, guint *po
     g_free(buckets);
 }
 
-/* ---- Map-side combining ------------------------------------------------------------------ */
-
-/* Combines the (key, value) rows of batches into one (key, combiner) row per key, then
- * scatters the result. Combiners live in a DuetValue array; string combiners point into the
- * input batches or the task's scratch memory, both alive until the blocks are built. */
-static gboolean
-combine_and_scatter(DuetShuffle *shuffle, GPtrArray *batches, GPtrArray **out, GError **error)
-{
-    const DuetAggregator *aggregator = &shuffle->aggregator;
-    gsize n_input = 0;
-    for (guint batch_idx = 0; batch_idx < batches->len; batch_idx++)
-        n_input += duet_batch_n_rows(g_ptr_array_index(batches, batch_idx));
-    DuetKeyMap *map = duet_key_map_new(MIN(n_input, 1 << 16));
-    GArray *combiners = g_array_sized_new(FALSE, FALSE, sizeof(DuetValue), MIN(n_input, 1 << 16));
-
-    for (guint batch_idx = 0; batch_idx < batches->len; batch_idx++) {
-        DuetBatch *batch = g_ptr_array_index(batches, batch_idx);
-        gsize n_rows = duet_batch_n_rows(batch);
-        DuetColumn *values = duet_batch_column(batch, 1);
-        DuetKeyReader reader;
-        duet_key_reader_init(&reader, batch, 0);
-        for (gsize row_idx = 0; row_idx < n_rows; row_idx++) {
-            DuetKey key;
-            duet_key_reader_read(&reader, row_idx, &key);
-            DuetValue value;
-            duet_column_get_value(values, row_idx, &value);
-            gboolean is_new;
-            guint entry = duet_key_map_insert(map, &key, &is_new);
-            if (is_new) {
-                DuetValue combiner = value;
-                if (aggregator->create_combiner != NULL)
-                    aggregator->create_combiner(&value, &combiner, aggregator->user_data);
-                g_array_append_val(combiners, combiner);
-            } else {
-                DuetValue *combiner = &g_array_index(combiners, DuetValue, entry);
-                DuetValue merged;
-                aggregator->merge_value(combiner, &value, &merged, aggregator->user_data);
-                *combiner = merged;
-            }
-        }
-        if (duet_task_failed())
-            break;
-    }
-
-    gboolean ok = !duet_task_failed();
-    if (ok) {
-        guint n_keys = duet_key_map_size(map);
-        DuetBatchBuilder **builders = g_new0(DuetBatchBuilder *, shuffle->n_reduce);
-        for (guint bucket = 0; bucket < shuffle->n_reduce; bucket++)
-            builders[bucket] =
-                duet_batch_builder_new(shuffle->block_schema, n_keys / shuffle->n_reduce + 1);
-        for (guint entry = 0; entry < n_keys && ok; entry++) {
-            const DuetKey *key = duet_key_map_key(map, entry);
-            DuetBatchBuilder *builder = builders[duet_key_bucket(key->hash, shuffle->n_reduce)];
-            duet_column_builder_append_from(duet_batch_builder_column(builder, 0),
-                                            duet_batch_column(key->batch, 0), key->row);
-            if (!duet_column_builder_append_value(duet_batch_builder_column(builder, 1),
-                                                  &g_array_index(combiners, DuetValue, entry))) {
-                g_autofree char *type = duet_data_type_to_string(aggregator->combiner_type);
-                g_set_error(error, DUET_RDD_ERROR, DUET_RDD_ERROR_INVALID,
-                            "a combine function returned a value that is not of the declared "
-                            "combiner type %s",
-                            type);
-                ok = FALSE;
-            }
-        }
-        for (guint bucket = 0; bucket < shuffle->n_reduce; bucket++) {
-            if (ok) {
-                DuetBatch *block = duet_batch_builder_finish(builders[bucket], error);
-                if (block == NULL)
-                    ok = FALSE;
-                else if (duet_batch_n_rows(block) > 0)
-                    g_ptr_array_add(out[bucket], block);
-                else
-                    duet_batch_unref(block);
-            }
-            duet_batch_builder_free(builders[bucket]);
-        }
-        g_free(builders);
-    }
-    g_array_unref(combiners);
-    duet_key_map_free(map);
-    return ok;
-}
-
 /* ---- The map stage ----------------------------------------------------------------------- */
 
 static gboolean
@@ -346,7 +261,8 @@ map_task(DuetRdd *parent, guint partition, gpointer user_data, GError **error)
 
     gboolean ok = TRUE;
     if (shuffle->combine) {
-        ok = combine_and_scatter(shuffle, batches, out, error);
+        ok = duet_combine_partition(&shuffle->aggregator, shuffle->block_schema, batches,
+                                    shuffle->n_reduce, out, error);
     } else {
         guint position = shuffle->kind == DUET_PARTITIONER_ROUND_ROBIN
                              ? round_robin_start(partition, shuffle->n_reduce)

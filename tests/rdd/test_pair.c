@@ -285,7 +285,63 @@ test_million_rows_skewed(void)
     ASSERT_INT_EQ(groups, 1000);
 }
 
-DUET_TEST_MAIN("pair", DUET_TEST(test_reduce_by_key), DUET_TEST(test_group_and_combine),
-               DUET_TEST(test_count_by_value_and_distinct), DUET_TEST(test_joins),
-               DUET_TEST(test_partition_by_and_repartition), DUET_TEST(test_sort_by_key),
-               DUET_TEST(test_million_rows_skewed))
+/* Large enough for the radix-partitioned combine: short, long (> 16 bytes) and null string
+ * keys, checked against counts computed here. */
+static void
+test_radix_combine_string_keys(void)
+{
+    g_autoptr(DuetContext) context = new_context("local[2]");
+    g_autoptr(DuetSchema) schema = duet_schema_parse("k STRING, v BIGINT", NULL);
+    const gsize n_rows = 300000;
+    DuetBatchBuilder *builder = duet_batch_builder_new(schema, n_rows);
+    gint64 expected_null = 0, expected_long_7 = 0, expected_short_7 = 0;
+    for (gsize row_idx = 0; row_idx < n_rows; row_idx++) {
+        guint key = (guint)(row_idx * 2654435761u % 5000);
+        if (key == 0) {
+            duet_batch_builder_append_null(builder, 0);
+            expected_null += 1;
+        } else {
+            char text[64];
+            int len = key % 2 ? g_snprintf(text, sizeof text, "a-rather-long-key-number-%u", key)
+                              : g_snprintf(text, sizeof text, "k%u", key);
+            duet_batch_builder_append_string(builder, 0, text, len);
+            expected_long_7 += key == 7;
+            expected_short_7 += key == 8;
+        }
+        duet_batch_builder_append_int64(builder, 1, 1);
+    }
+    GError *error = NULL;
+    g_autoptr(DuetBatch) batch = duet_batch_builder_finish(builder, &error);
+    duet_batch_builder_free(builder);
+    g_autoptr(DuetRdd) pairs = duet_rdd_parallelize(context, batch, 2);
+    g_autoptr(DuetRdd) sums = duet_rdd_reduce_by_key(pairs, add_int64, NULL, 3, &error);
+    g_autoptr(DuetBatch) result = duet_rdd_collect(sums, &error);
+    ASSERT_NO_ERROR(error);
+    ASSERT_INT_EQ(duet_batch_n_rows(result), 5000);
+    gint64 total = 0, got_null = -1, got_long_7 = -1, got_short_8 = -1;
+    for (gsize row_idx = 0; row_idx < duet_batch_n_rows(result); row_idx++) {
+        DuetRow row = duet_batch_row(result, row_idx);
+        gint64 count = duet_row_get_int64(&row, 1);
+        total += count;
+        if (duet_row_is_null(&row, 0)) {
+            got_null = count;
+            continue;
+        }
+        gsize len;
+        const char *key = duet_row_get_string(&row, 0, &len);
+        if (len == strlen("a-rather-long-key-number-7") &&
+            memcmp(key, "a-rather-long-key-number-7", len) == 0)
+            got_long_7 = count;
+        if (len == 2 && memcmp(key, "k8", 2) == 0)
+            got_short_8 = count;
+    }
+    ASSERT_INT_EQ(total, (gint64)n_rows);
+    ASSERT_INT_EQ(got_null, expected_null);
+    ASSERT_INT_EQ(got_long_7, expected_long_7);
+    ASSERT_INT_EQ(got_short_8, expected_short_7);
+}
+
+DUET_TEST_MAIN("pair", DUET_TEST(test_radix_combine_string_keys), DUET_TEST(test_reduce_by_key),
+               DUET_TEST(test_group_and_combine), DUET_TEST(test_count_by_value_and_distinct),
+               DUET_TEST(test_joins), DUET_TEST(test_partition_by_and_repartition),
+               DUET_TEST(test_sort_by_key), DUET_TEST(test_million_rows_skewed))
