@@ -326,7 +326,11 @@ get_column(Reader *reader, DuetDataType *type, gsize n, guint depth)
     case DUET_TYPE_BINARY:
     case DUET_TYPE_ARRAY:
     case DUET_TYPE_MAP: {
-        if (n + 1 > (reader->len - reader->offset) / 8 + 1 || !take(reader, (n + 1) * 8, &bytes))
+        if (n + 1 > (reader->len - reader->offset) / 8 + 1) {
+            corrupt(reader, "truncated offsets");
+            goto fail;
+        }
+        if (!take(reader, (n + 1) * 8, &bytes))
             goto fail;
         gint64 *offsets = g_new(gint64, n + 1);
         for (gsize row = 0; row <= n; row++) {

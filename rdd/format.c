@@ -16,12 +16,14 @@
 #include <stdlib.h>
 
 /* The shortest decimal digits of x (no sign, no point) and the exponent e such that
- * x = 0.d1d2d3... * 10^e. x must be finite and non-zero. */
+ * x = 0.d1d2d3... * 10^e, using at least min_digits significant digits (Java's
+ * Double.toString, since JDK 19, never uses fewer than two: 4.9E-324, not 5.0E-324; Python
+ * uses the true shortest). x must be finite and non-zero. */
 static void
-shortest_digits(gdouble x, char digits[24], int *exponent)
+shortest_digits(gdouble x, int min_digits, char digits[24], int *exponent)
 {
     char text[40];
-    for (int precision = 1; precision <= 17; precision++) {
+    for (int precision = min_digits; precision <= 17; precision++) {
         g_snprintf(text, sizeof text, "%.*e", precision - 1, x);
         if (strtod(text, NULL) == x)
             break;
@@ -60,7 +62,7 @@ duet_format_java_double(GString *out, gdouble value)
     }
     char digits[24];
     int exponent;
-    shortest_digits(value, digits, &exponent);
+    shortest_digits(value, 2, digits, &exponent);
     int n_digits = (int)strlen(digits);
     if (value >= 1e-3 && value < 1e7) {
         if (exponent <= 0) {
@@ -108,7 +110,7 @@ format_python_double(GString *out, gdouble value)
     }
     char digits[24];
     int exponent;
-    shortest_digits(value, digits, &exponent);
+    shortest_digits(value, 1, digits, &exponent);
     int n_digits = (int)strlen(digits);
     int decimal_exponent = exponent - 1;
     if (decimal_exponent < -4 || decimal_exponent >= 16) {
