@@ -64,56 +64,19 @@ count_rows(GPtrArray *batches)
 
 /* ---- Reduce sides ------------------------------------------------------------------------- */
 
+/* The reduce side merges (key, combiner) rows with mergeCombiners; it is the same loop as the
+ * map side's combine, with mergeCombiners as the merge function and one output partition. */
 static GPtrArray *
 reduce_combine(DuetRdd *rdd, ReduceOp *op, GPtrArray *input, GError **error)
 {
-    const DuetAggregator *aggregator = &op->aggregator;
-    DuetKeyMap *map = duet_key_map_new(MIN(count_rows(input), 1 << 16));
-    for (guint batch_idx = 0; batch_idx < input->len && !duet_task_failed(); batch_idx++) {
-        DuetBatch *batch = g_ptr_array_index(input, batch_idx);
-        DuetColumn *values = duet_batch_column(batch, 1);
-        DuetKeyReader reader;
-        duet_key_reader_init(&reader, batch, 0);
-        for (gsize row_idx = 0; row_idx < duet_batch_n_rows(batch); row_idx++) {
-            DuetKey key;
-            duet_key_reader_read(&reader, row_idx, &key);
-            DuetValue value;
-            duet_column_get_value(values, row_idx, &value);
-            gboolean is_new;
-            DuetValue *combiner = duet_key_map_upsert(map, &key, &is_new);
-            if (is_new) {
-                *combiner = value;
-            } else {
-                DuetValue merged;
-                aggregator->merge_combiners(combiner, &value, &merged, aggregator->user_data);
-                *combiner = merged;
-            }
-        }
-    }
-    GPtrArray *output = NULL;
-    if (!duet_task_failed()) {
-        guint n_keys = duet_key_map_size(map);
-        DuetBatchBuilder *builder = duet_batch_builder_new(rdd->schema, n_keys);
-        gboolean ok = TRUE;
-        for (guint entry = 0; entry < n_keys && ok; entry++) {
-            const DuetKey *key = duet_key_map_key(map, entry);
-            duet_column_builder_append_from(duet_batch_builder_column(builder, 0),
-                                            duet_batch_column(key->batch, 0), key->row);
-            ok = duet_column_builder_append_value(duet_batch_builder_column(builder, 1),
-                                                  duet_key_map_payload(map, entry));
-        }
-        output = new_batch_list();
-        if (!ok) {
-            g_autofree char *type = duet_data_type_to_string(aggregator->combiner_type);
-            g_set_error(error, DUET_RDD_ERROR, DUET_RDD_ERROR_INVALID,
-                        "a reduce function returned a value that is not of the declared type %s",
-                        type);
-        }
-        if (!ok || !finish_into(builder, output, error))
-            g_clear_pointer(&output, g_ptr_array_unref);
-        duet_batch_builder_free(builder);
-    }
-    duet_key_map_free(map);
+    DuetAggregator merge = {
+        .combiner_type = op->aggregator.combiner_type,
+        .merge_value = op->aggregator.merge_combiners,
+        .user_data = op->aggregator.user_data,
+    };
+    GPtrArray *output = new_batch_list();
+    if (!duet_combine_partition(&merge, rdd->schema, input, 1, &output, error))
+        g_clear_pointer(&output, g_ptr_array_unref);
     return output;
 }
 
