@@ -108,6 +108,7 @@ struct _DuetRdd {
     gpointer op_data;      /* kind-specific data */
     GDestroyNotify op_data_free;
     guint hash_partitions; /* > 0: rows are hash-partitioned by key into this many parts */
+    GArray *attached;      /* AttachedData freed with the RDD, or NULL */
 
     GMutex lock;                   /* guards everything below */
     gboolean persisted;            /* keep computed partitions */

@@ -60,11 +60,36 @@ free_cache(DuetRdd *rdd)
     g_clear_pointer(&rdd->cache, g_free);
 }
 
+typedef struct {
+    gpointer data;
+    GDestroyNotify destroy;
+} AttachedData;
+
+void
+duet_rdd_attach_data(DuetRdd *rdd, gpointer data, GDestroyNotify destroy)
+{
+    g_return_if_fail(rdd != NULL);
+    g_mutex_lock(&rdd->lock);
+    if (rdd->attached == NULL)
+        rdd->attached = g_array_new(FALSE, FALSE, sizeof(AttachedData));
+    AttachedData attached = {data, destroy};
+    g_array_append_val(rdd->attached, attached);
+    g_mutex_unlock(&rdd->lock);
+}
+
 void
 duet_rdd_unref(DuetRdd *rdd)
 {
     if (rdd == NULL || !g_atomic_int_dec_and_test(&rdd->ref_count))
         return;
+    for (guint attached_idx = 0; rdd->attached && attached_idx < rdd->attached->len;
+         attached_idx++) {
+        AttachedData *attached = &g_array_index(rdd->attached, AttachedData, attached_idx);
+        if (attached->destroy != NULL)
+            attached->destroy(attached->data);
+    }
+    if (rdd->attached != NULL)
+        g_array_unref(rdd->attached);
     if (rdd->op_data_free != NULL)
         rdd->op_data_free(rdd->op_data);
     free_cache(rdd);

@@ -85,6 +85,10 @@ char *duet_rdd_debug_string(DuetRdd *rdd);
 /* A short name such as "MapPartitionsRDD[3] at map". */
 const char *duet_rdd_name(const DuetRdd *rdd);
 
+/* Frees data with destroy when the RDD is freed: for user data that only this RDD's
+ * functions use (g_object_set_data_full's role). */
+void duet_rdd_attach_data(DuetRdd *rdd, gpointer data, GDestroyNotify destroy);
+
 /* ---- Narrow transformations (pipelined in one task) ---------------------------------------- */
 
 DuetRdd *duet_rdd_map(DuetRdd *rdd, DuetSchema *out_schema, DuetMapFunc f, gpointer user_data);

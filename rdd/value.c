@@ -218,3 +218,51 @@ duet_value_equal(const DuetValue *a, const DuetValue *b)
                (a->v.str.len == 0 || memcmp(a->v.str.data, b->v.str.data, a->v.str.len) == 0);
     return duet_value_compare(a, b) == 0;
 }
+
+/* ---- Nested values ------------------------------------------------------------------------ */
+
+gsize
+duet_value_list_length(const DuetValue *list)
+{
+    g_return_val_if_fail(list->type == DUET_TYPE_ARRAY || list->type == DUET_TYPE_MAP, 0);
+    if (list->is_null)
+        return 0;
+    gsize start, end;
+    duet_column_list_range(list->v.nested.column, list->v.nested.row, &start, &end);
+    return end - start;
+}
+
+void
+duet_value_list_get(const DuetValue *list, gsize index, DuetValue *element)
+{
+    g_return_if_fail(index < duet_value_list_length(list));
+    gsize start, end;
+    duet_column_list_range(list->v.nested.column, list->v.nested.row, &start, &end);
+    duet_column_get_value(list->v.nested.column->children[0], start + index, element);
+}
+
+void
+duet_value_map_get(const DuetValue *map, gsize index, DuetValue *key, DuetValue *value)
+{
+    g_return_if_fail(map->type == DUET_TYPE_MAP && index < duet_value_list_length(map));
+    gsize start, end;
+    duet_column_list_range(map->v.nested.column, map->v.nested.row, &start, &end);
+    duet_column_get_value(map->v.nested.column->children[0], start + index, key);
+    duet_column_get_value(map->v.nested.column->children[1], start + index, value);
+}
+
+guint
+duet_value_struct_n_fields(const DuetValue *value)
+{
+    g_return_val_if_fail(value->type == DUET_TYPE_STRUCT, 0);
+    return value->v.nested.column->n_children;
+}
+
+void
+duet_value_struct_get(const DuetValue *value, guint field, DuetValue *out)
+{
+    g_return_if_fail(value->type == DUET_TYPE_STRUCT && !value->is_null);
+    const DuetColumn *column = value->v.nested.column;
+    g_return_if_fail(field < column->n_children);
+    duet_column_get_value(column->children[field], column->offset + value->v.nested.row, out);
+}

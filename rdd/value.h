@@ -85,6 +85,15 @@ duet_value_timestamp(gint64 micros)
     return value;
 }
 
+/* Nested values. A list (array) value: its length and its elements; a map value: its entries'
+ * keys and values; a struct value: its fields. The element values borrow from the same
+ * column as the nested value. */
+gsize duet_value_list_length(const DuetValue *list);
+void duet_value_list_get(const DuetValue *list, gsize index, DuetValue *element);
+void duet_value_map_get(const DuetValue *map, gsize index, DuetValue *key, DuetValue *value);
+guint duet_value_struct_n_fields(const DuetValue *value);
+void duet_value_struct_get(const DuetValue *value, guint field, DuetValue *out);
+
 /* Hash of a value, equal for equal values (int32 1 and int64 1 hash alike, so that keys of
  * either width meet in a shuffle; -0.0 and 0.0 too, and every NaN). Uses XXH3. */
 guint64 duet_value_hash(const DuetValue *value, guint64 seed);

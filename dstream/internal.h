@@ -1,0 +1,75 @@
+/* internal.h — what the files of dstream/ share and nobody else may see.
+ *
+ * Layer: dstream/ private (compiled with -DDUET_DSTREAM_COMPILATION). The DStream object and
+ * the hooks each kind of stream fills in, the way Spark's DStream subclasses override
+ * compute(): a stream computes the RDD of one batch time from its parents' RDDs.
+ */
+#pragma once
+
+#ifndef DUET_DSTREAM_COMPILATION
+#error "dstream/internal.h is private to dstream/; include dstream/dstream.h instead"
+#endif
+
+#include "dstream/dstream.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+    const char *name; /* Spark's class name: "MappedDStream", "WindowedDStream", ... */
+    /* The RDD for time_ms (a valid batch time of this stream): a new reference; NULL with
+     * error unset means "no RDD for this time" (Spark's None); NULL with error set fails the
+     * batch. */
+    DuetRdd *(*compute)(DuetDStream *stream, gint64 time_ms, GError **error);
+} DuetDStreamOps;
+
+struct _DuetDStream {
+    gint ref_count;                /* atomic */
+    DuetStreamingContext *context; /* borrowed: a stream never outlives its context */
+    const DuetDStreamOps *ops;     /* the kind */
+    DuetSchema *schema;            /* element schema of every RDD it generates */
+    gint64 slide_ms;               /* its slide duration */
+    GPtrArray *parents;            /* DuetDStream*, owned */
+    gpointer op_data;              /* kind-specific */
+    GDestroyNotify op_data_free;
+    gint64 remember_ms;              /* keep generated RDDs this long (0 until start) */
+    gint64 parent_remember_extra_ms; /* windows and state need their parents' past */
+    gboolean must_checkpoint;        /* stateful: the context needs a checkpoint directory */
+    gint64 checkpoint_interval_ms;   /* 0: default */
+    gboolean persist;                /* persist generated RDDs */
+
+    GMutex lock;           /* guards generated */
+    GHashTable *generated; /* gint64* time -> DuetRdd* (NULL value = no RDD) */
+};
+
+/* dstream.c */
+DuetDStream *duet_dstream_new_internal(DuetStreamingContext *context, const DuetDStreamOps *ops,
+                                       DuetSchema *schema, gint64 slide_ms);
+void duet_dstream_add_parent(DuetDStream *stream, DuetDStream *parent);
+DuetDStream *duet_dstream_parent(const DuetDStream *stream, guint index);
+/* Spark's getOrCompute: the RDD of time_ms, computed once and remembered. (transfer full) */
+DuetRdd *duet_dstream_get_or_compute(DuetDStream *stream, gint64 time_ms, GError **error);
+/* Spark's isTimeValid: after zero time and on the slide grid. */
+gboolean duet_dstream_is_time_valid(const DuetDStream *stream, gint64 time_ms);
+/* Slicing while the context runs (windows use it). (transfer full) */
+GPtrArray *duet_dstream_slice_internal(DuetDStream *stream, gint64 from_ms, gint64 to_ms,
+                                       GError **error);
+/* Sets remember durations down the graph before start. */
+void duet_dstream_initialize_remember(DuetDStream *stream, gint64 duration_ms);
+/* Forgets generated RDDs older than time_ms - remember. */
+void duet_dstream_clear_old(DuetDStream *stream, gint64 time_ms);
+/* Checks what Spark's validateAtStart checks (checkpoint directory for stateful streams). */
+gboolean duet_dstream_validate(DuetDStream *stream, GError **error);
+/* An empty RDD of the stream's schema. */
+DuetRdd *duet_dstream_empty_rdd(DuetDStream *stream);
+
+/* streaming_context.c */
+DuetContext *duet_streaming_context_spark_context(DuetStreamingContext *context);
+gint64 duet_streaming_context_zero_time(DuetStreamingContext *context);
+void duet_streaming_context_register_output(DuetStreamingContext *context, DuetDStream *output);
+void duet_streaming_context_register_stream(DuetStreamingContext *context, DuetDStream *stream);
+gboolean duet_streaming_context_has_checkpoint_dir(DuetStreamingContext *context);
+
+/* output.c: the output stream's job for one batch. */
+gboolean duet_dstream_run_output(DuetDStream *output, gint64 time_ms, GError **error);
+
+G_END_DECLS

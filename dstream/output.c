@@ -1,0 +1,165 @@
+/* output.c — output operations: foreachRDD, print and pprint.
+ *
+ * Layer: dstream/. Includes rdd/ and dstream/. An output stream (Spark's ForEachDStream)
+ * generates a job per batch that has an RDD; print and pprint are foreachRDD with Spark's
+ * exact text: Scala's DStream.print(num)
+ *     -------------------------------------------
+ *     Time: 1000 ms
+ *     -------------------------------------------
+ *     <first num elements, toString>
+ *     ...                      (when there are more)
+ *     <empty line>
+ * and PySpark's pprint(num), whose header is "Time: " + str(datetime.fromtimestamp(t/1000))
+ * (duet prints the time in UTC) and whose elements are Python reprs.
+ */
+#include "dstream/internal.h"
+#include "rdd/format.h"
+
+#include <stdio.h>
+
+typedef struct {
+    DuetForeachRddFunc func;
+    gpointer user_data;
+    GDestroyNotify free_user_data;
+} Output;
+
+static void
+output_free(gpointer data)
+{
+    Output *output = data;
+    if (output->free_user_data)
+        output->free_user_data(output->user_data);
+    g_free(output);
+}
+
+static DuetRdd *
+output_compute(DuetDStream *stream, gint64 time_ms, GError **error)
+{
+    return duet_dstream_get_or_compute(duet_dstream_parent(stream, 0), time_ms, error);
+}
+
+static const DuetDStreamOps output_ops = {"ForEachDStream", output_compute};
+
+gboolean
+duet_dstream_run_output(DuetDStream *stream, gint64 time_ms, GError **error)
+{
+    Output *output = stream->op_data;
+    GError *local = NULL;
+    DuetRdd *rdd = duet_dstream_get_or_compute(stream, time_ms, &local);
+    if (local != NULL) {
+        g_propagate_error(error, local);
+        return FALSE;
+    }
+    if (rdd == NULL)
+        return TRUE; /* no RDD, no job (Spark's ForEachDStream.generateJob) */
+    gboolean ok = output->func(rdd, time_ms, output->user_data, error);
+    duet_rdd_unref(rdd);
+    return ok;
+}
+
+static void
+add_output(DuetDStream *stream, DuetForeachRddFunc f, gpointer user_data,
+           GDestroyNotify free_user_data)
+{
+    DuetDStream *output =
+        duet_dstream_new_internal(stream->context, &output_ops, stream->schema, stream->slide_ms);
+    duet_dstream_add_parent(output, stream);
+    Output *data = g_new0(Output, 1);
+    data->func = f;
+    data->user_data = user_data;
+    data->free_user_data = free_user_data;
+    output->op_data = data;
+    output->op_data_free = output_free;
+    duet_streaming_context_register_output(stream->context, output);
+    duet_dstream_unref(output);
+}
+
+void
+duet_dstream_foreach_rdd(DuetDStream *stream, DuetForeachRddFunc f, gpointer user_data)
+{
+    g_return_if_fail(stream != NULL && f != NULL);
+    add_output(stream, f, user_data, NULL);
+}
+
+typedef struct {
+    guint num;
+    DuetFormatDialect dialect;
+    DuetTextFunc sink;
+    gpointer user_data;
+} Printer;
+
+static void
+append_python_time(GString *out, gint64 time_ms)
+{
+    /* str(datetime): "YYYY-MM-DD HH:MM:SS" plus ".ffffff" when there are microseconds */
+    gint64 micros = time_ms * 1000;
+    GString *text = g_string_new(NULL);
+    duet_format_timestamp(text, micros);
+    const char *point = strchr(text->str, '.');
+    if (point != NULL) {
+        gsize digits = strlen(point + 1);
+        g_string_append(out, text->str);
+        for (; digits < 6; digits++)
+            g_string_append_c(out, '0');
+    } else {
+        g_string_append(out, text->str);
+    }
+    g_string_free(text, TRUE);
+}
+
+static gboolean
+print_rdd(DuetRdd *rdd, gint64 time_ms, gpointer user_data, GError **error)
+{
+    Printer *printer = user_data;
+    DuetBatch *first = duet_rdd_take(rdd, printer->num + 1, error);
+    if (first == NULL)
+        return FALSE;
+    GString *out = g_string_new("-------------------------------------------\nTime: ");
+    if (printer->dialect == DUET_FORMAT_PYTHON)
+        append_python_time(out, time_ms);
+    else
+        g_string_append_printf(out, "%" G_GINT64_FORMAT " ms", time_ms);
+    g_string_append(out, "\n-------------------------------------------\n");
+    gsize n_rows = duet_batch_n_rows(first);
+    for (gsize row_idx = 0; row_idx < MIN(n_rows, printer->num); row_idx++) {
+        DuetRow row = duet_batch_row(first, row_idx);
+        duet_format_row(out, &row, printer->dialect);
+        g_string_append_c(out, '\n');
+    }
+    if (n_rows > printer->num)
+        g_string_append(out, "...\n");
+    g_string_append_c(out, '\n');
+    if (printer->sink != NULL) {
+        printer->sink(out->str, printer->user_data);
+    } else {
+        fputs(out->str, stdout);
+        fflush(stdout);
+    }
+    g_string_free(out, TRUE);
+    duet_batch_unref(first);
+    return TRUE;
+}
+
+static void
+add_printer(DuetDStream *stream, guint num, DuetFormatDialect dialect, DuetTextFunc sink,
+            gpointer user_data)
+{
+    Printer *printer = g_new0(Printer, 1);
+    printer->num = num;
+    printer->dialect = dialect;
+    printer->sink = sink;
+    printer->user_data = user_data;
+    add_output(stream, print_rdd, printer, g_free);
+}
+
+void
+duet_dstream_print(DuetDStream *stream, guint num, DuetTextFunc sink, gpointer user_data)
+{
+    add_printer(stream, num, DUET_FORMAT_SCALA, sink, user_data);
+}
+
+void
+duet_dstream_pprint(DuetDStream *stream, guint num, DuetTextFunc sink, gpointer user_data)
+{
+    add_printer(stream, num, DUET_FORMAT_PYTHON, sink, user_data);
+}

@@ -1,0 +1,97 @@
+/* streaming_context.h — Spark's StreamingContext: the batch interval, the DStream graph and
+ * the job generator that runs one batch per interval on the RDD core.
+ *
+ * Layer: dstream/. The context reads time from its DuetContext's clock, so a test gives the
+ * DuetContext a manual clock and advances it (Spark's ManualClock): with the clock at 0 and a
+ * 1 s interval, the first batch is at 1000 ms and zero time is 0, as in Spark's JobGenerator.
+ * All functions are thread-safe.
+ */
+#pragma once
+
+#include "rdd/rdd.h"
+
+G_BEGIN_DECLS
+
+typedef struct _DuetStreamingContext DuetStreamingContext;
+typedef struct _DuetDStream DuetDStream;
+
+typedef enum {
+    DUET_STREAMING_STATE_INITIALIZED, /* streams may be added */
+    DUET_STREAMING_STATE_ACTIVE,      /* started */
+    DUET_STREAMING_STATE_STOPPED,     /* stopped; cannot be restarted (as in Spark) */
+} DuetStreamingState;
+
+/* What Spark's BatchInfo holds, in milliseconds of the context's clock. */
+typedef struct {
+    gint64 batch_time_ms; /* the batch's time */
+    gint64 submission_ms; /* when its jobs were generated */
+    gint64 start_ms;      /* when its first job started */
+    gint64 end_ms;        /* when its last job ended */
+    gint64 num_records;   /* input elements of the batch (from input streams) */
+    gboolean failed;      /* a job of the batch failed */
+} DuetBatchInfo;
+
+static inline gint64
+duet_batch_info_scheduling_delay(const DuetBatchInfo *info)
+{
+    return info->start_ms - info->submission_ms;
+}
+
+static inline gint64
+duet_batch_info_processing_delay(const DuetBatchInfo *info)
+{
+    return info->end_ms - info->start_ms;
+}
+
+static inline gint64
+duet_batch_info_total_delay(const DuetBatchInfo *info)
+{
+    return info->end_ms - info->submission_ms;
+}
+
+/* Spark's StreamingListener (batch events); any callback may be NULL. Called on the job
+ * generator's thread. */
+typedef struct {
+    void (*batch_submitted)(const DuetBatchInfo *info, gpointer user_data);
+    void (*batch_started)(const DuetBatchInfo *info, gpointer user_data);
+    void (*batch_completed)(const DuetBatchInfo *info, gpointer user_data);
+    gpointer user_data;
+} DuetStreamingListener;
+
+/* (transfer none) on context. batch_interval_ms must be positive. */
+DuetStreamingContext *duet_streaming_context_new(DuetContext *context, gint64 batch_interval_ms,
+                                                 GError **error);
+DuetStreamingContext *duet_streaming_context_ref(DuetStreamingContext *context);
+/* Stops the context (immediately) if it is active. */
+void duet_streaming_context_unref(DuetStreamingContext *context);
+
+gint64 duet_streaming_context_batch_interval_ms(const DuetStreamingContext *context);
+DuetStreamingState duet_streaming_context_state(DuetStreamingContext *context);
+/* Spark's ssc.checkpoint(dir): where stateful streams checkpoint. */
+gboolean duet_streaming_context_checkpoint(DuetStreamingContext *context, const char *directory,
+                                           GError **error);
+/* Spark's ssc.remember(duration): keep every stream's RDDs at least this long. */
+void duet_streaming_context_remember(DuetStreamingContext *context, gint64 duration_ms);
+void duet_streaming_context_add_listener(DuetStreamingContext *context,
+                                         const DuetStreamingListener *listener);
+
+/* Validates the graph (an output operation exists; stateful streams have a checkpoint
+ * directory) and starts the job generator. */
+gboolean duet_streaming_context_start(DuetStreamingContext *context, GError **error);
+/* Stops. graceful: first run every batch whose time has come on the clock. Idempotent. */
+void duet_streaming_context_stop(DuetStreamingContext *context, gboolean graceful);
+/* Waits for the context to stop (timeout_ms < 0: forever). Returns TRUE when it stopped;
+ * FALSE when the timeout passed. Either way, error receives the first batch failure, if any,
+ * as Spark's awaitTermination rethrows it. */
+gboolean duet_streaming_context_await_termination(DuetStreamingContext *context, gint64 timeout_ms,
+                                                  GError **error);
+/* Blocks until the batch at batch_time_ms has completed or failed (or the context stopped),
+ * at most timeout_ms of real time. For tests that advance a manual clock. */
+gboolean duet_streaming_context_await_batch(DuetStreamingContext *context, gint64 batch_time_ms,
+                                            gint64 timeout_ms);
+/* Completed batches, oldest first: a copy. (transfer full): GArray of DuetBatchInfo. */
+GArray *duet_streaming_context_batch_infos(DuetStreamingContext *context);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DuetStreamingContext, duet_streaming_context_unref)
+
+G_END_DECLS
