@@ -3,12 +3,14 @@
  * Layer: compat/. Exit codes: 0 ok, 1 failure, 2 usage error, as every subcommand.
  */
 #include "compat/compat.h"
+#include "compat/conformance.h"
 
 #include <stdio.h>
 
 static const DuetCommand commands[] = {
     {"demo", "the main job on an embedded default (a word count over a bundled text)",
      duet_demo_main},
+    {"conformance", "replay Spark's test vectors: duet conformance FILE", duet_conformance_main},
     {NULL, NULL, NULL},
 };
 

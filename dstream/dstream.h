@@ -154,6 +154,41 @@ DuetDStream *duet_dstream_update_state_by_key(DuetDStream *stream, DuetDataType 
                                               guint num_partitions, DuetRdd *initial_state,
                                               GError **error);
 
+/* mapWithState: f is called once per (key, value) record of the batch, in order, with the
+ * key's State, and appends zero or one mapped value to mapped. With a timeout, keys idle
+ * longer than it are found on the batches whose state is checkpointed (every checkpoint
+ * interval, default 10 batch intervals, as Spark's "full scan" batches); f is then called
+ * with a null value and duet_state_is_timing_out TRUE, and the state is removed. */
+typedef struct _DuetState DuetState;
+gboolean duet_state_exists(const DuetState *state);
+/* FALSE (leaving value untouched) when there is no state: Spark's NoSuchElementException. */
+gboolean duet_state_get(const DuetState *state, DuetValue *value);
+/* The value must stay valid until f returns (task scratch memory, the input, a constant).
+ * Updating or removing a state that is timing out fails the task, as in Spark. */
+void duet_state_update(DuetState *state, const DuetValue *value);
+void duet_state_remove(DuetState *state);
+gboolean duet_state_is_timing_out(const DuetState *state);
+
+typedef void (*DuetMappingFunc)(gint64 time_ms, const DuetValue *key, const DuetValue *value,
+                                DuetState *state, DuetColumnBuilder *mapped, gpointer user_data);
+
+/* Spark's StateSpec. */
+typedef struct {
+    DuetMappingFunc function;  /* required */
+    gpointer user_data;        /* for function */
+    DuetDataType *state_type;  /* required: the state's type */
+    DuetDataType *mapped_type; /* required: the type of mapped values */
+    gint64 timeout_ms;         /* 0: no timeout */
+    guint num_partitions;      /* 0: default parallelism */
+    DuetRdd *initial_state;    /* nullable (key, state) pair RDD */
+} DuetStateSpec;
+
+DuetDStream *duet_dstream_map_with_state(DuetDStream *stream, const DuetStateSpec *spec,
+                                         GError **error);
+/* stateSnapshots(): every (key, state) pair after each batch. mapped must come from
+ * duet_dstream_map_with_state. */
+DuetDStream *duet_dstream_state_snapshots(DuetDStream *mapped, GError **error);
+
 /* ---- Output operations and persistence ------------------------------------------------------ */
 
 /* foreachRDD: f runs on the job generator's thread once per batch that has an RDD. */

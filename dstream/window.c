@@ -388,16 +388,7 @@ duet_dstream_count_by_window(DuetDStream *stream, gint64 window_ms, gint64 slide
 static void
 pair_with_one(const DuetRow *row, DuetBatchBuilder *out, gpointer user_data)
 {
-    guint n_columns = duet_batch_n_columns(row->batch);
-    DuetColumnBuilder *element = duet_batch_builder_column(out, 0);
-    if (n_columns == 1) {
-        duet_column_builder_append_from(element, duet_batch_column(row->batch, 0), row->index);
-    } else {
-        for (guint column = 0; column < n_columns; column++)
-            duet_column_builder_append_from(duet_column_builder_child(element, column),
-                                            duet_batch_column(row->batch, column), row->index);
-        duet_column_builder_end_struct(element);
-    }
+    duet_column_builder_append_row(duet_batch_builder_column(out, 0), row);
     duet_batch_builder_append_int64(out, 1, 1);
 }
 
@@ -413,13 +404,8 @@ duet_dstream_count_by_value_and_window(DuetDStream *stream, gint64 window_ms, gi
 {
     /* map((_, 1L)).reduceByKeyAndWindow(_ + _, _ - _, W, S, n, _._2 != 0L) */
     g_autoptr(DuetSchema) schema = duet_schema_new();
-    if (duet_schema_n_fields(stream->schema) == 1) {
-        const DuetField *field = duet_schema_field(stream->schema, 0);
-        duet_schema_add_field(schema, field->name, field->type, field->nullable);
-    } else {
-        g_autoptr(DuetDataType) row_type = duet_data_type_new_struct(stream->schema);
-        duet_schema_add_field(schema, "value", row_type, FALSE);
-    }
+    g_autoptr(DuetDataType) element = duet_schema_element_type(stream->schema);
+    duet_schema_add_field(schema, "value", element, TRUE);
     g_autoptr(DuetDataType) count_type = duet_data_type_new_scalar(DUET_TYPE_INT64);
     duet_schema_add_field(schema, "count", count_type, FALSE);
     g_autoptr(DuetDStream) pairs = duet_dstream_map(stream, schema, pair_with_one, NULL);

@@ -83,6 +83,11 @@ void duet_row_get_value(const DuetRow *row, guint column, DuetValue *value);
 guint64 duet_row_hash(const DuetRow *row, guint64 seed);
 gboolean duet_row_equal(const DuetRow *a, const DuetRow *b);
 
+/* Rows as elements: the type of one row taken as a single value (the column's type for one
+ * column, a struct of the columns otherwise), and appending a row as such a value. */
+DuetDataType *duet_schema_element_type(DuetSchema *schema);
+void duet_column_builder_append_row(DuetColumnBuilder *builder, const DuetRow *row);
+
 /* Builders: one column builder per field. A user function writing one output row appends
  * exactly one value to every column (the engine checks the lengths when the batch is
  * finished). (transfer none) on schema. */

@@ -6,6 +6,28 @@
  */
 #include "rdd/internal.h"
 
+DuetDataType *
+duet_schema_element_type(DuetSchema *schema)
+{
+    if (duet_schema_n_fields(schema) == 1)
+        return duet_data_type_ref(duet_schema_field(schema, 0)->type);
+    return duet_data_type_new_struct(schema);
+}
+
+void
+duet_column_builder_append_row(DuetColumnBuilder *builder, const DuetRow *row)
+{
+    guint n_columns = duet_batch_n_columns(row->batch);
+    if (n_columns == 1) {
+        duet_column_builder_append_from(builder, duet_batch_column(row->batch, 0), row->index);
+        return;
+    }
+    for (guint column = 0; column < n_columns; column++)
+        duet_column_builder_append_from(duet_column_builder_child(builder, column),
+                                        duet_batch_column(row->batch, column), row->index);
+    duet_column_builder_end_struct(builder);
+}
+
 DuetBatchBuilder *
 duet_batch_builder_new(DuetSchema *schema, gsize capacity)
 {

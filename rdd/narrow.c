@@ -305,30 +305,6 @@ duet_rdd_coalesce(DuetRdd *rdd, guint num_partitions, gboolean shuffle)
 
 /* ---- glom -------------------------------------------------------------------------------- */
 
-/* The type of one element of a schema: the bare column type, or a struct of all columns. */
-static DuetDataType *
-element_type(DuetSchema *schema)
-{
-    if (duet_schema_n_fields(schema) == 1)
-        return duet_data_type_ref(duet_schema_field(schema, 0)->type);
-    return duet_data_type_new_struct(schema);
-}
-
-/* Appends row of batch as one element (see element_type) to builder. */
-static void
-append_element(DuetColumnBuilder *builder, DuetBatch *batch, gsize row)
-{
-    guint n_columns = duet_batch_n_columns(batch);
-    if (n_columns == 1) {
-        duet_column_builder_append_from(builder, duet_batch_column(batch, 0), row);
-        return;
-    }
-    for (guint column = 0; column < n_columns; column++)
-        duet_column_builder_append_from(duet_column_builder_child(builder, column),
-                                        duet_batch_column(batch, column), row);
-    duet_column_builder_end_struct(builder);
-}
-
 static GPtrArray *
 glom_compute(DuetRdd *rdd, guint partition, GError **error)
 {
@@ -345,8 +321,10 @@ glom_compute(DuetRdd *rdd, guint partition, GError **error)
                                              duet_batch_n_rows(batch));
             continue;
         }
-        for (gsize row_idx = 0; row_idx < duet_batch_n_rows(batch); row_idx++)
-            append_element(elements, batch, row_idx);
+        for (gsize row_idx = 0; row_idx < duet_batch_n_rows(batch); row_idx++) {
+            DuetRow row = duet_batch_row(batch, row_idx);
+            duet_column_builder_append_row(elements, &row);
+        }
     }
     duet_column_builder_end_list(list);
     GPtrArray *output = new_batch_list();
@@ -364,7 +342,7 @@ DuetRdd *
 duet_rdd_glom(DuetRdd *rdd)
 {
     g_return_val_if_fail(rdd != NULL, NULL);
-    g_autoptr(DuetDataType) element = element_type(rdd->schema);
+    g_autoptr(DuetDataType) element = duet_schema_element_type(rdd->schema);
     g_autoptr(DuetDataType) list = duet_data_type_new_array(element, TRUE);
     g_autoptr(DuetSchema) schema = duet_schema_new();
     duet_schema_add_field(schema, "value", list, FALSE);
@@ -563,8 +541,10 @@ cartesian_compute(DuetRdd *rdd, guint partition, GError **error)
             for (guint right_idx = 0; right_idx < right_batches->len; right_idx++) {
                 DuetBatch *right_batch = g_ptr_array_index(right_batches, right_idx);
                 for (gsize right_row = 0; right_row < duet_batch_n_rows(right_batch); right_row++) {
-                    append_element(first, left_batch, left_row);
-                    append_element(second, right_batch, right_row);
+                    DuetRow left_element = duet_batch_row(left_batch, left_row);
+                    DuetRow right_element = duet_batch_row(right_batch, right_row);
+                    duet_column_builder_append_row(first, &left_element);
+                    duet_column_builder_append_row(second, &right_element);
                 }
             }
         }
@@ -585,8 +565,8 @@ DuetRdd *
 duet_rdd_cartesian(DuetRdd *left, DuetRdd *right)
 {
     g_return_val_if_fail(left != NULL && right != NULL, NULL);
-    g_autoptr(DuetDataType) left_type = element_type(left->schema);
-    g_autoptr(DuetDataType) right_type = element_type(right->schema);
+    g_autoptr(DuetDataType) left_type = duet_schema_element_type(left->schema);
+    g_autoptr(DuetDataType) right_type = duet_schema_element_type(right->schema);
     g_autoptr(DuetSchema) schema = duet_schema_new();
     duet_schema_add_field(schema, "_1", left_type, TRUE);
     duet_schema_add_field(schema, "_2", right_type, TRUE);
