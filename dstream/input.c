@@ -51,7 +51,7 @@ queue_compute(DuetDStream *stream, gint64 time_ms, GError **error)
     return rdd;
 }
 
-static const DuetDStreamOps queue_ops = {"QueueInputDStream", queue_compute};
+static const DuetDStreamOps queue_ops = {.name = "QueueInputDStream", .compute = queue_compute};
 
 DuetDStream *
 duet_streaming_context_queue_stream(DuetStreamingContext *context, DuetSchema *schema,
@@ -110,7 +110,7 @@ batches_compute(DuetDStream *stream, gint64 time_ms, GError **error)
     return duet_rdd_parallelize(spark, empty, input->num_partitions);
 }
 
-static const DuetDStreamOps batches_ops = {"TestInputStream", batches_compute};
+static const DuetDStreamOps batches_ops = {.name = "TestInputStream", .compute = batches_compute};
 
 static void
 unref_nullable_batch(gpointer data)

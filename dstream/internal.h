@@ -20,6 +20,12 @@ typedef struct {
      * error unset means "no RDD for this time" (Spark's None); NULL with error set fails the
      * batch. */
     DuetRdd *(*compute)(DuetDStream *stream, gint64 time_ms, GError **error);
+    /* Optional hooks of input streams: start/stop with the context (receivers), hear about
+     * finished batches (rate control), and report how many records a batch took in. */
+    void (*start)(DuetDStream *stream);
+    void (*stop)(DuetDStream *stream);
+    void (*batch_completed)(DuetDStream *stream, const DuetBatchInfo *info);
+    gint64 (*input_size)(DuetDStream *stream, gint64 time_ms);
 } DuetDStreamOps;
 
 struct _DuetDStream {
@@ -68,6 +74,14 @@ gint64 duet_streaming_context_zero_time(DuetStreamingContext *context);
 void duet_streaming_context_register_output(DuetStreamingContext *context, DuetDStream *output);
 void duet_streaming_context_register_stream(DuetStreamingContext *context, DuetDStream *stream);
 gboolean duet_streaming_context_has_checkpoint_dir(DuetStreamingContext *context);
+/* Tells the listeners about a receiver (started, stopped or error). */
+typedef enum {
+    DUET_RECEIVER_EVENT_STARTED,
+    DUET_RECEIVER_EVENT_STOPPED,
+    DUET_RECEIVER_EVENT_ERROR,
+} DuetReceiverEvent;
+void duet_streaming_context_notify_receiver(DuetStreamingContext *context, DuetReceiverEvent event,
+                                            const char *name, const char *message);
 
 /* output.c: the output stream's job for one batch. */
 gboolean duet_dstream_run_output(DuetDStream *output, gint64 time_ms, GError **error);

@@ -269,7 +269,8 @@ internal_compute(DuetDStream *stream, gint64 time_ms, GError **error)
     return result;
 }
 
-static const DuetDStreamOps internal_ops = {"InternalMapWithStateDStream", internal_compute};
+static const DuetDStreamOps internal_ops = {.name = "InternalMapWithStateDStream",
+                                            .compute = internal_compute};
 
 /* The mapped stream and the snapshot stream project the internal RDD. */
 typedef struct {
@@ -307,7 +308,8 @@ projection_compute(DuetDStream *stream, gint64 time_ms, GError **error)
     return duet_rdd_map(rows, stream->schema, project_row, projection);
 }
 
-static const DuetDStreamOps mapped_ops = {"MapWithStateDStream", projection_compute};
+static const DuetDStreamOps mapped_ops = {.name = "MapWithStateDStream",
+                                          .compute = projection_compute};
 
 static DuetDStream *
 new_projection(DuetDStream *internal, DuetSchema *schema, gint kind, guint first, guint second,

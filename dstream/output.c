@@ -38,7 +38,7 @@ output_compute(DuetDStream *stream, gint64 time_ms, GError **error)
     return duet_dstream_get_or_compute(duet_dstream_parent(stream, 0), time_ms, error);
 }
 
-static const DuetDStreamOps output_ops = {"ForEachDStream", output_compute};
+static const DuetDStreamOps output_ops = {.name = "ForEachDStream", .compute = output_compute};
 
 gboolean
 duet_dstream_run_output(DuetDStream *stream, gint64 time_ms, GError **error)

@@ -117,7 +117,7 @@ state_compute(DuetDStream *stream, gint64 time_ms, GError **error)
     return result;
 }
 
-static const DuetDStreamOps state_ops = {"StateDStream", state_compute};
+static const DuetDStreamOps state_ops = {.name = "StateDStream", .compute = state_compute};
 
 DuetDStream *
 duet_dstream_update_state_by_key(DuetDStream *stream, DuetDataType *state_type,

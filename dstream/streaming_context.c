@@ -176,6 +176,26 @@ notify(DuetStreamingContext *context, BatchEvent event, const DuetBatchInfo *inf
     g_array_unref(listeners);
 }
 
+void
+duet_streaming_context_notify_receiver(DuetStreamingContext *context, DuetReceiverEvent event,
+                                       const char *name, const char *message)
+{
+    g_mutex_lock(&context->lock);
+    GArray *listeners = g_array_copy(context->listeners);
+    g_mutex_unlock(&context->lock);
+    for (guint listener_idx = 0; listener_idx < listeners->len; listener_idx++) {
+        DuetStreamingListener *listener =
+            &g_array_index(listeners, DuetStreamingListener, listener_idx);
+        if (event == DUET_RECEIVER_EVENT_STARTED && listener->receiver_started)
+            listener->receiver_started(name, listener->user_data);
+        else if (event == DUET_RECEIVER_EVENT_STOPPED && listener->receiver_stopped)
+            listener->receiver_stopped(name, message, listener->user_data);
+        else if (event == DUET_RECEIVER_EVENT_ERROR && listener->receiver_error)
+            listener->receiver_error(name, message, listener->user_data);
+    }
+    g_array_unref(listeners);
+}
+
 /* Runs every output job of one batch time. */
 static void
 run_batch(DuetStreamingContext *context, gint64 time_ms)
@@ -197,10 +217,20 @@ run_batch(DuetStreamingContext *context, gint64 time_ms)
                 g_error_free(error);
         }
     }
+    for (guint stream_idx = 0; stream_idx < context->streams->len; stream_idx++) {
+        DuetDStream *stream = g_ptr_array_index(context->streams, stream_idx);
+        if (stream->ops->input_size != NULL)
+            info.num_records += stream->ops->input_size(stream, time_ms);
+    }
     for (guint stream_idx = 0; stream_idx < context->streams->len; stream_idx++)
         duet_dstream_clear_old(g_ptr_array_index(context->streams, stream_idx), time_ms);
     info.end_ms = duet_clock_now_ms(clock);
     info.failed = failure != NULL;
+    for (guint stream_idx = 0; stream_idx < context->streams->len; stream_idx++) {
+        DuetDStream *stream = g_ptr_array_index(context->streams, stream_idx);
+        if (stream->ops->batch_completed != NULL)
+            stream->ops->batch_completed(stream, &info);
+    }
     g_mutex_lock(&context->lock);
     if (failure != NULL && context->error == NULL)
         context->error = g_error_copy(failure);
@@ -273,6 +303,13 @@ duet_streaming_context_start(DuetStreamingContext *context, GError **error)
     duet_clock_resume(clock);
     g_mutex_lock(&context->lock);
     context->state = DUET_STREAMING_STATE_ACTIVE;
+    g_mutex_unlock(&context->lock);
+    for (guint stream_idx = 0; stream_idx < context->streams->len; stream_idx++) {
+        DuetDStream *stream = g_ptr_array_index(context->streams, stream_idx);
+        if (stream->ops->start != NULL)
+            stream->ops->start(stream);
+    }
+    g_mutex_lock(&context->lock);
     context->generator = g_thread_new("duet-job-generator", generator_main, context);
     g_mutex_unlock(&context->lock);
     return TRUE;
@@ -291,6 +328,12 @@ duet_streaming_context_stop(DuetStreamingContext *context, gboolean graceful)
     g_mutex_unlock(&context->lock);
     if (generator == NULL)
         return;
+    /* Receivers stop first, so a graceful stop processes what they received. */
+    for (guint stream_idx = 0; stream_idx < context->streams->len; stream_idx++) {
+        DuetDStream *stream = g_ptr_array_index(context->streams, stream_idx);
+        if (stream->ops->stop != NULL)
+            stream->ops->stop(stream);
+    }
     duet_clock_interrupt(duet_context_clock(context->spark));
     g_thread_join(generator);
 }

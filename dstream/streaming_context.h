@@ -55,6 +55,11 @@ typedef struct {
     void (*batch_submitted)(const DuetBatchInfo *info, gpointer user_data);
     void (*batch_started)(const DuetBatchInfo *info, gpointer user_data);
     void (*batch_completed)(const DuetBatchInfo *info, gpointer user_data);
+    /* Receiver events: name is the receiver stream's name, message the reason (stopped,
+     * error) or NULL. */
+    void (*receiver_started)(const char *name, gpointer user_data);
+    void (*receiver_stopped)(const char *name, const char *message, gpointer user_data);
+    void (*receiver_error)(const char *name, const char *message, gpointer user_data);
     gpointer user_data;
 } DuetStreamingListener;
 

@@ -240,7 +240,7 @@ out:
     return result;
 }
 
-static const DuetDStreamOps op_stream_ops = {"TransformedDStream", op_compute};
+static const DuetDStreamOps op_stream_ops = {.name = "TransformedDStream", .compute = op_compute};
 
 static DuetDStream *
 new_op_stream(DuetDStream *parent, DuetSchema *schema, Op *op)

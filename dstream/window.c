@@ -66,7 +66,7 @@ window_compute(DuetDStream *stream, gint64 time_ms, GError **error)
     return result;
 }
 
-static const DuetDStreamOps window_ops = {"WindowedDStream", window_compute};
+static const DuetDStreamOps window_ops = {.name = "WindowedDStream", .compute = window_compute};
 
 DuetDStream *
 duet_dstream_window(DuetDStream *stream, gint64 window_ms, gint64 slide_ms, GError **error)
@@ -247,7 +247,8 @@ reduced_window_compute(DuetDStream *stream, gint64 time_ms, GError **error)
     return result;
 }
 
-static const DuetDStreamOps reduced_window_ops = {"ReducedWindowedDStream", reduced_window_compute};
+static const DuetDStreamOps reduced_window_ops = {.name = "ReducedWindowedDStream",
+                                                  .compute = reduced_window_compute};
 
 static void
 identity_value(const DuetValue *value, DuetColumnBuilder *out, gpointer user_data)
