@@ -53,6 +53,11 @@ DuetDStream *duet_streaming_context_batches_stream(DuetStreamingContext *context
                                                    DuetSchema *schema, GPtrArray *batches,
                                                    guint num_partitions);
 
+/* Spark's textFileStream(directory): the lines of files that appear in the directory (see
+ * dstream/file_input.c for which files a batch takes). Schema "value STRING". */
+DuetDStream *duet_streaming_context_text_file_stream(DuetStreamingContext *context,
+                                                     const char *directory);
+
 /* ---- Transformations --------------------------------------------------------------------- */
 
 DuetDStream *duet_dstream_map(DuetDStream *stream, DuetSchema *out_schema, DuetMapFunc f,

@@ -62,6 +62,16 @@ gdouble duet_receiver_rate_limit(DuetReceiver *receiver);
 DuetDStream *duet_streaming_context_socket_text_stream(DuetStreamingContext *context,
                                                        const char *host, guint16 port);
 
+/* Spark's socketStream(host, port, converter): the converter turns the bytes received so far
+ * into records (duet_receiver_store_*), removing what it consumed from buffer; at_end is TRUE
+ * once when the connection ends, to flush a last partial record. */
+typedef void (*DuetSocketConverter)(GByteArray *buffer, gboolean at_end, DuetReceiver *receiver,
+                                    gpointer user_data);
+DuetDStream *duet_streaming_context_socket_stream(DuetStreamingContext *context, const char *host,
+                                                  guint16 port, DuetSchema *schema,
+                                                  DuetSocketConverter converter,
+                                                  gpointer user_data);
+
 /* Spark's PIDRateEstimator: the next rate from a finished batch, or FALSE when it has none
  * (the first batch only initialises it; batches without records or processing time are
  * ignored). Gains as Spark's defaults: proportional 1.0, integral 0.2, derivative 0.0,

@@ -1,4 +1,4 @@
-/* socket_receiver.c — socketTextStream: lines of text from a TCP peer.
+/* socket_receiver.c — socketStream and socketTextStream: records from a TCP peer.
  *
  * Layer: dstream/. Includes rdd/ and dstream/. Spark's SocketReceiver: a thread connects to
  * host:port and stores every line (without its "\n" or "\r\n"); when the peer closes the
@@ -18,6 +18,8 @@
 typedef struct {
     char *host;
     guint16 port;
+    DuetSocketConverter converter; /* bytes to records */
+    gpointer converter_data;
     GThread *thread; /* the reading thread while started */
     gint quit;       /* atomic: the reading thread must end */
     DuetReceiver *receiver;
@@ -51,9 +53,10 @@ connect_to(const char *host, guint16 port, char **reason)
     return fd;
 }
 
-/* Stores the complete lines of buffer and keeps the incomplete tail. */
+/* socketTextStream's converter: stores the complete lines of buffer and keeps the incomplete
+ * tail (stored too at the end, as Java's readLine returns a last unterminated line). */
 static void
-store_lines(SocketReceiver *socket_receiver, GByteArray *buffer)
+store_lines(GByteArray *buffer, gboolean at_end, DuetReceiver *receiver, gpointer user_data)
 {
     gsize start = 0;
     for (gsize byte = 0; byte < buffer->len; byte++) {
@@ -62,9 +65,14 @@ store_lines(SocketReceiver *socket_receiver, GByteArray *buffer)
         gsize end = byte;
         if (end > start && buffer->data[end - 1] == '\r')
             end--;
-        duet_receiver_store_string(socket_receiver->receiver, (const char *)buffer->data + start,
+        duet_receiver_store_string(receiver, (const char *)buffer->data + start,
                                    (gssize)(end - start));
         start = byte + 1;
+    }
+    if (at_end && start < buffer->len) {
+        duet_receiver_store_string(receiver, (const char *)buffer->data + start,
+                                   (gssize)(buffer->len - start));
+        start = buffer->len;
     }
     g_byte_array_remove_range(buffer, 0, (guint)start);
 }
@@ -103,8 +111,9 @@ receive_main(gpointer data)
             break;
         }
         g_byte_array_append(buffer, chunk, (guint)n);
-        store_lines(socket_receiver, buffer);
+        socket_receiver->converter(buffer, FALSE, receiver, socket_receiver->converter_data);
     }
+    socket_receiver->converter(buffer, TRUE, receiver, socket_receiver->converter_data);
     close(fd);
     g_byte_array_unref(buffer);
     if (end_reason != NULL && !g_atomic_int_get(&socket_receiver->quit))
@@ -141,14 +150,25 @@ socket_receiver_free(gpointer data)
 }
 
 DuetDStream *
-duet_streaming_context_socket_text_stream(DuetStreamingContext *context, const char *host,
-                                          guint16 port)
+duet_streaming_context_socket_stream(DuetStreamingContext *context, const char *host, guint16 port,
+                                     DuetSchema *schema, DuetSocketConverter converter,
+                                     gpointer user_data)
 {
+    g_return_val_if_fail(context && host && schema && converter, NULL);
     static const DuetReceiverFuncs funcs = {socket_on_start, socket_on_stop};
     SocketReceiver *socket_receiver = g_new0(SocketReceiver, 1);
     socket_receiver->host = g_strdup(host);
     socket_receiver->port = port;
-    g_autoptr(DuetSchema) schema = duet_schema_parse("value STRING", NULL);
+    socket_receiver->converter = converter;
+    socket_receiver->converter_data = user_data;
     return duet_streaming_context_receiver_stream(context, schema, &funcs, socket_receiver,
                                                   socket_receiver_free);
+}
+
+DuetDStream *
+duet_streaming_context_socket_text_stream(DuetStreamingContext *context, const char *host,
+                                          guint16 port)
+{
+    g_autoptr(DuetSchema) schema = duet_schema_parse("value STRING", NULL);
+    return duet_streaming_context_socket_stream(context, host, port, schema, store_lines, NULL);
 }

@@ -6,6 +6,9 @@
 #include "tests/common/test.h"
 #include "dstream/dstream.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #define BATCH_MS 1000
 
 /* A streaming context on a manual clock at 0, local[2], a checkpoint directory. */
@@ -428,8 +431,47 @@ test_queue_stream(void)
     harness_clear(&harness);
 }
 
-DUET_TEST_MAIN("dstream", DUET_TEST(test_map_and_first_batch_time),
-               DUET_TEST(test_word_count_and_count),
+/* Writes a file and sets its modification time to a manual-clock time. */
+static void
+write_file_at(const char *dir, const char *name, const char *text, gint64 mtime_ms)
+{
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    g_file_set_contents(path, text, -1, NULL);
+    struct timespec times[2] = {{mtime_ms / 1000, (mtime_ms % 1000) * 1000000},
+                                {mtime_ms / 1000, (mtime_ms % 1000) * 1000000}};
+    utimensat(AT_FDCWD, path, times, 0);
+}
+
+/* textFileStream: files modified in (previous batch, batch] are read once; hidden files, files
+ * from before the stream and files from the future wait or are ignored, as in Spark. */
+static void
+test_text_file_stream(void)
+{
+    Harness harness;
+    harness_init(&harness, TRUE);
+    char *dir = duet_test_tmpdir_new();
+    g_autoptr(DuetDStream) lines = duet_streaming_context_text_file_stream(harness.ssc, dir);
+    duet_dstream_foreach_rdd(lines, collect_output, &harness);
+    write_file_at(dir, "old.txt", "old\n", 0); /* not after the stream's creation */
+    write_file_at(dir, "a.txt", "x\ny", 500);
+    write_file_at(dir, ".hidden", "secret\n", 500);
+    write_file_at(dir, "later.txt", "z\r\nw", 1500); /* in the future at batch 1 */
+    GError *error = NULL;
+    CU_ASSERT_TRUE_FATAL(duet_streaming_context_start(harness.ssc, &error));
+    duet_clock_set_ms(harness.clock, 1000);
+    CU_ASSERT_TRUE(duet_streaming_context_await_batch(harness.ssc, 1000, 60000));
+    write_file_at(dir, "a.txt", "x\ny\nmore", 1800); /* already taken: not read again */
+    duet_clock_set_ms(harness.clock, 2000);
+    CU_ASSERT_TRUE(duet_streaming_context_await_batch(harness.ssc, 2000, 60000));
+    duet_clock_set_ms(harness.clock, 3000);
+    CU_ASSERT_TRUE(duet_streaming_context_await_batch(harness.ssc, 3000, 60000));
+    ASSERT_OUTPUTS(&harness, "[x, y] | [w, z] | []");
+    harness_clear(&harness);
+    duet_test_tmpdir_free(dir);
+}
+
+DUET_TEST_MAIN("dstream", DUET_TEST(test_text_file_stream),
+               DUET_TEST(test_map_and_first_batch_time), DUET_TEST(test_word_count_and_count),
                DUET_TEST(test_window_first_windows_are_partial), DUET_TEST(test_window_slide_two),
                DUET_TEST(test_reduce_by_key_and_window_inverse), DUET_TEST(test_count_by_window),
                DUET_TEST(test_update_state_by_key_many_batches),
