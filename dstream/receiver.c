@@ -85,6 +85,28 @@ duet_receiver_store_string(DuetReceiver *receiver, const char *data, gssize len)
 }
 
 void
+duet_receiver_store_strings(DuetReceiver *receiver, const char *data, const gsize *starts,
+                            const gsize *lengths, gsize n)
+{
+    g_return_if_fail(duet_schema_n_fields(receiver->stream->schema) == 1 &&
+                     duet_data_type_id(duet_schema_field(receiver->stream->schema, 0)->type) ==
+                         DUET_TYPE_STRING);
+    if (n == 0)
+        return;
+    acquire_rate(receiver, n);
+    g_mutex_lock(&receiver->lock);
+    if (!receiver->stopped) {
+        DuetColumnBuilder *column = duet_batch_builder_column(receiver->pending, 0);
+        for (gsize string = 0; string < n; string++)
+            duet_column_builder_append_string(column, data + starts[string],
+                                              (gssize)lengths[string]);
+        receiver->n_stored += (gint64)n;
+        g_cond_broadcast(&receiver->changed);
+    }
+    g_mutex_unlock(&receiver->lock);
+}
+
+void
 duet_receiver_store_batch(DuetReceiver *receiver, DuetBatch *batch)
 {
     acquire_rate(receiver, duet_batch_n_rows(batch));

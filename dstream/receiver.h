@@ -39,6 +39,10 @@ void duet_receiver_store_values(DuetReceiver *receiver, const DuetValue *values)
 void duet_receiver_store_batch(DuetReceiver *receiver, DuetBatch *batch);
 /* Convenience for one string column (text lines). */
 void duet_receiver_store_string(DuetReceiver *receiver, const char *data, gssize len);
+/* n strings of one string column at once (one lock and one rate acquisition for all):
+ * string i is data[starts[i]] .. data[starts[i] + lengths[i]). */
+void duet_receiver_store_strings(DuetReceiver *receiver, const char *data, const gsize *starts,
+                                 const gsize *lengths, gsize n);
 /* Spark's restart(message): stop, wait the restart delay, start again (asynchronously). */
 void duet_receiver_restart(DuetReceiver *receiver, const char *message);
 /* Spark's stop(message): stop for good. */

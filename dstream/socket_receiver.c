@@ -58,6 +58,8 @@ connect_to(const char *host, guint16 port, char **reason)
 static void
 store_lines(GByteArray *buffer, gboolean at_end, DuetReceiver *receiver, gpointer user_data)
 {
+    GArray *starts = g_array_new(FALSE, FALSE, sizeof(gsize));
+    GArray *lengths = g_array_new(FALSE, FALSE, sizeof(gsize));
     gsize start = 0;
     for (gsize byte = 0; byte < buffer->len; byte++) {
         if (buffer->data[byte] != '\n')
@@ -65,15 +67,21 @@ store_lines(GByteArray *buffer, gboolean at_end, DuetReceiver *receiver, gpointe
         gsize end = byte;
         if (end > start && buffer->data[end - 1] == '\r')
             end--;
-        duet_receiver_store_string(receiver, (const char *)buffer->data + start,
-                                   (gssize)(end - start));
+        gsize length = end - start;
+        g_array_append_val(starts, start);
+        g_array_append_val(lengths, length);
         start = byte + 1;
     }
     if (at_end && start < buffer->len) {
-        duet_receiver_store_string(receiver, (const char *)buffer->data + start,
-                                   (gssize)(buffer->len - start));
+        gsize length = buffer->len - start;
+        g_array_append_val(starts, start);
+        g_array_append_val(lengths, length);
         start = buffer->len;
     }
+    duet_receiver_store_strings(receiver, (const char *)buffer->data, (gsize *)starts->data,
+                                (gsize *)lengths->data, starts->len);
+    g_array_unref(starts);
+    g_array_unref(lengths);
     g_byte_array_remove_range(buffer, 0, (guint)start);
 }
 
