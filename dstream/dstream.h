@@ -206,6 +206,9 @@ typedef void (*DuetTextFunc)(const char *text, gpointer user_data);
 void duet_dstream_print(DuetDStream *stream, guint num, DuetTextFunc sink, gpointer user_data);
 /* PySpark's pprint(num): the time as Python's datetime (UTC) and elements as repr. */
 void duet_dstream_pprint(DuetDStream *stream, guint num, DuetTextFunc sink, gpointer user_data);
+/* Spark's saveAsTextFiles(prefix, suffix): each batch's RDD saved with saveAsTextFile to
+ * "prefix-TIME_IN_MS" or "prefix-TIME_IN_MS.suffix" (suffix NULL or empty: no suffix). */
+void duet_dstream_save_as_text_files(DuetDStream *stream, const char *prefix, const char *suffix);
 void duet_dstream_persist(DuetDStream *stream);
 void duet_dstream_checkpoint(DuetDStream *stream, gint64 interval_ms);
 

@@ -1,4 +1,4 @@
-/* output.c — output operations: foreachRDD, print and pprint.
+/* output.c — output operations: foreachRDD, print, pprint and saveAsTextFiles.
  *
  * Layer: dstream/. Includes rdd/ and dstream/. An output stream (Spark's ForEachDStream)
  * generates a job per batch that has an RDD; print and pprint are foreachRDD with Spark's
@@ -162,4 +162,40 @@ void
 duet_dstream_pprint(DuetDStream *stream, guint num, DuetTextFunc sink, gpointer user_data)
 {
     add_printer(stream, num, DUET_FORMAT_PYTHON, sink, user_data);
+}
+
+typedef struct {
+    char *prefix;
+    char *suffix; /* or NULL */
+} TextFiles;
+
+static void
+text_files_free(gpointer data)
+{
+    TextFiles *files = data;
+    g_free(files->prefix);
+    g_free(files->suffix);
+    g_free(files);
+}
+
+static gboolean
+save_rdd(DuetRdd *rdd, gint64 time_ms, gpointer user_data, GError **error)
+{
+    TextFiles *files = user_data;
+    /* Spark's rddToFileName */
+    g_autofree char *path =
+        files->suffix
+            ? g_strdup_printf("%s-%" G_GINT64_FORMAT ".%s", files->prefix, time_ms, files->suffix)
+            : g_strdup_printf("%s-%" G_GINT64_FORMAT, files->prefix, time_ms);
+    return duet_rdd_save_as_text_file(rdd, path, error);
+}
+
+void
+duet_dstream_save_as_text_files(DuetDStream *stream, const char *prefix, const char *suffix)
+{
+    g_return_if_fail(stream != NULL && prefix != NULL);
+    TextFiles *files = g_new0(TextFiles, 1);
+    files->prefix = g_strdup(prefix);
+    files->suffix = suffix && *suffix ? g_strdup(suffix) : NULL;
+    add_output(stream, save_rdd, files, text_files_free);
 }

@@ -470,7 +470,29 @@ test_text_file_stream(void)
     duet_test_tmpdir_free(dir);
 }
 
-DUET_TEST_MAIN("dstream", DUET_TEST(test_text_file_stream),
+static void
+test_save_as_text_files(void)
+{
+    Harness harness;
+    harness_init(&harness, FALSE);
+    char *dir = duet_test_tmpdir_new();
+    const char *batches[] = {"[[\"a\", 1], [\"b\", 2]]"};
+    g_autoptr(DuetDStream) input = input_of(&harness, "k STRING, v INT", batches, 1, 1);
+    g_autofree char *prefix = g_build_filename(dir, "out", NULL);
+    duet_dstream_save_as_text_files(input, prefix, "txt");
+    harness_run(&harness, 2);
+    g_autofree char *first = g_strdup_printf("%s-1000.txt/part-00000", prefix);
+    g_autofree char *second = g_strdup_printf("%s-2000.txt/part-00000", prefix);
+    g_autofree char *first_text = NULL, *second_text = NULL;
+    g_file_get_contents(first, &first_text, NULL, NULL);
+    g_file_get_contents(second, &second_text, NULL, NULL);
+    ASSERT_STR_EQ(first_text, "(a,1)\n(b,2)\n");
+    ASSERT_STR_EQ(second_text, "");
+    harness_clear(&harness);
+    duet_test_tmpdir_free(dir);
+}
+
+DUET_TEST_MAIN("dstream", DUET_TEST(test_save_as_text_files), DUET_TEST(test_text_file_stream),
                DUET_TEST(test_map_and_first_batch_time), DUET_TEST(test_word_count_and_count),
                DUET_TEST(test_window_first_windows_are_partial), DUET_TEST(test_window_slide_two),
                DUET_TEST(test_reduce_by_key_and_window_inverse), DUET_TEST(test_count_by_window),
