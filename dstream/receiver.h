@@ -13,6 +13,7 @@
 #pragma once
 
 #include "dstream/dstream.h"
+#include "sources/source.h"
 
 G_BEGIN_DECLS
 
@@ -59,6 +60,12 @@ gboolean duet_receiver_wait_stored(DuetReceiver *receiver, gint64 n, gint64 time
 DuetReceiver *duet_dstream_receiver(DuetDStream *stream);
 /* The records-per-second limit in force (0 = none). */
 gdouble duet_receiver_rate_limit(DuetReceiver *receiver);
+
+/* A DStream over a shared source (rate, memory, and later Kafka and files), read by offsets
+ * like Spark's direct Kafka stream: each batch takes what arrived since the previous one. The
+ * stream registers as a consumer of the source. (transfer none) on source. */
+DuetDStream *duet_streaming_context_source_stream(DuetStreamingContext *context,
+                                                  DuetSource *source);
 
 /* Spark's socketTextStream(host, port): lines of text over TCP, schema "value STRING". It
  * reconnects when the peer goes away (restart with the restart delay), as Spark's

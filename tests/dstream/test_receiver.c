@@ -226,5 +226,41 @@ test_socket_text_stream_reconnects(void)
     record_clear(&record);
 }
 
-DUET_TEST_MAIN("receiver", DUET_TEST(test_custom_receiver), DUET_TEST(test_pid_rate_estimator),
-               DUET_TEST(test_socket_text_stream_reconnects))
+/* The rate source feeding a DStream on the context's manual clock. */
+static void
+test_rate_source_stream(void)
+{
+    GError *error = NULL;
+    g_autoptr(DuetContext) spark = duet_context_new("local[2]", &error);
+    g_autoptr(DuetClock) clock = duet_clock_new_manual(0);
+    duet_context_set_clock(spark, clock);
+    g_autoptr(DuetStreamingContext) ssc = duet_streaming_context_new(spark, 1000, &error);
+    DuetSourceOptions *options = duet_source_options_new();
+    duet_source_options_set(options, "rowsPerSecond", "3");
+    g_autoptr(DuetSource) rate = duet_source_new("rate", options, NULL, clock, 2, &error);
+    g_hash_table_unref(options);
+    g_autoptr(DuetDStream) rows = duet_streaming_context_source_stream(ssc, rate);
+    Record record;
+    record_init(&record);
+    duet_dstream_foreach_rdd(rows, collect_output, &record);
+    CU_ASSERT_TRUE_FATAL(duet_streaming_context_start(ssc, &error));
+    for (gint64 batch = 1; batch <= 2; batch++) {
+        duet_clock_set_ms(clock, batch * 1000);
+        CU_ASSERT_TRUE(duet_streaming_context_await_batch(ssc, batch * 1000, 60000));
+    }
+    duet_streaming_context_stop(ssc, FALSE);
+    ASSERT_INT_EQ(record.outputs->len, 2);
+    ASSERT_STR_EQ(record.outputs->pdata[0],
+                  "[(1970-01-01 00:00:00.0,0), (1970-01-01 00:00:00.333,1), "
+                  "(1970-01-01 00:00:00.667,2)]");
+    ASSERT_STR_EQ(record.outputs->pdata[1],
+                  "[(1970-01-01 00:00:01.0,3), (1970-01-01 00:00:01.333,4), "
+                  "(1970-01-01 00:00:01.667,5)]");
+    GArray *infos = duet_streaming_context_batch_infos(ssc);
+    ASSERT_INT_EQ(g_array_index(infos, DuetBatchInfo, 0).num_records, 3);
+    g_array_unref(infos);
+    record_clear(&record);
+}
+
+DUET_TEST_MAIN("receiver", DUET_TEST(test_rate_source_stream), DUET_TEST(test_custom_receiver),
+               DUET_TEST(test_pid_rate_estimator), DUET_TEST(test_socket_text_stream_reconnects))

@@ -1,0 +1,100 @@
+/* source.h — input sources shared by both APIs: a schema, and rows served by offsets.
+ *
+ * Layer: sources/ (includes rdd/ only). A source is what Spark calls a micro-batch stream:
+ * it tells the latest offset available now, serves the rows in an offset range (start
+ * exclusive, end inclusive) as partitions of batches, and may forget data once every consumer
+ * committed it. Offsets are Spark's offset JSON text ("5" for a LongOffset,
+ * {"topic":{"0":23}} for Kafka), so a Structured query can write them into its offsets log
+ * verbatim and re-read any logged range after a restart. One source may feed several
+ * consumers at once (a DStream and a Structured query): each registers, keeps its own offsets
+ * and commits what it processed. Sources are thread-safe and reference-counted.
+ */
+#pragma once
+
+#include "rdd/rdd.h"
+
+G_BEGIN_DECLS
+
+typedef struct _DuetSource DuetSource;
+
+#define DUET_SOURCE_ERROR (duet_source_error_quark())
+GQuark duet_source_error_quark(void);
+
+typedef enum {
+    DUET_SOURCE_ERROR_OPTION, /* a missing or malformed option (message names it) */
+    DUET_SOURCE_ERROR_FORMAT, /* an unknown format */
+    DUET_SOURCE_ERROR_OFFSET, /* an offset the source cannot serve (data lost, malformed) */
+    DUET_SOURCE_ERROR_FAILED,
+} DuetSourceError;
+
+/* What a kind of source does. Functions run with the source's lock NOT held; each kind
+ * guards its own state. */
+typedef struct {
+    const char *format; /* "rate", "memory", ... */
+    /* Spark's description string, e.g. "RateStreamV2[rowsPerSecond=1, ...]". (transfer full) */
+    char *(*description)(DuetSource *source);
+    /* The latest offset, or NULL when there is no data yet. (transfer full) */
+    char *(*latest_offset)(DuetSource *source, GError **error);
+    /* Rows in (start, end]; start NULL = from the beginning. (transfer full): a GPtrArray of
+     * partitions, each a GPtrArray of DuetBatch. */
+    GPtrArray *(*get_batch)(DuetSource *source, const char *start, const char *end, GError **error);
+    /* Everything up to end was committed by every consumer: it may be forgotten. May be NULL. */
+    void (*forget)(DuetSource *source, const char *end);
+    /* Frees the kind's data. */
+    void (*finalize)(gpointer data);
+    /* Orders two offsets of this source (NULL = before everything). */
+    int (*compare)(const char *a, const char *b);
+} DuetSourceClass;
+
+/* For kinds: a new source of schema (transfer none) whose kind data is data. */
+DuetSource *duet_source_new_internal(const DuetSourceClass *klass, DuetSchema *schema,
+                                     gpointer data);
+gpointer duet_source_get_data(DuetSource *source);
+
+DuetSource *duet_source_ref(DuetSource *source);
+void duet_source_unref(DuetSource *source);
+
+/* (transfer none) */
+DuetSchema *duet_source_schema(DuetSource *source);
+const char *duet_source_format(DuetSource *source);
+char *duet_source_description(DuetSource *source);
+char *duet_source_latest_offset(DuetSource *source, GError **error);
+GPtrArray *duet_source_get_batch(DuetSource *source, const char *start, const char *end,
+                                 GError **error);
+/* Consumers: each gets an id, commits what it processed; data is forgotten when every
+ * consumer committed it. */
+guint duet_source_add_consumer(DuetSource *source);
+void duet_source_commit(DuetSource *source, guint consumer, const char *end);
+
+/* Options as Spark passes them: string keys compared case-insensitively. */
+typedef GHashTable DuetSourceOptions;
+DuetSourceOptions *duet_source_options_new(void);
+void duet_source_options_set(DuetSourceOptions *options, const char *key, const char *value);
+const char *duet_source_options_get(DuetSourceOptions *options, const char *key);
+/* A positive (or non-negative with allow_zero) integer option, or fallback when absent;
+ * Spark's message for a bad value: "Invalid value '-1' for option 'rowsPerSecond', must be
+ * positive". */
+gboolean duet_source_options_get_int(DuetSourceOptions *options, const char *key, gint64 fallback,
+                                     gboolean allow_zero, gint64 *value, GError **error);
+
+/* The factory: format "rate" or "memory" (more as they land). clock is the context's
+ * (rate reads time from it); default_partitions is spark.default.parallelism. */
+DuetSource *duet_source_new(const char *format, DuetSourceOptions *options, DuetSchema *user_schema,
+                            DuetClock *clock, guint default_partitions, GError **error);
+
+/* ---- memory: Spark's MemoryStream ------------------------------------------------------- */
+
+/* Each add is one offset (a LongOffset counting adds from 0), even when it has no rows. */
+DuetSource *duet_memory_source_new(DuetSchema *schema);
+/* Returns the new latest offset. (transfer none) on batch. */
+gint64 duet_memory_source_add(DuetSource *source, DuetBatch *batch);
+
+/* ---- rate: Spark's RateStreamProvider ---------------------------------------------------- */
+
+/* Rows in [0, seconds) of a rate source: Spark's valueAtSecond. */
+gint64 duet_rate_source_value_at_second(gint64 seconds, gint64 rows_per_second,
+                                        gint64 ramp_up_seconds);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DuetSource, duet_source_unref)
+
+G_END_DECLS
