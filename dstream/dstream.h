@@ -15,6 +15,7 @@
 
 #include "rdd/rdd.h"
 #include "dstream/streaming_context.h"
+#include "sinks/sink.h"
 
 G_BEGIN_DECLS
 
@@ -201,8 +202,12 @@ typedef gboolean (*DuetForeachRddFunc)(DuetRdd *rdd, gint64 time_ms, gpointer us
                                        GError **error);
 void duet_dstream_foreach_rdd(DuetDStream *stream, DuetForeachRddFunc f, gpointer user_data);
 /* Receives printed text; NULL prints to standard output. */
-typedef void (*DuetTextFunc)(const char *text, gpointer user_data);
-/* Scala's print(num): "-------------------------------------------\nTime: 1000 ms\n..." */
+typedef DuetSinkTextFunc DuetTextFunc;
+/* Writes every batch's RDD to a shared sink (sinks/sink.h) in Append mode, with the batch's
+ * index (0 for the first batch) as its batch id, so a re-run batch is not written twice. */
+void duet_dstream_write_to_sink(DuetDStream *stream, DuetSink *sink);
+/* print and pprint write through a console sink (sinks/sink.h). Scala's print(num):
+ * "-------------------------------------------\nTime: 1000 ms\n..." */
 void duet_dstream_print(DuetDStream *stream, guint num, DuetTextFunc sink, gpointer user_data);
 /* PySpark's pprint(num): the time as Python's datetime (UTC) and elements as repr. */
 void duet_dstream_pprint(DuetDStream *stream, guint num, DuetTextFunc sink, gpointer user_data);

@@ -84,9 +84,16 @@ duet_dstream_foreach_rdd(DuetDStream *stream, DuetForeachRddFunc f, gpointer use
 typedef struct {
     guint num;
     DuetFormatDialect dialect;
-    DuetTextFunc sink;
-    gpointer user_data;
+    DuetSink *console; /* the shared console sink the text goes through */
 } Printer;
+
+static void
+printer_free(gpointer data)
+{
+    Printer *printer = data;
+    duet_sink_unref(printer->console);
+    g_free(printer);
+}
 
 static void
 append_python_time(GString *out, gint64 time_ms)
@@ -129,12 +136,7 @@ print_rdd(DuetRdd *rdd, gint64 time_ms, gpointer user_data, GError **error)
     if (n_rows > printer->num)
         g_string_append(out, "...\n");
     g_string_append_c(out, '\n');
-    if (printer->sink != NULL) {
-        printer->sink(out->str, printer->user_data);
-    } else {
-        fputs(out->str, stdout);
-        fflush(stdout);
-    }
+    duet_console_sink_print(printer->console, out->str);
     g_string_free(out, TRUE);
     duet_batch_unref(first);
     return TRUE;
@@ -147,9 +149,8 @@ add_printer(DuetDStream *stream, guint num, DuetFormatDialect dialect, DuetTextF
     Printer *printer = g_new0(Printer, 1);
     printer->num = num;
     printer->dialect = dialect;
-    printer->sink = sink;
-    printer->user_data = user_data;
-    add_output(stream, print_rdd, printer, g_free);
+    printer->console = duet_console_sink_new(stream->schema, (gint)num, TRUE, sink, user_data);
+    add_output(stream, print_rdd, printer, printer_free);
 }
 
 void
@@ -198,4 +199,50 @@ duet_dstream_save_as_text_files(DuetDStream *stream, const char *prefix, const c
     files->prefix = g_strdup(prefix);
     files->suffix = suffix && *suffix ? g_strdup(suffix) : NULL;
     add_output(stream, save_rdd, files, text_files_free);
+}
+
+typedef struct {
+    DuetSink *sink;
+    DuetStreamingContext *context;
+} SinkOutput;
+
+static void
+sink_output_free(gpointer data)
+{
+    SinkOutput *output = data;
+    duet_sink_unref(output->sink);
+    g_free(output);
+}
+
+static gboolean
+write_rdd(DuetRdd *rdd, gint64 time_ms, gpointer user_data, GError **error)
+{
+    SinkOutput *output = user_data;
+    GPtrArray *partitions = duet_rdd_collect_partitions(rdd, error);
+    if (partitions == NULL)
+        return FALSE;
+    /* collect_partitions gives one batch per partition; sinks take lists of batches */
+    GPtrArray *lists = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+    for (guint partition = 0; partition < partitions->len; partition++) {
+        GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)duet_batch_unref);
+        g_ptr_array_add(list, duet_batch_ref(g_ptr_array_index(partitions, partition)));
+        g_ptr_array_add(lists, list);
+    }
+    gint64 interval = duet_streaming_context_batch_interval_ms(output->context);
+    gint64 batch_id = (time_ms - duet_streaming_context_zero_time(output->context)) / interval - 1;
+    gboolean ok =
+        duet_sink_add_batch(output->sink, batch_id, lists, DUET_OUTPUT_MODE_APPEND, error);
+    g_ptr_array_unref(lists);
+    g_ptr_array_unref(partitions);
+    return ok;
+}
+
+void
+duet_dstream_write_to_sink(DuetDStream *stream, DuetSink *sink)
+{
+    g_return_if_fail(stream != NULL && sink != NULL);
+    SinkOutput *output = g_new0(SinkOutput, 1);
+    output->sink = duet_sink_ref(sink);
+    output->context = stream->context;
+    add_output(stream, write_rdd, output, sink_output_free);
 }

@@ -492,8 +492,27 @@ test_save_as_text_files(void)
     duet_test_tmpdir_free(dir);
 }
 
-DUET_TEST_MAIN("dstream", DUET_TEST(test_save_as_text_files), DUET_TEST(test_text_file_stream),
-               DUET_TEST(test_map_and_first_batch_time), DUET_TEST(test_word_count_and_count),
+/* A DStream writing to a shared memory sink: batch ids are batch indexes. */
+static void
+test_write_to_sink(void)
+{
+    Harness harness;
+    harness_init(&harness, FALSE);
+    const char *batches[] = {"[1, 2]", "[3]"};
+    g_autoptr(DuetDStream) input = input_of(&harness, "v INT", batches, 2, 2);
+    g_autoptr(DuetSink) sink = duet_memory_sink_new(duet_dstream_schema(input));
+    duet_dstream_write_to_sink(input, sink);
+    harness_run(&harness, 2);
+    ASSERT_INT_EQ(duet_sink_latest_batch_id(sink), 1);
+    g_autoptr(DuetBatch) all = duet_memory_sink_all_data(sink);
+    g_autofree char *text = duet_test_render(all);
+    ASSERT_STR_EQ(text, "[1, 2, 3]");
+    harness_clear(&harness);
+}
+
+DUET_TEST_MAIN("dstream", DUET_TEST(test_write_to_sink), DUET_TEST(test_save_as_text_files),
+               DUET_TEST(test_text_file_stream), DUET_TEST(test_map_and_first_batch_time),
+               DUET_TEST(test_word_count_and_count),
                DUET_TEST(test_window_first_windows_are_partial), DUET_TEST(test_window_slide_two),
                DUET_TEST(test_reduce_by_key_and_window_inverse), DUET_TEST(test_count_by_window),
                DUET_TEST(test_update_state_by_key_many_batches),

@@ -1,0 +1,96 @@
+/* sink.h — output sinks shared by both APIs: each batch written once per batch id.
+ *
+ * Layer: sinks/ (includes rdd/ and the client headers of sources/). A sink receives a batch's
+ * rows as partitions (a GPtrArray of partitions, each a GPtrArray of DuetBatch), a batch id
+ * and an output mode, and is idempotent by batch id: adding a batch id not greater than the
+ * last one committed does nothing, so a batch re-run after a failure never writes twice
+ * (Spark's MemorySink/FileStreamSink rule). A fault-injection site (DUET_FAULT_SITE_SINK_COMMIT)
+ * precedes every commit. Sinks are thread-safe and reference-counted.
+ */
+#pragma once
+
+#include "rdd/rdd.h"
+
+G_BEGIN_DECLS
+
+typedef struct _DuetSink DuetSink;
+
+#define DUET_SINK_ERROR (duet_sink_error_quark())
+GQuark duet_sink_error_quark(void);
+
+typedef enum {
+    DUET_SINK_ERROR_WRITE,  /* the sink could not write (message says why) */
+    DUET_SINK_ERROR_FAILED, /* a user function failed */
+} DuetSinkError;
+
+/* Spark's output modes. */
+typedef enum {
+    DUET_OUTPUT_MODE_APPEND,
+    DUET_OUTPUT_MODE_UPDATE,
+    DUET_OUTPUT_MODE_COMPLETE,
+} DuetOutputMode;
+
+typedef struct {
+    const char *format;
+    char *(*description)(DuetSink *sink);
+    gboolean (*add_batch)(DuetSink *sink, gint64 batch_id, GPtrArray *partitions,
+                          DuetOutputMode mode, GError **error);
+    void (*finalize)(gpointer data);
+} DuetSinkClass;
+
+/* For kinds. (transfer none) on schema. */
+DuetSink *duet_sink_new_internal(const DuetSinkClass *klass, DuetSchema *schema, gpointer data);
+gpointer duet_sink_get_data(DuetSink *sink);
+
+DuetSink *duet_sink_ref(DuetSink *sink);
+void duet_sink_unref(DuetSink *sink);
+DuetSchema *duet_sink_schema(DuetSink *sink);
+char *duet_sink_description(DuetSink *sink);
+/* Writes batch_id unless it was already committed (then returns TRUE doing nothing). */
+gboolean duet_sink_add_batch(DuetSink *sink, gint64 batch_id, GPtrArray *partitions,
+                             DuetOutputMode mode, GError **error);
+/* The last committed batch id, or -1. */
+gint64 duet_sink_latest_batch_id(DuetSink *sink);
+/* One batch as a single partition list (for callers holding one DuetBatch). (transfer full) */
+GPtrArray *duet_sink_partitions_of(DuetBatch *batch);
+
+/* ---- console -------------------------------------------------------------------------- */
+
+/* Receives the text a console sink prints; NULL = standard output. */
+typedef void (*DuetSinkTextFunc)(const char *text, gpointer user_data);
+/* Spark's console sink: per batch, "Batch: N" and show(num_rows, truncate). */
+DuetSink *duet_console_sink_new(DuetSchema *schema, gint num_rows, gboolean truncate,
+                                DuetSinkTextFunc text_func, gpointer user_data);
+/* Prints text already formatted by an API (DStream print/pprint) through the sink. */
+void duet_console_sink_print(DuetSink *sink, const char *text);
+
+/* ---- memory ----------------------------------------------------------------------------- */
+
+/* Spark's MemorySink: Append/Update add rows, Complete replaces them. */
+DuetSink *duet_memory_sink_new(DuetSchema *schema);
+/* All rows, and the rows of the last committed batch. (transfer full) */
+DuetBatch *duet_memory_sink_all_data(DuetSink *sink);
+DuetBatch *duet_memory_sink_latest_batch_data(DuetSink *sink);
+
+/* ---- foreachBatch and foreach ----------------------------------------------------------- */
+
+typedef gboolean (*DuetForeachBatchFunc)(DuetBatch *rows, gint64 batch_id, gpointer user_data,
+                                         GError **error);
+DuetSink *duet_foreach_batch_sink_new(DuetSchema *schema, DuetForeachBatchFunc func,
+                                      gpointer user_data);
+
+/* Spark's ForeachWriter: per partition and batch, open(partition, epoch); if it returns TRUE,
+ * process(row) for each row; then close(error) with the error message or NULL. process
+ * returning FALSE (with *message set, freed by the sink) is the exception Spark would see:
+ * close gets it, and the batch fails. */
+typedef struct {
+    gboolean (*open)(guint partition, gint64 epoch, gpointer user_data);
+    gboolean (*process)(const DuetRow *row, char **message, gpointer user_data);
+    void (*close)(const char *error, gpointer user_data);
+} DuetForeachWriter;
+DuetSink *duet_foreach_sink_new(DuetSchema *schema, const DuetForeachWriter *writer,
+                                gpointer user_data);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DuetSink, duet_sink_unref)
+
+G_END_DECLS
