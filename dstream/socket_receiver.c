@@ -8,9 +8,9 @@
  */
 #include "dstream/internal.h"
 #include "dstream/receiver.h"
+#include "sources/socket_client.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -25,64 +25,35 @@ typedef struct {
     DuetReceiver *receiver;
 } SocketReceiver;
 
-static int
-connect_to(const char *host, guint16 port, char **reason)
+/* socketTextStream's converter: the complete lines of buffer (and a last unterminated one at
+ * the end, as Java's readLine), stored in one call per chunk. */
+typedef struct {
+    GArray *starts;
+    GArray *lengths;
+    const char *base;
+} Lines;
+
+static void
+collect_line(const char *data, gsize length, gpointer user_data)
 {
-    char service[8];
-    g_snprintf(service, sizeof service, "%u", port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-    struct addrinfo *addresses = NULL;
-    int rc = getaddrinfo(host, service, &hints, &addresses);
-    if (rc != 0) {
-        *reason = g_strdup(gai_strerror(rc));
-        return -1;
-    }
-    int fd = -1;
-    int saved = 0;
-    for (struct addrinfo *address = addresses; address && fd < 0; address = address->ai_next) {
-        fd = socket(address->ai_family, address->ai_socktype | SOCK_CLOEXEC, address->ai_protocol);
-        if (fd >= 0 && connect(fd, address->ai_addr, address->ai_addrlen) != 0) {
-            saved = errno;
-            close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(addresses);
-    if (fd < 0)
-        *reason = g_strdup(g_strerror(saved ? saved : ECONNREFUSED));
-    return fd;
+    Lines *lines = user_data;
+    gsize start = (gsize)(data - lines->base);
+    g_array_append_val(lines->starts, start);
+    g_array_append_val(lines->lengths, length);
 }
 
-/* socketTextStream's converter: stores the complete lines of buffer and keeps the incomplete
- * tail (stored too at the end, as Java's readLine returns a last unterminated line). */
 static void
 store_lines(GByteArray *buffer, gboolean at_end, DuetReceiver *receiver, gpointer user_data)
 {
-    GArray *starts = g_array_new(FALSE, FALSE, sizeof(gsize));
-    GArray *lengths = g_array_new(FALSE, FALSE, sizeof(gsize));
-    gsize start = 0;
-    for (gsize byte = 0; byte < buffer->len; byte++) {
-        if (buffer->data[byte] != '\n')
-            continue;
-        gsize end = byte;
-        if (end > start && buffer->data[end - 1] == '\r')
-            end--;
-        gsize length = end - start;
-        g_array_append_val(starts, start);
-        g_array_append_val(lengths, length);
-        start = byte + 1;
-    }
-    if (at_end && start < buffer->len) {
-        gsize length = buffer->len - start;
-        g_array_append_val(starts, start);
-        g_array_append_val(lengths, length);
-        start = buffer->len;
-    }
-    duet_receiver_store_strings(receiver, (const char *)buffer->data, (gsize *)starts->data,
-                                (gsize *)lengths->data, starts->len);
-    g_array_unref(starts);
-    g_array_unref(lengths);
-    g_byte_array_remove_range(buffer, 0, (guint)start);
+    Lines lines = {g_array_new(FALSE, FALSE, sizeof(gsize)),
+                   g_array_new(FALSE, FALSE, sizeof(gsize)), (const char *)buffer->data};
+    gsize consumed =
+        duet_socket_split_lines(buffer->data, buffer->len, at_end, collect_line, &lines);
+    duet_receiver_store_strings(receiver, lines.base, (gsize *)lines.starts->data,
+                                (gsize *)lines.lengths->data, lines.starts->len);
+    g_byte_array_remove_range(buffer, 0, (guint)consumed);
+    g_array_unref(lines.starts);
+    g_array_unref(lines.lengths);
 }
 
 static gpointer
@@ -90,13 +61,11 @@ receive_main(gpointer data)
 {
     SocketReceiver *socket_receiver = data;
     DuetReceiver *receiver = socket_receiver->receiver;
-    char *reason = NULL;
-    int fd = connect_to(socket_receiver->host, socket_receiver->port, &reason);
+    GError *error = NULL;
+    int fd = duet_socket_connect(socket_receiver->host, socket_receiver->port, &error);
     if (fd < 0) {
-        g_autofree char *message = g_strdup_printf(
-            "Error connecting to %s:%u: %s", socket_receiver->host, socket_receiver->port, reason);
-        g_free(reason);
-        duet_receiver_restart(receiver, message);
+        duet_receiver_restart(receiver, error->message);
+        g_error_free(error);
         return NULL;
     }
     GByteArray *buffer = g_byte_array_new();

@@ -16,6 +16,10 @@ G_BEGIN_DECLS
 DuetSource *duet_rate_source_new(DuetSourceOptions *options, DuetClock *clock,
                                  guint default_partitions, GError **error);
 
+/* socket_source.c */
+DuetSource *duet_socket_source_new(DuetSourceOptions *options, DuetClock *clock,
+                                   guint default_partitions, GError **error);
+
 /* LongOffset JSON ("5"): parsing with Spark's error for anything else, and ordering (NULL
  * first). */
 gboolean duet_long_offset_parse(const char *text, gint64 *value, GError **error);

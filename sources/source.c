@@ -202,6 +202,14 @@ duet_source_new(const char *format, DuetSourceOptions *options, DuetSchema *user
         }
         return duet_rate_source_new(options, clock, default_partitions, error);
     }
+    if (g_ascii_strcasecmp(format, "socket") == 0) {
+        if (user_schema != NULL) {
+            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                        "The socket source does not support a user-specified schema.");
+            return NULL;
+        }
+        return duet_socket_source_new(options, clock, default_partitions, error);
+    }
     if (g_ascii_strcasecmp(format, "memory") == 0) {
         if (user_schema == NULL) {
             g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,

@@ -77,7 +77,7 @@ const char *duet_source_options_get(DuetSourceOptions *options, const char *key)
 gboolean duet_source_options_get_int(DuetSourceOptions *options, const char *key, gint64 fallback,
                                      gboolean allow_zero, gint64 *value, GError **error);
 
-/* The factory: format "rate" or "memory" (more as they land). clock is the context's
+/* The factory: format "rate", "memory" or "socket" (more as they land). clock is the context's
  * (rate reads time from it); default_partitions is spark.default.parallelism. */
 DuetSource *duet_source_new(const char *format, DuetSourceOptions *options, DuetSchema *user_schema,
                             DuetClock *clock, guint default_partitions, GError **error);
@@ -88,6 +88,12 @@ DuetSource *duet_source_new(const char *format, DuetSourceOptions *options, Duet
 DuetSource *duet_memory_source_new(DuetSchema *schema);
 /* Returns the new latest offset. (transfer none) on batch. */
 gint64 duet_memory_source_add(DuetSource *source, DuetBatch *batch);
+
+/* ---- socket: Spark's TextSocket source --------------------------------------------------- */
+
+/* Blocks until n lines arrived in total (committed ones included), at most timeout_ms of real
+ * time; whether they did. For tests feeding the source from a peer. */
+gboolean duet_socket_source_wait_lines(DuetSource *source, gint64 n, gint64 timeout_ms);
 
 /* ---- rate: Spark's RateStreamProvider ---------------------------------------------------- */
 
