@@ -86,12 +86,15 @@ duet_sink_add_batch(DuetSink *sink, gint64 batch_id, GPtrArray *partitions, Duet
     g_mutex_lock(&sink->lock);
     gboolean ok = TRUE;
     if (batch_id > sink->latest) {
-        ok = sink->klass->add_batch(sink, batch_id, partitions, mode, error);
-        if (ok && duet_fault_sim(DUET_FAULT_SITE_SINK_COMMIT, NULL)) {
+        /* The injected fault stands for a sink whose write fails as a whole: nothing of the
+         * batch is visible, so its re-run is the only copy. */
+        if (duet_fault_sim(DUET_FAULT_SITE_SINK_COMMIT, NULL)) {
             g_set_error(error, DUET_SINK_ERROR, DUET_SINK_ERROR_WRITE,
-                        "%s sink: committing batch %" G_GINT64_FORMAT " failed (injected fault)",
+                        "%s sink: writing batch %" G_GINT64_FORMAT " failed (injected fault)",
                         sink->klass->format, batch_id);
             ok = FALSE;
+        } else {
+            ok = sink->klass->add_batch(sink, batch_id, partitions, mode, error);
         }
         if (ok)
             sink->latest = batch_id;

@@ -86,6 +86,12 @@ duet_source_get_batch(DuetSource *source, const char *start, const char *end, GE
     return source->klass->get_batch(source, start, end, error);
 }
 
+int
+duet_source_compare_offsets(DuetSource *source, const char *a, const char *b)
+{
+    return source->klass->compare(a, b);
+}
+
 guint
 duet_source_add_consumer(DuetSource *source)
 {

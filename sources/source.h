@@ -61,6 +61,8 @@ char *duet_source_description(DuetSource *source);
 char *duet_source_latest_offset(DuetSource *source, GError **error);
 GPtrArray *duet_source_get_batch(DuetSource *source, const char *start, const char *end,
                                  GError **error);
+/* Orders two offsets of this source (NULL before everything). */
+int duet_source_compare_offsets(DuetSource *source, const char *a, const char *b);
 /* Consumers: each gets an id, commits what it processed; data is forgotten when every
  * consumer committed it. */
 guint duet_source_add_consumer(DuetSource *source);

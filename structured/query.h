@@ -1,0 +1,64 @@
+/* query.h — streaming queries: micro-batches with an offsets log and a commit log.
+ *
+ * Layer: structured/ (includes rdd/, sources/, sinks/). Spark's MicroBatchExecution for
+ * stateless queries: at each trigger the query asks its source for the latest offset; when
+ * there is new data it writes offsets/N to the checkpoint location (the write-ahead log), runs
+ * the plan over the rows of (committed, latest], hands the result to the sink as batch N, writes
+ * commits/N and commits the range at the source. On start it resumes from the checkpoint: after
+ * a clean stop the next batch is N+1; a batch whose offsets were logged but not committed is
+ * re-run with exactly those offsets (the sink ignores what it already committed). Batch ids
+ * start at 0. The checkpoint layout is Spark's (metadata, offsets/N, commits/N; "v1" headers).
+ */
+#pragma once
+
+#include "sinks/sink.h"
+#include "structured/dataframe.h"
+
+G_BEGIN_DECLS
+
+typedef struct _DuetStreamingQuery DuetStreamingQuery;
+
+typedef enum {
+    DUET_TRIGGER_DEFAULT,         /* ProcessingTime(0): a batch as soon as there is new data */
+    DUET_TRIGGER_PROCESSING_TIME, /* a batch every interval of the clock, when there is data */
+    DUET_TRIGGER_ONCE,            /* one batch of everything available, then stop */
+    DUET_TRIGGER_AVAILABLE_NOW,   /* everything available at start, then stop */
+} DuetTriggerKind;
+
+typedef struct {
+    DuetTriggerKind kind;
+    gint64 interval_ms; /* DUET_TRIGGER_PROCESSING_TIME */
+} DuetTrigger;
+
+/* writeStream...start(). checkpoint_location NULL: a temporary directory removed at the end.
+ * trigger NULL: the default. Fails (DUET_SQL_ERROR_ANALYSIS) with Spark's output-mode
+ * message when the mode does not suit the query, or with the checkpoint's error. */
+DuetStreamingQuery *duet_streaming_query_start(DuetContext *context, DuetDataFrame *frame,
+                                               DuetSink *sink, DuetOutputMode mode,
+                                               const char *checkpoint_location,
+                                               const DuetTrigger *trigger, const char *name,
+                                               GError **error);
+DuetStreamingQuery *duet_streaming_query_ref(DuetStreamingQuery *query);
+/* Stops the query if active. */
+void duet_streaming_query_unref(DuetStreamingQuery *query);
+
+/* The query id (kept in the checkpoint's metadata file) and this run's id. */
+const char *duet_streaming_query_id(DuetStreamingQuery *query);
+const char *duet_streaming_query_run_id(DuetStreamingQuery *query);
+const char *duet_streaming_query_name(DuetStreamingQuery *query);
+gboolean duet_streaming_query_is_active(DuetStreamingQuery *query);
+/* The id of the last batch run (-1 before the first). */
+gint64 duet_streaming_query_last_batch_id(DuetStreamingQuery *query);
+/* Blocks until every row available now has been processed (or the query ended); FALSE with
+ * error when the query failed. */
+gboolean duet_streaming_query_process_all_available(DuetStreamingQuery *query, GError **error);
+/* Stops after the batch in flight; idempotent. */
+void duet_streaming_query_stop(DuetStreamingQuery *query);
+/* Waits for the query to end (timeout_ms < 0: forever): TRUE when it ended. error receives
+ * the failure that ended it, if any (Spark's StreamingQueryException). */
+gboolean duet_streaming_query_await_termination(DuetStreamingQuery *query, gint64 timeout_ms,
+                                                GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DuetStreamingQuery, duet_streaming_query_unref)
+
+G_END_DECLS
