@@ -17,10 +17,10 @@ typedef enum { PLAN_SOURCE, PLAN_PROJECT, PLAN_FILTER } PlanKind;
 struct _DuetDataFrame {
     gint ref_count;
     PlanKind kind;
-    DuetSchema *schema;     /* output schema */
-    DuetDataFrame *child;   /* PROJECT, FILTER */
-    DuetSource *source;     /* SOURCE */
-    GPtrArray *exprs;       /* PROJECT: resolved DuetExpr*; FILTER: the condition */
+    DuetSchema *schema;   /* output schema */
+    DuetDataFrame *child; /* PROJECT, FILTER */
+    DuetSource *source;   /* SOURCE */
+    GPtrArray *exprs;     /* PROJECT: resolved DuetExpr*; FILTER: the condition */
 };
 
 static DuetDataFrame *
@@ -155,8 +155,7 @@ duet_dataframe_where(DuetDataFrame *frame, const char *condition, GError **error
 }
 
 DuetDataFrame *
-duet_dataframe_with_column(DuetDataFrame *frame, const char *name, DuetExpr *expr,
-                           GError **error)
+duet_dataframe_with_column(DuetDataFrame *frame, const char *name, DuetExpr *expr, GError **error)
 {
     guint n_fields = duet_schema_n_fields(frame->schema);
     gint replaced = duet_schema_find_ci(frame->schema, name);

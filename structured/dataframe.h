@@ -30,8 +30,8 @@ char *duet_dataframe_tree_string(DuetDataFrame *frame);
 DuetDataFrame *duet_dataframe_select(DuetDataFrame *frame, DuetExpr *const *exprs, guint n,
                                      GError **error);
 /* selectExpr("a + 1 AS b", ...): NULL-terminated strings. */
-DuetDataFrame *duet_dataframe_select_expr(DuetDataFrame *frame, GError **error,
-                                          const char *first, ...) G_GNUC_NULL_TERMINATED;
+DuetDataFrame *duet_dataframe_select_expr(DuetDataFrame *frame, GError **error, const char *first,
+                                          ...) G_GNUC_NULL_TERMINATED;
 DuetDataFrame *duet_dataframe_filter(DuetDataFrame *frame, DuetExpr *condition, GError **error);
 /* where("a > 1") */
 DuetDataFrame *duet_dataframe_where(DuetDataFrame *frame, const char *condition, GError **error);

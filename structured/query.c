@@ -16,23 +16,23 @@
 
 struct _DuetStreamingQuery {
     gint ref_count;
-    DuetContext *context;      /* owned */
-    DuetDataFrame *frame;      /* owned */
-    DuetSink *sink;            /* owned */
-    DuetSource *source;        /* borrowed from frame */
-    guint consumer;            /* our consumer id at the source */
+    DuetContext *context; /* owned */
+    DuetDataFrame *frame; /* owned */
+    DuetSink *sink;       /* owned */
+    DuetSource *source;   /* borrowed from frame */
+    guint consumer;       /* our consumer id at the source */
     DuetOutputMode mode;
     DuetTrigger trigger;
     char *id, *run_id, *name;
-    char *checkpoint;          /* the checkpoint location */
-    gboolean temporary;        /* remove the checkpoint at the end */
-    GMutex lock;               /* guards everything below */
-    GCond changed;             /* a batch finished, the query ended, or a stop was asked */
+    char *checkpoint;   /* the checkpoint location */
+    gboolean temporary; /* remove the checkpoint at the end */
+    GMutex lock;        /* guards everything below */
+    GCond changed;      /* a batch finished, the query ended, or a stop was asked */
     gboolean active;
     gboolean stopping;
-    GError *failure;           /* what ended the query, if it failed */
-    gint64 next_batch;         /* id of the next batch */
-    char *committed;           /* source offset of the last committed batch, or NULL */
+    GError *failure;   /* what ended the query, if it failed */
+    gint64 next_batch; /* id of the next batch */
+    char *committed;   /* source offset of the last committed batch, or NULL */
     GThread *thread;
 };
 
@@ -76,8 +76,7 @@ read_offset(DuetStreamingQuery *query, gint64 batch, GError **error)
     g_auto(GStrv) lines = g_strsplit(text, "\n", 4);
     if (g_strv_length(lines) < 3 || !g_str_equal(lines[0], "v1")) {
         g_set_error(error, DUET_FILE_ERROR, DUET_FILE_ERROR_CORRUPT,
-                    "offsets log file %s is damaged or of an unknown version (expected v1)",
-                    path);
+                    "offsets log file %s is damaged or of an unknown version (expected v1)", path);
         return NULL;
     }
     return g_str_equal(lines[2], "-") ? g_strdup("") : g_strdup(lines[2]);
@@ -87,11 +86,11 @@ static gboolean
 write_offsets(DuetStreamingQuery *query, gint64 batch, const char *offset, GError **error)
 {
     g_autofree char *path = log_path(query, "offsets", batch);
-    g_autofree char *text = g_strdup_printf(
-        "v1\n{\"batchWatermarkMs\":0,\"batchTimestampMs\":%" G_GINT64_FORMAT
-        ",\"conf\":{\"spark.sql.shuffle.partitions\":\"%u\"}}\n%s",
-        duet_clock_now_ms(duet_context_clock(query->context)),
-        duet_context_default_partitions(query->context), offset);
+    g_autofree char *text =
+        g_strdup_printf("v1\n{\"batchWatermarkMs\":0,\"batchTimestampMs\":%" G_GINT64_FORMAT
+                        ",\"conf\":{\"spark.sql.shuffle.partitions\":\"%u\"}}\n%s",
+                        duet_clock_now_ms(duet_context_clock(query->context)),
+                        duet_context_default_partitions(query->context), offset);
     return duet_atomic_file_write(path, text, strlen(text), error);
 }
 
@@ -141,7 +140,8 @@ recover(DuetStreamingQuery *query, gint64 *rerun, char **rerun_end, GError **err
         return query->committed != NULL;
     }
     /* batch last_offsets was logged but not committed: run it again with its offsets */
-    if (last_offsets > 0 && (query->committed = read_offset(query, last_offsets - 1, error)) == NULL)
+    if (last_offsets > 0 &&
+        (query->committed = read_offset(query, last_offsets - 1, error)) == NULL)
         return FALSE;
     *rerun = last_offsets;
     *rerun_end = read_offset(query, last_offsets, error);
@@ -160,8 +160,8 @@ run_batch(DuetStreamingQuery *query, gint64 batch, const char *end, gboolean log
     GPtrArray *partitions = duet_source_get_batch(query->source, start, end, error);
     if (partitions == NULL)
         return FALSE;
-    g_autoptr(DuetRdd) input = duet_rdd_new_from_partitions(
-        query->context, duet_source_schema(query->source), partitions);
+    g_autoptr(DuetRdd) input =
+        duet_rdd_new_from_partitions(query->context, duet_source_schema(query->source), partitions);
     g_ptr_array_unref(partitions);
     g_autoptr(DuetRdd) output = duet_dataframe_plan_rdd(query->frame, input, error);
     if (output == NULL)
@@ -434,8 +434,7 @@ duet_streaming_query_process_all_available(DuetStreamingQuery *query, GError **e
 }
 
 gboolean
-duet_streaming_query_await_termination(DuetStreamingQuery *query, gint64 timeout_ms,
-                                       GError **error)
+duet_streaming_query_await_termination(DuetStreamingQuery *query, gint64 timeout_ms, GError **error)
 {
     gint64 deadline = g_get_monotonic_time() + timeout_ms * 1000;
     g_mutex_lock(&query->lock);

@@ -23,8 +23,7 @@ fixture_init(Fixture *fixture)
     g_autoptr(DuetDataFrame) input = duet_dataframe_from_source(fixture->memory);
     g_autoptr(DuetDataFrame) filtered = duet_dataframe_where(input, "value > 1", &error);
     g_assert_no_error(error);
-    fixture->frame =
-        duet_dataframe_select_expr(filtered, &error, "value * 2 AS doubled", NULL);
+    fixture->frame = duet_dataframe_select_expr(filtered, &error, "value * 2 AS doubled", NULL);
     g_assert_no_error(error);
 }
 
@@ -163,9 +162,8 @@ test_errors_and_explain(void)
     fixture_init(&fixture);
     g_autoptr(DuetSink) sink = duet_memory_sink_new(duet_dataframe_schema(fixture.frame));
     GError *error = NULL;
-    CU_ASSERT_PTR_NULL(duet_streaming_query_start(fixture.context, fixture.frame, sink,
-                                                  DUET_OUTPUT_MODE_COMPLETE, NULL, NULL, NULL,
-                                                  &error));
+    CU_ASSERT_PTR_NULL(duet_streaming_query_start(
+        fixture.context, fixture.frame, sink, DUET_OUTPUT_MODE_COMPLETE, NULL, NULL, NULL, &error));
     ASSERT_ERROR(error, DUET_SQL_ERROR, DUET_SQL_ERROR_ANALYSIS);
     ASSERT_STR_EQ(error->message, "Complete output mode not supported when there are no "
                                   "streaming aggregations on streaming DataFrames/Datasets");
@@ -177,10 +175,11 @@ test_errors_and_explain(void)
     CU_ASSERT_TRUE(g_str_has_prefix(error->message, "[DATATYPE_MISMATCH.FILTER_NOT_BOOLEAN]"));
     g_clear_error(&error);
     g_autofree char *plan = duet_dataframe_explain(fixture.frame);
-    ASSERT_STR_EQ(plan, "== Physical Plan ==\n"
-                        "Project [doubled]\n"
-                        "+- Filter (value > 1)\n"
-                        "   +- StreamingDataSourceV2ScanRelation MemoryStream[struct<value:int>]\n");
+    ASSERT_STR_EQ(plan,
+                  "== Physical Plan ==\n"
+                  "Project [doubled]\n"
+                  "+- Filter (value > 1)\n"
+                  "   +- StreamingDataSourceV2ScanRelation MemoryStream[struct<value:int>]\n");
     fixture_clear(&fixture);
 }
 
