@@ -110,25 +110,18 @@ duet_conformance_main(int argc, char **argv)
     }
     JsonArray *cases = json_node_get_array(root);
     JsonArray *dstream_cases = json_array_new();
+    JsonArray *structured_cases = json_array_new();
     guint passed = 0, failed = 0;
     for (guint index = 0; index < json_array_get_length(cases); index++) {
         JsonNode *node = json_array_get_element(cases, index);
         JsonObject *spec = json_node_get_object(node);
-        const char *id = json_object_get_string_member(spec, "id");
-        if (json_object_has_member(spec, "pipeline")) {
-            json_array_add_element(dstream_cases, json_node_copy(node));
-        } else if (only == NULL || g_str_has_prefix(id, only)) {
-            const char *reason = known ? g_hash_table_lookup(known, id) : NULL;
-            if (reason != NULL) {
-                printf("PASS %s (known failure: %s)\n", id, reason);
-                passed++;
-            } else {
-                printf("FAIL %s: Structured Streaming cases are not implemented yet\n", id);
-                failed++;
-            }
-        }
+        json_array_add_element(json_object_has_member(spec, "pipeline") ? dstream_cases
+                                                                        : structured_cases,
+                               json_node_copy(node));
     }
     duet_dstream_conformance_run(dstream_cases, only, known, &passed, &failed);
+    duet_structured_conformance_run(structured_cases, only, known, &passed, &failed);
+    json_array_unref(structured_cases);
     json_array_unref(dstream_cases);
     if (known)
         g_hash_table_unref(known);

@@ -15,6 +15,9 @@ int duet_conformance_main(int argc, char **argv);
  * as failed once it passes (so the list cannot go stale). */
 int duet_dstream_conformance_run(JsonArray *cases, const char *only, GHashTable *known_failures,
                                  guint *passed, guint *failed);
+/* Runs the Structured Streaming cases (the ones with a "query"), with the same rules. */
+int duet_structured_conformance_run(JsonArray *cases, const char *only, GHashTable *known_failures,
+                                    guint *passed, guint *failed);
 /* Removes a directory tree (temporary checkpoint directories). */
 void duet_conformance_remove_tree(const char *path);
 

@@ -3,9 +3,10 @@
  * Layer: structured/ (includes rdd/ and sources/). A DataFrame is an immutable plan node:
  * a source, or a projection / filter of another DataFrame. Building a node resolves its
  * expressions against the child's schema at once, so a bad column name fails where Spark's
- * analyzer fails (Spark's AnalysisException messages). This first slice covers stateless
- * queries: select, selectExpr, filter/where, withColumn. Aggregations, windows, watermarks,
- * deduplication and joins come next.
+ * analyzer fails (Spark's AnalysisException messages). Stateless operators (select,
+ * selectExpr, filter/where, withColumn, toDF, map) and stateful ones (groupBy + agg with
+ * window(), dropDuplicates, dropDuplicatesWithinWatermark, streaming limit) with withWatermark;
+ * orderBy after an aggregation in Complete mode.
  */
 #pragma once
 
@@ -39,14 +40,61 @@ DuetDataFrame *duet_dataframe_where(DuetDataFrame *frame, const char *condition,
 DuetDataFrame *duet_dataframe_with_column(DuetDataFrame *frame, const char *name, DuetExpr *expr,
                                           GError **error);
 
-/* What the query engine needs: the source at the bottom, and running the plan over one
- * micro-batch's rows (the source's partitions) as RDD transformations. */
+/* selectExpr over an array of strings. */
+DuetDataFrame *duet_dataframe_select_exprv(DuetDataFrame *frame, const char *const *texts, guint n,
+                                           GError **error);
+/* toDF(names...): renames every column. */
+DuetDataFrame *duet_dataframe_to_df(DuetDataFrame *frame, const char *const *names, guint n,
+                                    GError **error);
+/* A user function over each partition's batches (Dataset.map/flatMap/mapPartitions): it
+ * appends rows of schema to out. user_data must outlive the DataFrame. */
+DuetDataFrame *duet_dataframe_map_partitions(DuetDataFrame *frame, DuetSchema *schema,
+                                             DuetPartitionFunc func, gpointer user_data);
+
+/* withWatermark(column, "10 seconds"): column must be a timestamp; a negative delay fails. */
+DuetDataFrame *duet_dataframe_with_watermark(DuetDataFrame *frame, const char *column,
+                                             const char *delay, GError **error);
+gboolean duet_dataframe_has_watermark(DuetDataFrame *frame);
+
+/* groupBy(keys).agg(aggs). Keys may use window(time, "10 seconds"[, slide[, start]]); aggs are
+ * count, sum, avg/mean, min, max, first, last, collect_list, collect_set,
+ * approx_count_distinct calls, optionally aliased. */
+typedef struct _DuetGroupedData DuetGroupedData;
+DuetGroupedData *duet_dataframe_group_by(DuetDataFrame *frame, DuetExpr *const *keys, guint n);
+DuetGroupedData *duet_dataframe_group_by_exprv(DuetDataFrame *frame, const char *const *texts,
+                                               guint n, GError **error);
+void duet_grouped_data_free(DuetGroupedData *grouped);
+DuetDataFrame *duet_grouped_data_agg(DuetGroupedData *grouped, DuetExpr *const *aggs, guint n,
+                                     GError **error);
+DuetDataFrame *duet_grouped_data_agg_exprv(DuetGroupedData *grouped, const char *const *texts,
+                                           guint n, GError **error);
+/* groupBy(...).count(): adds column `count`. */
+DuetDataFrame *duet_grouped_data_count(DuetGroupedData *grouped, GError **error);
+
+/* dropDuplicates(columns) (n = 0: all columns) and dropDuplicatesWithinWatermark. */
+DuetDataFrame *duet_dataframe_drop_duplicates(DuetDataFrame *frame, const char *const *columns,
+                                              guint n, GError **error);
+DuetDataFrame *duet_dataframe_drop_duplicates_within_watermark(DuetDataFrame *frame,
+                                                               const char *const *columns, guint n,
+                                                               GError **error);
+/* orderBy("col", "col DESC", ...). */
+DuetDataFrame *duet_dataframe_order_by(DuetDataFrame *frame, const char *const *specs, guint n,
+                                       GError **error);
+DuetDataFrame *duet_dataframe_limit(DuetDataFrame *frame, gint64 n);
+/* repartition(n) (shuffle TRUE) or coalesce(n). */
+DuetDataFrame *duet_dataframe_repartition(DuetDataFrame *frame, guint n, gboolean shuffle);
+
+/* A static (batch) query: runs the plan once over everything the source holds now, with
+ * batch semantics (aggregations emit every group, orderBy allowed anywhere, watermarks do
+ * nothing), and returns the rows in one batch. (transfer full) */
+DuetBatch *duet_dataframe_collect(DuetContext *context, DuetDataFrame *frame, GError **error);
+
+/* The source at the bottom of the plan. (transfer none) */
 DuetSource *duet_dataframe_source(DuetDataFrame *frame);
-/* (transfer full) */
-DuetRdd *duet_dataframe_plan_rdd(DuetDataFrame *frame, DuetRdd *input, GError **error);
 /* Spark's explain() physical plan text, one operator a line. (transfer full) */
 char *duet_dataframe_explain(DuetDataFrame *frame);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DuetDataFrame, duet_dataframe_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DuetGroupedData, duet_grouped_data_free)
 
 G_END_DECLS

@@ -242,6 +242,10 @@ append_name(GString *out, const DuetExpr *expr)
         g_string_append_printf(out, " AS %s)", upper);
         return;
     }
+    case DUET_EXPR_FIELD:
+        append_name(out, expr->children[0]);
+        g_string_append_printf(out, ".%s", expr->name);
+        return;
     case DUET_EXPR_FUNCTION:
         g_string_append_printf(out, "%s(", expr->name);
         for (guint argument = 0; argument < expr->n_children; argument++) {
@@ -430,10 +434,53 @@ type_node(DuetExpr *expr, GError **error)
         return TRUE;
     case DUET_EXPR_FUNCTION:
         return duet_expr_type_function(expr, error);
+    case DUET_EXPR_FIELD: {
+        DuetSchema *fields = duet_data_type_fields(children[0]->type);
+        expr->column_index = fields ? duet_schema_find(fields, expr->name) : -1;
+        if (expr->column_index < 0)
+            return analysis_error(error, "[FIELD_NOT_FOUND] No such struct field `%s`.",
+                                  expr->name);
+        expr->type = duet_data_type_ref(duet_schema_field(fields, (guint)expr->column_index)->type);
+        expr->nullable = TRUE;
+        return TRUE;
+    }
     case DUET_EXPR_COLUMN:
         break;
     }
     return TRUE;
+}
+
+static DuetExpr *resolve(DuetExpr *expr, DuetSchema *schema, GError **error);
+
+/* "a.b.c" where a is a struct column: field access, as Spark's analyzer resolves it. */
+static DuetExpr *
+resolve_field(const char *dotted, DuetSchema *schema, GError **error)
+{
+    const char *dot = strrchr(dotted, '.');
+    g_autofree char *parent_name = g_strndup(dotted, (gsize)(dot - dotted));
+    g_autoptr(DuetExpr) parent_ref = duet_expr_column(parent_name);
+    GError *local = NULL;
+    g_autoptr(DuetExpr) parent = resolve(parent_ref, schema, &local);
+    if (parent == NULL || duet_data_type_id(parent->type) != DUET_TYPE_STRUCT) {
+        g_clear_error(&local);
+        return unresolved_column(dotted, schema, error), NULL;
+    }
+    DuetSchema *fields = duet_data_type_fields(parent->type);
+    gint index = duet_schema_find_ci(fields, dot + 1);
+    if (index < 0) {
+        g_autofree char *type = duet_data_type_to_string(parent->type);
+        return analysis_error(error, "[FIELD_NOT_FOUND] No such struct field `%s` in %s.", dot + 1,
+                              type),
+               NULL;
+    }
+    const DuetField *field = duet_schema_field(fields, (guint)index);
+    DuetExpr *resolved = expr_new(DUET_EXPR_FIELD, 1);
+    resolved->name = g_strdup(field->name);
+    resolved->children[0] = duet_expr_ref(parent);
+    resolved->column_index = index;
+    resolved->type = duet_data_type_ref(field->type);
+    resolved->nullable = TRUE;
+    return resolved;
 }
 
 static DuetExpr *
@@ -447,6 +494,8 @@ resolve(DuetExpr *expr, DuetSchema *schema, GError **error)
                                   "%s.",
                                   expr->name, expr->name),
                    NULL;
+        if (index < 0 && strchr(expr->name, '.') != NULL)
+            return resolve_field(expr->name, schema, error);
         if (index < 0)
             return unresolved_column(expr->name, schema, error), NULL;
         const DuetField *field = duet_schema_field(schema, (guint)index);

@@ -39,6 +39,7 @@ typedef enum {
     DUET_EXPR_CAST,
     DUET_EXPR_ALIAS,
     DUET_EXPR_FUNCTION, /* lower, upper, length, concat, coalesce, abs, ... */
+    DUET_EXPR_FIELD,    /* a field of a struct column (window.start); made by resolution */
 } DuetExprKind;
 
 typedef enum {

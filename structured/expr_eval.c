@@ -618,6 +618,16 @@ duet_expr_evaluate(const DuetExpr *expr, DuetBatch *batch, GError **error)
     case DUET_EXPR_FUNCTION:
         evaluate_function(expr, children, n, out);
         break;
+    case DUET_EXPR_FIELD: {
+        DuetColumn *field = duet_column_child(children[0], (guint)expr->column_index);
+        for (gsize row = 0; row < n; row++) {
+            if (duet_column_is_null(children[0], row))
+                duet_column_builder_append_null(out);
+            else
+                duet_column_builder_append_from(out, field, row);
+        }
+        break;
+    }
     default:
         break;
     }

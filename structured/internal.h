@@ -9,6 +9,8 @@
 #endif
 
 #include "rdd/format.h"
+#include "sinks/sink.h"
+#include "structured/dataframe.h"
 #include "structured/expr.h"
 
 G_BEGIN_DECLS
@@ -31,5 +33,205 @@ struct _DuetExpr {
 
 /* expr_eval.c: typing of DUET_EXPR_FUNCTION nodes (children resolved). */
 gboolean duet_expr_type_function(DuetExpr *expr, GError **error);
+
+/* ---- bytes (row_codec.c) ------------------------------------------------------------------ */
+
+typedef struct {
+    const guint8 *at;
+    const guint8 *end;
+    gboolean damaged; /* a read ran past the end */
+} DuetByteReader;
+
+void duet_row_codec_append_cell(GByteArray *out, const DuetColumn *column, gsize row);
+void duet_row_codec_append_value(GByteArray *out, const DuetValue *value);
+/* Scalar values only; strings point into the reader's bytes. */
+gboolean duet_row_codec_read_value(DuetByteReader *reader, DuetTypeId type, DuetValue *value);
+/* Any type, appended to builder (whose type says how to read). */
+gboolean duet_row_codec_read_cell(DuetByteReader *reader, DuetColumnBuilder *builder);
+
+/* ---- aggregate functions (agg_function.c) ------------------------------------------------ */
+
+typedef enum {
+    DUET_AGG_COUNT_ROWS, /* count(*), count(1) */
+    DUET_AGG_COUNT,
+    DUET_AGG_SUM,
+    DUET_AGG_AVG,
+    DUET_AGG_MIN,
+    DUET_AGG_MAX,
+    DUET_AGG_FIRST,
+    DUET_AGG_LAST,
+    DUET_AGG_COLLECT_LIST,
+    DUET_AGG_COLLECT_SET,
+    DUET_AGG_APPROX_COUNT_DISTINCT,
+} DuetAggKind;
+
+typedef struct {
+    DuetAggKind kind;
+    DuetExpr *input; /* resolved; NULL for count(*) */
+    DuetTypeId input_type;
+    DuetDataType *result_type;
+    char *name; /* the output column's name */
+} DuetAggSpec;
+
+typedef struct {
+    gint64 count;      /* count: rows; avg: values; collect: elements */
+    gboolean has;      /* sum/min/max/first/last: value holds something */
+    DuetValue value;   /* strings point into bytes */
+    gdouble sum;       /* avg */
+    GByteArray *bytes; /* string bytes of value, or collected elements (length-prefixed) */
+} DuetAggBuffer;
+
+gboolean duet_agg_is_function(const char *name);
+gboolean duet_expr_contains_aggregate(const DuetExpr *expr);
+/* An (optionally aliased) aggregate call, its argument resolved against schema. */
+DuetAggSpec *duet_agg_spec_new(DuetExpr *expr, DuetSchema *schema, GError **error);
+void duet_agg_spec_free(DuetAggSpec *spec);
+void duet_agg_buffer_init(DuetAggBuffer *buffer);
+void duet_agg_buffer_clear(DuetAggBuffer *buffer);
+/* input is the evaluated argument column (NULL for count(*)). */
+void duet_agg_buffer_update(const DuetAggSpec *spec, DuetAggBuffer *buffer, const DuetColumn *input,
+                            gsize row);
+void duet_agg_buffer_merge(const DuetAggSpec *spec, DuetAggBuffer *buffer,
+                           const DuetAggBuffer *other);
+void duet_agg_buffer_write(const DuetAggSpec *spec, const DuetAggBuffer *buffer, GByteArray *out);
+gboolean duet_agg_buffer_read(const DuetAggSpec *spec, DuetAggBuffer *buffer,
+                              DuetByteReader *reader);
+void duet_agg_buffer_finish(const DuetAggSpec *spec, const DuetAggBuffer *buffer,
+                            DuetColumnBuilder *out);
+
+/* ---- state (state_store.c) ----------------------------------------------------------------- */
+
+typedef struct {
+    guint8 *key;
+    gsize key_len;
+    guint64 hash;
+    gint64 event_time; /* microseconds; what eviction compares with the watermark */
+    GByteArray *value;
+} DuetStateEntry;
+
+typedef struct _DuetStateStore DuetStateStore;
+
+guint64 duet_state_key_hash(const guint8 *key, gsize len);
+/* Loads version (0 = empty) of the store kept in directory. */
+DuetStateStore *duet_state_store_open(const char *directory, guint n_partitions, gint64 version,
+                                      GError **error);
+void duet_state_store_free(DuetStateStore *store);
+gint64 duet_state_store_version(const DuetStateStore *store);
+guint duet_state_store_n_partitions(const DuetStateStore *store);
+guint duet_state_store_size(const DuetStateStore *store, guint partition);
+DuetStateEntry *duet_state_store_get(DuetStateStore *store, guint partition, const guint8 *key,
+                                     gsize len, guint64 hash);
+/* The entry for key, created empty if missing, marked as put in this batch. */
+DuetStateEntry *duet_state_store_put(DuetStateStore *store, guint partition, const guint8 *key,
+                                     gsize len, guint64 hash);
+gboolean duet_state_store_was_put(DuetStateStore *store, guint partition, DuetStateEntry *entry);
+void duet_state_store_remove(DuetStateStore *store, guint partition, DuetStateEntry *entry);
+/* (transfer container) */
+GPtrArray *duet_state_store_entries(DuetStateStore *store, guint partition);
+/* Writes this batch's changes as the next version. */
+gboolean duet_state_store_commit(DuetStateStore *store, GError **error);
+
+/* ---- one batch's execution (plan.c, stateful.c) --------------------------------------------- */
+
+typedef struct {
+    gint64 rows_total, rows_updated, rows_dropped_by_watermark, rows_removed;
+    gint64 rows_output;            /* rows the operator emitted */
+    gint64 dropped_duplicate_rows; /* deduplication: input rows already in state */
+} DuetStateMetrics;
+
+typedef struct {
+    gint64 count, min, max; /* microseconds */
+    gdouble sum;
+} DuetEventTimeStats;
+
+typedef struct {
+    DuetContext *context;
+    gint64 batch_id;
+    gint64 batch_timestamp_ms;
+    gint64 watermark_ms;      /* batch N's: eviction and Append emission */
+    gint64 late_watermark_ms; /* batch N-1's: late-row filtering */
+    gboolean has_watermark;
+    DuetOutputMode mode;
+    guint shuffle_partitions;
+    GHashTable *node_ids; /* DuetDataFrame* -> id (GINT_TO_POINTER(id + 1)) */
+    GPtrArray *stores;    /* DuetStateStore* by stateful operator id */
+    GMutex lock;          /* guards the arrays below */
+    GArray *event_time;   /* DuetEventTimeStats by watermark node id */
+    GArray *metrics;      /* DuetStateMetrics by stateful operator id */
+} DuetExecution;
+
+/* Numbers plan's stateful operators (top-down, into stateful_nodes) and watermark nodes, and
+ * sizes the per-node arrays; stores start NULL. */
+void duet_execution_init(DuetExecution *execution, DuetContext *context, DuetDataFrame *plan,
+                         DuetOutputMode mode, guint shuffle_partitions, GPtrArray *stateful_nodes,
+                         GPtrArray *watermark_nodes);
+void duet_execution_clear(DuetExecution *execution);
+/* The id a stateful or watermark node has in this execution. */
+guint duet_execution_node_id(DuetExecution *execution, gconstpointer node);
+
+/* ---- logical plans (dataframe.c) ------------------------------------------------------------ */
+
+typedef enum {
+    DUET_PLAN_SOURCE,
+    DUET_PLAN_PROJECT,
+    DUET_PLAN_FILTER,
+    DUET_PLAN_WINDOW,      /* appends a `window` struct column, one row per window of each row */
+    DUET_PLAN_WATERMARK,   /* passes rows, records their event times */
+    DUET_PLAN_AGGREGATE,   /* stateful: groupBy + agg */
+    DUET_PLAN_DEDUP,       /* stateful: dropDuplicates, dropDuplicatesWithinWatermark */
+    DUET_PLAN_SORT,        /* orderBy (Complete mode, after an aggregation) */
+    DUET_PLAN_LIMIT,       /* limit: global across batches in Append, per result in Complete */
+    DUET_PLAN_MAP,         /* a user function over rows (map, flatMap, mapPartitions) */
+    DUET_PLAN_REPARTITION, /* repartition(n) (a shuffle) or coalesce(n) */
+} DuetPlanKind;
+
+typedef struct {
+    DuetExpr *expr; /* resolved */
+    gboolean ascending;
+    gboolean nulls_first;
+} DuetSortKey;
+
+struct _DuetDataFrame {
+    gint ref_count;
+    DuetPlanKind kind;
+    DuetSchema *schema;        /* output schema */
+    DuetDataFrame *child;      /* every kind but SOURCE */
+    DuetSource *source;        /* SOURCE */
+    GPtrArray *exprs;          /* PROJECT: DuetExpr*; FILTER: the condition; AGGREGATE: the keys;
+                                * WINDOW: the time column */
+    GPtrArray *aggs;           /* AGGREGATE: DuetAggSpec* */
+    GArray *sort_keys;         /* SORT: DuetSortKey */
+    GArray *columns;           /* DEDUP: key column indices (guint) */
+    gboolean within_watermark; /* DEDUP: dropDuplicatesWithinWatermark */
+    gint64 window_us, slide_us, start_us; /* WINDOW */
+    gint64 delay_ms;                      /* WATERMARK; and the event time's delay */
+    gint64 limit;                         /* LIMIT; REPARTITION: the partitions */
+    gboolean shuffle;                     /* REPARTITION: repartition, not coalesce */
+    DuetPartitionFunc map_func;           /* MAP */
+    gpointer map_data;
+    /* The event-time column of the output (-1 none): the watermarked column, or a window over
+     * it; and whether it is a struct whose `end` field is the time (a window). */
+    gint event_time_column;
+    gboolean event_time_is_window;
+    /* AGGREGATE, DEDUP: the key column whose time evicts state and judges late rows (-1: the
+     * state is never evicted) */
+    gint state_time_column;
+};
+
+/* plan.c: the physical plan of frame over one batch's input, as RDD transformations. */
+DuetRdd *duet_plan_rdd(DuetDataFrame *frame, DuetRdd *input, DuetExecution *execution,
+                       GError **error);
+/* stateful.c: the stateful operators. */
+DuetRdd *duet_stateful_aggregate(DuetDataFrame *frame, DuetRdd *child, DuetExecution *execution,
+                                 GError **error);
+DuetRdd *duet_stateful_dedup(DuetDataFrame *frame, DuetRdd *child, DuetExecution *execution,
+                             GError **error);
+DuetRdd *duet_stateful_limit(DuetDataFrame *frame, DuetRdd *child, DuetExecution *execution,
+                             GError **error);
+/* output_mode.c: Spark's UnsupportedOperationChecker for the mode. */
+gboolean duet_check_output_mode(DuetDataFrame *plan, DuetOutputMode mode, GError **error);
+/* Interval strings ("10 seconds", "200 milliseconds", "1 minute 30 seconds"), or a number of
+ * microseconds, to microseconds. */
+gboolean duet_parse_interval_us(const char *text, gint64 *us, GError **error);
 
 G_END_DECLS

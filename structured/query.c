@@ -26,13 +26,24 @@ struct _DuetStreamingQuery {
     char *id, *run_id, *name;
     char *checkpoint;   /* the checkpoint location */
     gboolean temporary; /* remove the checkpoint at the end */
-    GMutex lock;        /* guards everything below */
-    GCond changed;      /* a batch finished, the query ended, or a stop was asked */
+    /* the plan's stateful and watermark nodes, and the execution state kept across batches */
+    DuetExecution execution;
+    GPtrArray *stateful_nodes;  /* DuetDataFrame*, top-down */
+    GPtrArray *watermark_nodes; /* DuetDataFrame* */
+    gint64 *node_watermarks;    /* per watermark node, ms */
+    gboolean runs_no_data_batches;
+    GMutex lock;   /* guards everything below */
+    GCond changed; /* a batch finished, the query ended, or a stop was asked */
     gboolean active;
     gboolean stopping;
-    GError *failure;   /* what ended the query, if it failed */
-    gint64 next_batch; /* id of the next batch */
-    char *committed;   /* source offset of the last committed batch, or NULL */
+    GError *failure;          /* what ended the query, if it failed */
+    gint64 next_batch;        /* id of the next batch */
+    char *committed;          /* source offset of the last committed batch, or NULL */
+    gint64 watermark_ms;      /* global watermark for the next batch */
+    gint64 used_watermark_ms; /* the watermark the last batch used */
+    GPtrArray *progress;      /* DuetQueryProgress*, the last 100 */
+    gboolean waiting;         /* blocked on the clock for the next trigger */
+    gint64 wait_started_ms;   /* the clock's time when that wait began */
     GThread *thread;
 };
 
@@ -65,9 +76,23 @@ latest_in(DuetStreamingQuery *query, const char *log)
     return latest;
 }
 
-/* Reads the source offset (third line) of offsets/N. (transfer full) */
+/* The number after "field": in a log's JSON line, or fallback. */
+static gint64
+json_number(const char *text, const char *field, gint64 fallback)
+{
+    g_autofree char *pattern = g_strdup_printf("\"%s\":", field);
+    const char *at = text ? strstr(text, pattern) : NULL;
+    if (at == NULL)
+        return fallback;
+    at += strlen(pattern);
+    if (*at == '"')
+        at++;
+    return g_ascii_strtoll(at, NULL, 10);
+}
+
+/* Reads offsets/N: the source offset (third line) and the metadata line. (transfer full) */
 static char *
-read_offset(DuetStreamingQuery *query, gint64 batch, GError **error)
+read_offsets(DuetStreamingQuery *query, gint64 batch, char **metadata, GError **error)
 {
     g_autofree char *path = log_path(query, "offsets", batch);
     g_autofree char *text = NULL;
@@ -79,27 +104,31 @@ read_offset(DuetStreamingQuery *query, gint64 batch, GError **error)
                     "offsets log file %s is damaged or of an unknown version (expected v1)", path);
         return NULL;
     }
+    if (metadata)
+        *metadata = g_strdup(lines[1]);
     return g_str_equal(lines[2], "-") ? g_strdup("") : g_strdup(lines[2]);
 }
 
 static gboolean
-write_offsets(DuetStreamingQuery *query, gint64 batch, const char *offset, GError **error)
+write_offsets(DuetStreamingQuery *query, gint64 batch, const char *offset, gint64 timestamp_ms,
+              GError **error)
 {
     g_autofree char *path = log_path(query, "offsets", batch);
-    g_autofree char *text =
-        g_strdup_printf("v1\n{\"batchWatermarkMs\":0,\"batchTimestampMs\":%" G_GINT64_FORMAT
-                        ",\"conf\":{\"spark.sql.shuffle.partitions\":\"%u\"}}\n%s",
-                        duet_clock_now_ms(duet_context_clock(query->context)),
-                        duet_context_default_partitions(query->context), offset);
+    g_autofree char *text = g_strdup_printf(
+        "v1\n{\"batchWatermarkMs\":%" G_GINT64_FORMAT ",\"batchTimestampMs\":%" G_GINT64_FORMAT
+        ",\"conf\":{\"spark.sql.shuffle.partitions\":\"%u\"}}\n%s",
+        query->execution.watermark_ms, timestamp_ms, query->execution.shuffle_partitions,
+        *offset ? offset : "-");
     return duet_atomic_file_write(path, text, strlen(text), error);
 }
 
 static gboolean
-write_commit(DuetStreamingQuery *query, gint64 batch, GError **error)
+write_commit(DuetStreamingQuery *query, gint64 batch, gint64 next_watermark_ms, GError **error)
 {
     g_autofree char *path = log_path(query, "commits", batch);
-    static const char text[] = "v1\n{\"nextBatchWatermarkMs\":0}";
-    return duet_atomic_file_write(path, text, sizeof text - 1, error);
+    g_autofree char *text =
+        g_strdup_printf("v1\n{\"nextBatchWatermarkMs\":%" G_GINT64_FORMAT "}", next_watermark_ms);
+    return duet_atomic_file_write(path, text, strlen(text), error);
 }
 
 /* The query id from checkpoint/metadata, created on first use. */
@@ -123,9 +152,12 @@ load_metadata(DuetStreamingQuery *query, GError **error)
     return duet_atomic_file_write(path, metadata, strlen(metadata), error);
 }
 
-/* Where to start: after the last committed batch, re-running a logged, uncommitted one. */
+/* Where to start: after the last committed batch, re-running a logged, uncommitted one.
+ * Recovers the watermark (the larger of the last offsets/N and commits/N values), the
+ * watermark the last batch used, and the shuffle partitions the state was written with. */
 static gboolean
-recover(DuetStreamingQuery *query, gint64 *rerun, char **rerun_end, GError **error)
+recover(DuetStreamingQuery *query, gint64 *rerun, char **rerun_end, gint64 *rerun_timestamp,
+        GError **error)
 {
     gint64 last_offsets = latest_in(query, "offsets");
     gint64 last_commit = latest_in(query, "commits");
@@ -134,66 +166,221 @@ recover(DuetStreamingQuery *query, gint64 *rerun, char **rerun_end, GError **err
     query->next_batch = 0;
     if (last_offsets < 0)
         return TRUE;
-    if (last_commit >= last_offsets) {
-        query->committed = read_offset(query, last_offsets, error);
-        query->next_batch = last_offsets + 1;
-        return query->committed != NULL;
-    }
-    /* batch last_offsets was logged but not committed: run it again with its offsets */
-    if (last_offsets > 0 &&
-        (query->committed = read_offset(query, last_offsets - 1, error)) == NULL)
+    g_autofree char *metadata = NULL;
+    g_autofree char *offset = read_offsets(query, last_offsets, &metadata, error);
+    if (offset == NULL)
         return FALSE;
+    query->execution.shuffle_partitions = (guint)json_number(
+        metadata, "spark.sql.shuffle.partitions", query->execution.shuffle_partitions);
+    gint64 logged_watermark = json_number(metadata, "batchWatermarkMs", 0);
+    if (last_commit >= last_offsets) {
+        g_autofree char *path = log_path(query, "commits", last_offsets);
+        g_autofree char *commit = NULL;
+        g_file_get_contents(path, &commit, NULL, NULL);
+        query->watermark_ms = MAX(logged_watermark, json_number(commit, "nextBatchWatermarkMs", 0));
+        query->used_watermark_ms = logged_watermark;
+        query->committed = g_steal_pointer(&offset);
+        query->next_batch = last_offsets + 1;
+        return TRUE;
+    }
+    /* batch last_offsets was logged but not committed: run it again with its offsets, its
+     * watermark and its timestamp */
+    query->watermark_ms = logged_watermark;
+    query->used_watermark_ms = 0;
+    if (last_offsets > 0) {
+        g_autofree char *previous = NULL;
+        query->committed = read_offsets(query, last_offsets - 1, &previous, error);
+        if (query->committed == NULL)
+            return FALSE;
+        query->used_watermark_ms = json_number(previous, "batchWatermarkMs", 0);
+    }
+    query->next_batch = last_offsets;
     *rerun = last_offsets;
-    *rerun_end = read_offset(query, last_offsets, error);
-    return *rerun_end != NULL;
+    *rerun_timestamp = json_number(metadata, "batchTimestampMs", 0);
+    *rerun_end = g_steal_pointer(&offset);
+    return TRUE;
 }
 
 /* ---- batches ---------------------------------------------------------------------------- */
 
+/* Opens every stateful operator's store at the version batch needs (the state after
+ * batch - 1), keeping stores already there. */
+static gboolean
+prepare_stores(DuetStreamingQuery *query, gint64 batch, GError **error)
+{
+    for (guint id = 0; id < query->stateful_nodes->len; id++) {
+        DuetStateStore *store = query->execution.stores->pdata[id];
+        if (store != NULL && duet_state_store_version(store) == batch)
+            continue;
+        g_autofree char *name = g_strdup_printf("%u", id);
+        g_autofree char *directory = g_build_filename(query->checkpoint, "state", name, NULL);
+        store = duet_state_store_open(directory, query->execution.shuffle_partitions, batch, error);
+        if (store == NULL)
+            return FALSE;
+        duet_state_store_free(query->execution.stores->pdata[id]);
+        query->execution.stores->pdata[id] = store;
+    }
+    return TRUE;
+}
+
+/* After a batch: each watermark node that saw rows moves to max(its value, max - delay); the
+ * global watermark is their minimum and never decreases. */
+static gint64
+next_watermark(DuetStreamingQuery *query)
+{
+    DuetExecution *execution = &query->execution;
+    if (query->watermark_nodes->len == 0)
+        return query->watermark_ms;
+    gint64 global = G_MAXINT64;
+    for (guint id = 0; id < query->watermark_nodes->len; id++) {
+        DuetDataFrame *node = query->watermark_nodes->pdata[id];
+        const DuetEventTimeStats *stats =
+            &g_array_index(execution->event_time, DuetEventTimeStats, id);
+        if (stats->count > 0)
+            query->node_watermarks[id] =
+                MAX(query->node_watermarks[id], stats->max / 1000 - node->delay_ms);
+        global = MIN(global, query->node_watermarks[id]);
+    }
+    return MAX(query->watermark_ms, global);
+}
+
+static DuetQueryProgress *
+make_progress(DuetStreamingQuery *query, gint64 batch, gint64 timestamp_ms, gint64 input_rows,
+              const char *start, const char *end, gint64 started_us)
+{
+    DuetExecution *execution = &query->execution;
+    DuetQueryProgress *progress = g_new0(DuetQueryProgress, 1);
+    progress->id = g_strdup(query->id);
+    progress->run_id = g_strdup(query->run_id);
+    progress->name = g_strdup(query->name);
+    progress->batch_id = batch;
+    progress->timestamp_ms = timestamp_ms;
+    progress->num_input_rows = input_rows;
+    progress->has_watermark = query->watermark_nodes->len > 0;
+    progress->watermark_ms = execution->watermark_ms;
+    DuetEventTimeStats all = {0, G_MAXINT64, G_MININT64, 0};
+    for (guint id = 0; id < query->watermark_nodes->len; id++) {
+        const DuetEventTimeStats *stats =
+            &g_array_index(execution->event_time, DuetEventTimeStats, id);
+        if (stats->count == 0)
+            continue;
+        all.count += stats->count;
+        all.min = MIN(all.min, stats->min);
+        all.max = MAX(all.max, stats->max);
+        all.sum += stats->sum;
+    }
+    if (all.count > 0) {
+        progress->has_event_time = TRUE;
+        progress->event_time_min_ms = all.min / 1000;
+        progress->event_time_max_ms = all.max / 1000;
+        progress->event_time_avg_ms = (gint64)(all.sum / (gdouble)all.count / 1000.0);
+    }
+    progress->state_operators = g_array_new(FALSE, TRUE, sizeof(DuetStateOperatorProgress));
+    for (guint id = 0; id < query->stateful_nodes->len; id++) {
+        const DuetStateMetrics *metrics = &g_array_index(execution->metrics, DuetStateMetrics, id);
+        DuetStateOperatorProgress one = {
+            metrics->rows_total,   metrics->rows_updated, metrics->rows_dropped_by_watermark,
+            metrics->rows_removed, metrics->rows_output,  metrics->dropped_duplicate_rows};
+        g_array_append_val(progress->state_operators, one);
+    }
+    progress->start_offset = g_strdup(start && *start ? start : "null");
+    progress->end_offset = g_strdup(end && *end ? end : "null");
+    progress->trigger_execution_ms = (g_get_monotonic_time() - started_us) / 1000;
+    progress->add_batch_ms = progress->trigger_execution_ms;
+    return progress;
+}
+
+static void
+reset_execution(DuetExecution *execution)
+{
+    memset(execution->event_time->data, 0, execution->event_time->len * sizeof(DuetEventTimeStats));
+    memset(execution->metrics->data, 0, execution->metrics->len * sizeof(DuetStateMetrics));
+}
+
+/* Runs batch over (committed, end]; log_offsets FALSE when re-running a logged batch. */
 static gboolean
 run_batch(DuetStreamingQuery *query, gint64 batch, const char *end, gboolean log_offsets,
-          GError **error)
+          gint64 timestamp_ms, GError **error)
 {
+    gint64 started_us = g_get_monotonic_time();
+    DuetExecution *execution = &query->execution;
     const char *start = query->committed && *query->committed ? query->committed : NULL;
-    if (log_offsets && !write_offsets(query, batch, end, error))
+    execution->batch_id = batch;
+    execution->batch_timestamp_ms = timestamp_ms;
+    execution->watermark_ms = query->watermark_ms;
+    execution->late_watermark_ms = query->used_watermark_ms;
+    reset_execution(execution);
+    if (log_offsets && !write_offsets(query, batch, end, timestamp_ms, error))
         return FALSE;
-    GPtrArray *partitions = duet_source_get_batch(query->source, start, end, error);
+    if (!prepare_stores(query, batch, error))
+        return FALSE;
+    GPtrArray *partitions = g_strcmp0(start, end) == 0 && start != NULL
+                                ? g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref)
+                                : duet_source_get_batch(query->source, start, end, error);
     if (partitions == NULL)
         return FALSE;
+    gint64 input_rows = 0;
+    for (guint partition = 0; partition < partitions->len; partition++) {
+        GPtrArray *batches = g_ptr_array_index(partitions, partition);
+        for (guint index = 0; index < batches->len; index++)
+            input_rows += (gint64)duet_batch_n_rows(g_ptr_array_index(batches, index));
+    }
     g_autoptr(DuetRdd) input =
-        duet_rdd_new_from_partitions(query->context, duet_source_schema(query->source), partitions);
+        partitions->len ? duet_rdd_new_from_partitions(
+                              query->context, duet_source_schema(query->source), partitions)
+                        : duet_rdd_new_empty(query->context, duet_source_schema(query->source));
     g_ptr_array_unref(partitions);
-    g_autoptr(DuetRdd) output = duet_dataframe_plan_rdd(query->frame, input, error);
+    g_autoptr(DuetRdd) output = duet_plan_rdd(query->frame, input, execution, error);
     if (output == NULL)
         return FALSE;
     GPtrArray *results = duet_rdd_collect_partitions(output, error);
     if (results == NULL)
         return FALSE;
+    gboolean ok = TRUE;
+    for (guint id = 0; ok && id < query->stateful_nodes->len; id++)
+        ok = duet_state_store_commit(execution->stores->pdata[id], error);
     GPtrArray *lists = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
     for (guint partition = 0; partition < results->len; partition++) {
         GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)duet_batch_unref);
         g_ptr_array_add(list, duet_batch_ref(g_ptr_array_index(results, partition)));
         g_ptr_array_add(lists, list);
     }
-    gboolean ok = duet_sink_add_batch(query->sink, batch, lists, query->mode, error) &&
-                  write_commit(query, batch, error);
+    gint64 watermark = next_watermark(query);
+    ok = ok && duet_sink_add_batch(query->sink, batch, lists, query->mode, error) &&
+         write_commit(query, batch, watermark, error);
     g_ptr_array_unref(lists);
     g_ptr_array_unref(results);
     if (!ok)
         return FALSE;
     duet_source_commit(query->source, query->consumer, end);
+    DuetQueryProgress *progress =
+        make_progress(query, batch, timestamp_ms, input_rows, start, end, started_us);
     g_mutex_lock(&query->lock);
     g_free(query->committed);
     query->committed = g_strdup(end);
     query->next_batch = batch + 1;
+    query->used_watermark_ms = execution->watermark_ms;
+    query->watermark_ms = watermark;
+    if (query->progress->len == 100)
+        g_ptr_array_remove_index(query->progress, 0);
+    g_ptr_array_add(query->progress, progress);
     g_cond_broadcast(&query->changed);
     g_mutex_unlock(&query->lock);
     return TRUE;
 }
 
-/* Runs one batch if the source has new data; *ran tells whether it did. */
+/* Whether the engine runs a batch without new data: the watermark moved past the one the last
+ * batch used and a stateful operator may emit or evict because of it. Call with the lock. */
 static gboolean
-trigger_once(DuetStreamingQuery *query, gboolean *ran, GError **error)
+wants_no_data_batch(DuetStreamingQuery *query)
+{
+    return query->runs_no_data_batches && query->next_batch > 0 &&
+           query->watermark_ms > query->used_watermark_ms;
+}
+
+/* Runs one batch if the source has new data (or a no-data batch is due); *ran tells. */
+static gboolean
+trigger_once(DuetStreamingQuery *query, gboolean allow_no_data, gboolean *ran, GError **error)
 {
     *ran = FALSE;
     GError *local = NULL;
@@ -204,12 +391,15 @@ trigger_once(DuetStreamingQuery *query, gboolean *ran, GError **error)
     }
     g_mutex_lock(&query->lock);
     gboolean new_data = latest != NULL && g_strcmp0(latest, query->committed) != 0;
+    gboolean no_data = !new_data && allow_no_data && wants_no_data_batch(query);
     gint64 batch = query->next_batch;
+    g_autofree char *end = g_strdup(new_data ? latest : query->committed);
     g_mutex_unlock(&query->lock);
-    if (!new_data)
+    if (!new_data && !no_data)
         return TRUE;
     *ran = TRUE;
-    return run_batch(query, batch, latest, TRUE, error);
+    gint64 now = duet_clock_now_ms(duet_context_clock(query->context));
+    return run_batch(query, batch, end, TRUE, now, error);
 }
 
 static void
@@ -239,14 +429,23 @@ query_main(gpointer data)
         if (stopping)
             break;
         if (query->trigger.kind == DUET_TRIGGER_PROCESSING_TIME) {
+            g_mutex_lock(&query->lock);
+            query->waiting = TRUE;
+            query->wait_started_ms = duet_clock_now_ms(clock);
+            g_cond_broadcast(&query->changed);
+            g_mutex_unlock(&query->lock);
             gint64 now = duet_clock_wait_until(clock, next_trigger);
+            g_mutex_lock(&query->lock);
+            query->waiting = FALSE;
+            g_mutex_unlock(&query->lock);
             if (now < next_trigger)
                 continue; /* woken early: check for a stop */
             next_trigger += MAX(query->trigger.interval_ms, 1) *
                             ((now - next_trigger) / MAX(query->trigger.interval_ms, 1) + 1);
         }
         gboolean ran = FALSE;
-        if (!trigger_once(query, &ran, &error))
+        gboolean allow_no_data = query->trigger.kind != DUET_TRIGGER_ONCE;
+        if (!trigger_once(query, allow_no_data, &ran, &error))
             break;
         if (query->trigger.kind == DUET_TRIGGER_ONCE)
             break;
@@ -272,12 +471,8 @@ duet_streaming_query_start(DuetContext *context, DuetDataFrame *frame, DuetSink 
                            DuetOutputMode mode, const char *checkpoint_location,
                            const DuetTrigger *trigger, const char *name, GError **error)
 {
-    if (mode == DUET_OUTPUT_MODE_COMPLETE) {
-        g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_ANALYSIS,
-                    "Complete output mode not supported when there are no streaming "
-                    "aggregations on streaming DataFrames/Datasets");
+    if (!duet_check_output_mode(frame, mode, error))
         return NULL;
-    }
     DuetStreamingQuery *query = g_new0(DuetStreamingQuery, 1);
     query->ref_count = 1;
     query->context = duet_context_ref(context);
@@ -291,17 +486,37 @@ duet_streaming_query_start(DuetContext *context, DuetDataFrame *frame, DuetSink 
     query->name = g_strdup(name);
     g_mutex_init(&query->lock);
     g_cond_init(&query->changed);
+    query->progress = g_ptr_array_new_with_free_func((GDestroyNotify)duet_query_progress_free);
+    query->stateful_nodes = g_ptr_array_new();
+    query->watermark_nodes = g_ptr_array_new();
+    duet_execution_init(
+        &query->execution, query->context, frame, mode,
+        (guint)CLAMP(duet_context_get_conf_int(context, "spark.sql.shuffle.partitions", 200), 1,
+                     100000),
+        query->stateful_nodes, query->watermark_nodes);
+    gboolean stateful_with_time = FALSE;
+    for (guint id = 0; id < query->stateful_nodes->len; id++) {
+        DuetDataFrame *node = query->stateful_nodes->pdata[id];
+        stateful_with_time |= node->kind == DUET_PLAN_DEDUP || (node->kind == DUET_PLAN_AGGREGATE &&
+                                                                mode != DUET_OUTPUT_MODE_COMPLETE);
+    }
+    g_autofree char *no_data =
+        duet_context_get_conf(context, "spark.sql.streaming.noDataMicroBatches.enabled");
+    query->runs_no_data_batches = query->execution.has_watermark && stateful_with_time &&
+                                  g_ascii_strcasecmp(no_data ? no_data : "true", "false") != 0;
+    query->node_watermarks = g_new0(gint64, MAX(query->watermark_nodes->len, 1));
     if (checkpoint_location != NULL) {
         query->checkpoint = g_strdup(checkpoint_location);
     } else {
         query->checkpoint = g_dir_make_tmp("duet-checkpoint-XXXXXX", error);
         query->temporary = TRUE;
     }
-    gint64 rerun = -1;
+    gint64 rerun = -1, rerun_timestamp = 0;
     g_autofree char *rerun_end = NULL;
     if (query->checkpoint == NULL || !duet_atomic_mkdir(query->checkpoint, error) ||
-        !load_metadata(query, error) || !recover(query, &rerun, &rerun_end, error) ||
-        (rerun >= 0 && !run_batch(query, rerun, rerun_end, FALSE, error))) {
+        !load_metadata(query, error) ||
+        !recover(query, &rerun, &rerun_end, &rerun_timestamp, error) ||
+        (rerun >= 0 && !run_batch(query, rerun, rerun_end, FALSE, rerun_timestamp, error))) {
         g_prefix_error(error, "cannot start the query: ");
         duet_streaming_query_unref(query);
         return NULL;
@@ -369,6 +584,11 @@ duet_streaming_query_unref(DuetStreamingQuery *query)
     g_free(query->name);
     g_mutex_clear(&query->lock);
     g_cond_clear(&query->changed);
+    g_ptr_array_unref(query->progress);
+    duet_execution_clear(&query->execution);
+    g_ptr_array_unref(query->stateful_nodes);
+    g_ptr_array_unref(query->watermark_nodes);
+    g_free(query->node_watermarks);
     duet_sink_unref(query->sink);
     duet_dataframe_unref(query->frame);
     duet_context_unref(query->context);
@@ -422,9 +642,11 @@ duet_streaming_query_process_all_available(DuetStreamingQuery *query, GError **e
     }
     g_mutex_lock(&query->lock);
     g_cond_broadcast(&query->changed); /* wake a polling trigger */
-    while (query->active && target != NULL &&
-           (query->committed == NULL ||
-            duet_source_compare_offsets(query->source, query->committed, target) < 0))
+    while (query->active &&
+           ((target != NULL &&
+             (query->committed == NULL ||
+              duet_source_compare_offsets(query->source, query->committed, target) < 0)) ||
+            (query->trigger.kind != DUET_TRIGGER_PROCESSING_TIME && wants_no_data_batch(query))))
         g_cond_wait(&query->changed, &query->lock);
     gboolean ok = query->failure == NULL;
     if (!ok)
@@ -449,4 +671,81 @@ duet_streaming_query_await_termination(DuetStreamingQuery *query, gint64 timeout
         g_propagate_error(error, g_error_copy(query->failure));
     g_mutex_unlock(&query->lock);
     return ended;
+}
+
+/* ---- progress ------------------------------------------------------------------------------ */
+
+void
+duet_query_progress_free(DuetQueryProgress *progress)
+{
+    if (progress == NULL)
+        return;
+    g_free(progress->id);
+    g_free(progress->run_id);
+    g_free(progress->name);
+    g_free(progress->start_offset);
+    g_free(progress->end_offset);
+    if (progress->state_operators)
+        g_array_unref(progress->state_operators);
+    g_free(progress);
+}
+
+static DuetQueryProgress *
+progress_copy(const DuetQueryProgress *progress)
+{
+    DuetQueryProgress *copy = g_memdup2(progress, sizeof *progress);
+    copy->id = g_strdup(progress->id);
+    copy->run_id = g_strdup(progress->run_id);
+    copy->name = g_strdup(progress->name);
+    copy->start_offset = g_strdup(progress->start_offset);
+    copy->end_offset = g_strdup(progress->end_offset);
+    copy->state_operators = g_array_copy(progress->state_operators);
+    return copy;
+}
+
+GPtrArray *
+duet_streaming_query_recent_progress(DuetStreamingQuery *query)
+{
+    GPtrArray *recent = g_ptr_array_new_with_free_func((GDestroyNotify)duet_query_progress_free);
+    g_mutex_lock(&query->lock);
+    for (guint index = 0; index < query->progress->len; index++)
+        g_ptr_array_add(recent, progress_copy(query->progress->pdata[index]));
+    g_mutex_unlock(&query->lock);
+    return recent;
+}
+
+DuetQueryProgress *
+duet_streaming_query_last_progress(DuetStreamingQuery *query)
+{
+    g_mutex_lock(&query->lock);
+    DuetQueryProgress *last =
+        query->progress->len
+            ? progress_copy(g_ptr_array_index(query->progress, query->progress->len - 1))
+            : NULL;
+    g_mutex_unlock(&query->lock);
+    return last;
+}
+
+gint64
+duet_streaming_query_watermark_ms(DuetStreamingQuery *query)
+{
+    g_mutex_lock(&query->lock);
+    gint64 watermark = query->watermark_ms;
+    g_mutex_unlock(&query->lock);
+    return watermark;
+}
+
+gboolean
+duet_streaming_query_await_waiting_at(DuetStreamingQuery *query, gint64 now_ms, gint64 timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + timeout_ms * G_TIME_SPAN_MILLISECOND;
+    g_mutex_lock(&query->lock);
+    gboolean reached = TRUE;
+    while (query->active && !(query->waiting && query->wait_started_ms == now_ms))
+        if (!g_cond_wait_until(&query->changed, &query->lock, deadline)) {
+            reached = !query->active || (query->waiting && query->wait_started_ms == now_ms);
+            break;
+        }
+    g_mutex_unlock(&query->lock);
+    return reached;
 }

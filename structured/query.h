@@ -1,13 +1,17 @@
 /* query.h — streaming queries: micro-batches with an offsets log and a commit log.
  *
- * Layer: structured/ (includes rdd/, sources/, sinks/). Spark's MicroBatchExecution for
- * stateless queries: at each trigger the query asks its source for the latest offset; when
+ * Layer: structured/ (includes rdd/, sources/, sinks/). Spark's MicroBatchExecution: at each
+ * trigger the query asks its source for the latest offset; when
  * there is new data it writes offsets/N to the checkpoint location (the write-ahead log), runs
  * the plan over the rows of (committed, latest], hands the result to the sink as batch N, writes
  * commits/N and commits the range at the source. On start it resumes from the checkpoint: after
  * a clean stop the next batch is N+1; a batch whose offsets were logged but not committed is
  * re-run with exactly those offsets (the sink ignores what it already committed). Batch ids
- * start at 0. The checkpoint layout is Spark's (metadata, offsets/N, commits/N; "v1" headers).
+ * start at 0. The checkpoint layout is Spark's (metadata, offsets/N, commits/N; "v1" headers)
+ * with state/<operator>/ for stateful operators. The watermark used by batch N is computed
+ * after batch N-1 (logged in offsets/N and commits/N-1); when it advances and the query has a
+ * stateful operator (not in Complete mode), a no-data batch runs so that Append emits and
+ * state is evicted without waiting for new input.
  */
 #pragma once
 
@@ -52,6 +56,11 @@ gint64 duet_streaming_query_last_batch_id(DuetStreamingQuery *query);
 /* Blocks until every row available now has been processed (or the query ended); FALSE with
  * error when the query failed. */
 gboolean duet_streaming_query_process_all_available(DuetStreamingQuery *query, GError **error);
+/* With a processing-time trigger: waits until the query blocks on its clock, having begun
+ * that wait when the clock read now_ms (Spark's StreamManualClock.isStreamWaitingAt), or has
+ * ended. FALSE after timeout_ms of real time. */
+gboolean duet_streaming_query_await_waiting_at(DuetStreamingQuery *query, gint64 now_ms,
+                                               gint64 timeout_ms);
 /* Stops after the batch in flight; idempotent. */
 void duet_streaming_query_stop(DuetStreamingQuery *query);
 /* Waits for the query to end (timeout_ms < 0: forever): TRUE when it ended. error receives
@@ -59,6 +68,40 @@ void duet_streaming_query_stop(DuetStreamingQuery *query);
 gboolean duet_streaming_query_await_termination(DuetStreamingQuery *query, gint64 timeout_ms,
                                                 GError **error);
 
+/* ---- progress (Spark's StreamingQueryProgress) ------------------------------------------- */
+
+typedef struct {
+    gint64 num_rows_total;                /* state rows after the batch */
+    gint64 num_rows_updated;              /* state rows put in the batch */
+    gint64 num_rows_dropped_by_watermark; /* late input rows dropped */
+    gint64 num_rows_removed;              /* state rows evicted */
+    gint64 num_output_rows;               /* rows the operator emitted (a SQL metric) */
+    gint64 num_dropped_duplicate_rows;    /* deduplication's custom metric */
+} DuetStateOperatorProgress;
+
+typedef struct {
+    char *id, *run_id, *name;
+    gint64 batch_id;
+    gint64 timestamp_ms; /* the batch's timestamp (batchTimestampMs) */
+    gint64 num_input_rows;
+    gboolean has_watermark;  /* the query has withWatermark: eventTime is reported */
+    gint64 watermark_ms;     /* the watermark the batch used */
+    gboolean has_event_time; /* the batch had rows with event times: min/max/avg are set */
+    gint64 event_time_min_ms, event_time_max_ms, event_time_avg_ms;
+    GArray *state_operators; /* DuetStateOperatorProgress, top-down (0 = nearest the sink) */
+    char *start_offset, *end_offset; /* the source's offsets ("null" before the first) */
+    gint64 add_batch_ms, trigger_execution_ms;
+} DuetQueryProgress;
+
+void duet_query_progress_free(DuetQueryProgress *progress);
+/* Progress of the batches run so far by this run (at most 100, oldest first). (transfer full) */
+GPtrArray *duet_streaming_query_recent_progress(DuetStreamingQuery *query);
+/* The latest, or NULL before the first batch. (transfer full) */
+DuetQueryProgress *duet_streaming_query_last_progress(DuetStreamingQuery *query);
+/* The global watermark the next batch will use, in milliseconds. */
+gint64 duet_streaming_query_watermark_ms(DuetStreamingQuery *query);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DuetStreamingQuery, duet_streaming_query_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DuetQueryProgress, duet_query_progress_free)
 
 G_END_DECLS

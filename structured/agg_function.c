@@ -1,0 +1,519 @@
+/* agg_function.c — Spark's aggregate functions as mergeable buffers.
+ *
+ * Layer: structured/. An aggregate (count, sum, avg, min, max, first, last, collect_list,
+ * collect_set, approx_count_distinct) keeps one buffer per group. Buffers are updated from
+ * input rows on the map side, written as bytes through the shuffle, merged into the state on
+ * the reduce side, and finished into Spark's result type: count is bigint and never null;
+ * sum of integers is bigint and of doubles double, null with no non-null input; avg is double;
+ * min/max/first/last keep the input type; collect_list/collect_set give arrays.
+ */
+#include "structured/internal.h"
+
+#include <string.h>
+
+static const struct {
+    const char *name;
+    DuetAggKind kind;
+} aggregates[] = {
+    {"count", DUET_AGG_COUNT},
+    {"sum", DUET_AGG_SUM},
+    {"avg", DUET_AGG_AVG},
+    {"mean", DUET_AGG_AVG},
+    {"min", DUET_AGG_MIN},
+    {"max", DUET_AGG_MAX},
+    {"first", DUET_AGG_FIRST},
+    {"first_value", DUET_AGG_FIRST},
+    {"last", DUET_AGG_LAST},
+    {"last_value", DUET_AGG_LAST},
+    {"collect_list", DUET_AGG_COLLECT_LIST},
+    {"collect_set", DUET_AGG_COLLECT_SET},
+    {"approx_count_distinct", DUET_AGG_APPROX_COUNT_DISTINCT},
+};
+
+gboolean
+duet_agg_is_function(const char *name)
+{
+    for (guint index = 0; index < G_N_ELEMENTS(aggregates); index++)
+        if (g_ascii_strcasecmp(aggregates[index].name, name) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+gboolean
+duet_expr_contains_aggregate(const DuetExpr *expr)
+{
+    if (expr->kind == DUET_EXPR_FUNCTION && duet_agg_is_function(expr->name))
+        return TRUE;
+    for (guint child = 0; child < expr->n_children; child++)
+        if (duet_expr_contains_aggregate(expr->children[child]))
+            return TRUE;
+    return FALSE;
+}
+
+void
+duet_agg_spec_free(DuetAggSpec *spec)
+{
+    if (spec == NULL)
+        return;
+    if (spec->input)
+        duet_expr_unref(spec->input);
+    if (spec->result_type)
+        duet_data_type_unref(spec->result_type);
+    g_free(spec->name);
+    g_free(spec);
+}
+
+static gboolean sql_error(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+static gboolean
+sql_error(GError **error, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    char *message = g_strdup_vprintf(format, args);
+    va_end(args);
+    g_set_error_literal(error, DUET_SQL_ERROR, DUET_SQL_ERROR_ANALYSIS, message);
+    g_free(message);
+    return FALSE;
+}
+
+DuetAggSpec *
+duet_agg_spec_new(DuetExpr *expr, DuetSchema *schema, GError **error)
+{
+    const char *alias = NULL;
+    DuetExpr *call = expr;
+    if (call->kind == DUET_EXPR_ALIAS) {
+        alias = call->name;
+        call = call->children[0];
+    }
+    g_autofree char *text = duet_expr_name(call);
+    if (call->kind != DUET_EXPR_FUNCTION || !duet_agg_is_function(call->name)) {
+        if (duet_expr_contains_aggregate(call))
+            sql_error(error,
+                      "duet: the aggregate expression \"%s\" computes over an aggregate's "
+                      "result; only a single aggregate function call (optionally aliased) is "
+                      "supported in agg()",
+                      text);
+        else
+            sql_error(error,
+                      "[MISSING_AGGREGATION] The non-aggregating expression \"%s\" is based on "
+                      "columns which are not participating in the GROUP BY clause.",
+                      text);
+        return NULL;
+    }
+    DuetAggSpec *spec = g_new0(DuetAggSpec, 1);
+    for (guint index = 0; index < G_N_ELEMENTS(aggregates); index++)
+        if (g_ascii_strcasecmp(aggregates[index].name, call->name) == 0)
+            spec->kind = aggregates[index].kind;
+    const char *canonical = spec->kind == DUET_AGG_AVG ? "avg" : call->name;
+    gboolean star = call->n_children == 1 && call->children[0]->kind == DUET_EXPR_COLUMN &&
+                    g_str_equal(call->children[0]->name, "*");
+    if (call->n_children != 1) {
+        duet_agg_spec_free(spec);
+        sql_error(error,
+                  "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `%s` requires 1 parameters but the "
+                  "actual number is %u.",
+                  call->name, call->n_children);
+        return NULL;
+    }
+    if (star || (spec->kind == DUET_AGG_COUNT && call->children[0]->kind == DUET_EXPR_LITERAL &&
+                 !call->children[0]->literal.is_null)) {
+        if (spec->kind != DUET_AGG_COUNT) {
+            duet_agg_spec_free(spec);
+            sql_error(error, "[INVALID_USAGE_OF_STAR_OR_REGEX] Invalid usage of '*' in %s.",
+                      call->name);
+            return NULL;
+        }
+        spec->kind = DUET_AGG_COUNT_ROWS;
+        spec->name = g_strdup(alias ? alias : "count(1)");
+        spec->result_type = duet_data_type_new_scalar(DUET_TYPE_INT64);
+        return spec;
+    }
+    spec->input = duet_expr_resolve(call->children[0], schema, error);
+    if (spec->input == NULL) {
+        duet_agg_spec_free(spec);
+        return NULL;
+    }
+    g_autofree char *argument = duet_expr_name(spec->input);
+    spec->name = g_strdup(alias ? alias : NULL);
+    if (spec->name == NULL)
+        spec->name = g_strdup_printf("%s(%s)", canonical, argument);
+    DuetDataType *input_type = duet_expr_type(spec->input);
+    spec->input_type = duet_data_type_id(input_type);
+    gboolean numeric = duet_data_type_is_numeric(input_type) || spec->input_type == DUET_TYPE_NULL;
+    gboolean nested = spec->input_type == DUET_TYPE_STRUCT || spec->input_type == DUET_TYPE_ARRAY ||
+                      spec->input_type == DUET_TYPE_MAP;
+    switch (spec->kind) {
+    case DUET_AGG_COUNT:
+    case DUET_AGG_APPROX_COUNT_DISTINCT:
+        spec->result_type = duet_data_type_new_scalar(DUET_TYPE_INT64);
+        break;
+    case DUET_AGG_SUM:
+    case DUET_AGG_AVG:
+        if (!numeric && spec->input_type != DUET_TYPE_STRING) {
+            g_autofree char *type = duet_data_type_to_string(input_type);
+            g_autofree char *upper = g_ascii_strup(type, -1);
+            duet_agg_spec_free(spec);
+            sql_error(error,
+                      "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"%s(%s)\" due "
+                      "to data type mismatch: The first parameter requires the \"NUMERIC\" or "
+                      "\"ANSI INTERVAL\" type, however \"%s\" has the type \"%s\".",
+                      canonical, argument, argument, upper);
+            return NULL;
+        }
+        spec->result_type = duet_data_type_new_scalar(
+            spec->kind == DUET_AGG_SUM &&
+                    (spec->input_type == DUET_TYPE_INT32 || spec->input_type == DUET_TYPE_INT64)
+                ? DUET_TYPE_INT64
+                : DUET_TYPE_DOUBLE);
+        break;
+    case DUET_AGG_MIN:
+    case DUET_AGG_MAX:
+    case DUET_AGG_FIRST:
+    case DUET_AGG_LAST:
+        spec->result_type = duet_data_type_ref(input_type);
+        break;
+    case DUET_AGG_COLLECT_LIST:
+    case DUET_AGG_COLLECT_SET:
+        spec->result_type = duet_data_type_new_array(input_type, FALSE);
+        break;
+    case DUET_AGG_COUNT_ROWS:
+        break;
+    }
+    if (nested && spec->kind != DUET_AGG_COUNT) {
+        g_autofree char *type = duet_data_type_to_string(input_type);
+        duet_agg_spec_free(spec);
+        sql_error(error,
+                  "duet: %s over a %s column is not supported (only scalar inputs are "
+                  "aggregated)",
+                  canonical, type);
+        return NULL;
+    }
+    return spec;
+}
+
+/* ---- buffers ----------------------------------------------------------------------------- */
+
+void
+duet_agg_buffer_init(DuetAggBuffer *buffer)
+{
+    memset(buffer, 0, sizeof *buffer);
+}
+
+void
+duet_agg_buffer_clear(DuetAggBuffer *buffer)
+{
+    if (buffer->bytes)
+        g_byte_array_unref(buffer->bytes);
+    memset(buffer, 0, sizeof *buffer);
+}
+
+/* Keeps a copy of value (strings copied into the buffer's bytes). */
+static void
+hold(DuetAggBuffer *buffer, const DuetValue *value)
+{
+    buffer->has = TRUE;
+    buffer->value = *value;
+    if (!value->is_null && (value->type == DUET_TYPE_STRING || value->type == DUET_TYPE_BINARY)) {
+        if (buffer->bytes == NULL)
+            buffer->bytes = g_byte_array_new();
+        g_byte_array_set_size(buffer->bytes, 0);
+        g_byte_array_append(buffer->bytes, (const guint8 *)value->v.str.data,
+                            (guint)value->v.str.len);
+        buffer->value.v.str.data = (const char *)buffer->bytes->data;
+    }
+}
+
+static gdouble
+as_double(const DuetValue *value)
+{
+    gdouble x = 0;
+    if (value->type == DUET_TYPE_STRING) {
+        g_autofree char *text = g_strndup(value->v.str.data, value->v.str.len);
+        char *end = NULL;
+        x = g_ascii_strtod(g_strstrip(text), &end);
+        return x;
+    }
+    duet_value_as_double(value, &x);
+    return x;
+}
+
+/* Adds one element to a collect_list/collect_set/approx_count_distinct buffer. */
+static void
+collect(DuetAggBuffer *buffer, const guint8 *element, gsize len, gboolean distinct)
+{
+    if (buffer->bytes == NULL)
+        buffer->bytes = g_byte_array_new();
+    if (distinct) {
+        DuetByteReader reader = {buffer->bytes->data, buffer->bytes->data + buffer->bytes->len,
+                                 FALSE};
+        while (reader.at < reader.end) {
+            guint32 length;
+            memcpy(&length, reader.at, 4);
+            if (length == len && memcmp(reader.at + 4, element, len) == 0)
+                return;
+            reader.at += 4 + length;
+        }
+    }
+    guint32 length = (guint32)len;
+    g_byte_array_append(buffer->bytes, (const guint8 *)&length, 4);
+    g_byte_array_append(buffer->bytes, element, (guint)len);
+    buffer->count++;
+}
+
+static void
+accumulate(const DuetAggSpec *spec, DuetAggBuffer *buffer, const DuetValue *value)
+{
+    switch (spec->kind) {
+    case DUET_AGG_COUNT_ROWS:
+        buffer->count++;
+        return;
+    case DUET_AGG_COUNT:
+        if (!value->is_null)
+            buffer->count++;
+        return;
+    case DUET_AGG_SUM:
+        if (value->is_null)
+            return;
+        if (spec->result_type && duet_data_type_id(spec->result_type) == DUET_TYPE_INT64) {
+            gint64 x = 0;
+            duet_value_as_int64(value, &x);
+            buffer->value = duet_value_int64(
+                (gint64)((guint64)(buffer->has ? buffer->value.v.i64 : 0) + (guint64)x));
+        } else {
+            buffer->value =
+                duet_value_double((buffer->has ? buffer->value.v.f64 : 0) + as_double(value));
+        }
+        buffer->has = TRUE;
+        return;
+    case DUET_AGG_AVG:
+        if (value->is_null)
+            return;
+        buffer->sum += as_double(value);
+        buffer->count++;
+        return;
+    case DUET_AGG_MIN:
+    case DUET_AGG_MAX: {
+        if (value->is_null)
+            return;
+        int order = buffer->has ? duet_value_compare(value, &buffer->value) : 0;
+        if (!buffer->has || (spec->kind == DUET_AGG_MIN ? order < 0 : order > 0))
+            hold(buffer, value);
+        return;
+    }
+    case DUET_AGG_FIRST:
+        if (!buffer->has)
+            hold(buffer, value);
+        return;
+    case DUET_AGG_LAST:
+        hold(buffer, value);
+        return;
+    case DUET_AGG_COLLECT_LIST:
+    case DUET_AGG_COLLECT_SET:
+    case DUET_AGG_APPROX_COUNT_DISTINCT: {
+        if (value->is_null)
+            return; /* Spark's collect functions skip nulls */
+        GByteArray *encoded = g_byte_array_new();
+        duet_row_codec_append_value(encoded, value);
+        collect(buffer, encoded->data, encoded->len, spec->kind != DUET_AGG_COLLECT_LIST);
+        g_byte_array_unref(encoded);
+        return;
+    }
+    }
+}
+
+void
+duet_agg_buffer_update(const DuetAggSpec *spec, DuetAggBuffer *buffer, const DuetColumn *input,
+                       gsize row)
+{
+    DuetValue value = duet_value_null();
+    if (input != NULL)
+        duet_column_get_value(input, row, &value);
+    accumulate(spec, buffer, &value);
+}
+
+void
+duet_agg_buffer_merge(const DuetAggSpec *spec, DuetAggBuffer *buffer, const DuetAggBuffer *other)
+{
+    switch (spec->kind) {
+    case DUET_AGG_COUNT_ROWS:
+    case DUET_AGG_COUNT:
+        buffer->count += other->count;
+        return;
+    case DUET_AGG_AVG:
+        buffer->count += other->count;
+        buffer->sum += other->sum;
+        return;
+    case DUET_AGG_SUM:
+    case DUET_AGG_MIN:
+    case DUET_AGG_MAX:
+        if (other->has)
+            accumulate(spec, buffer, &other->value);
+        return;
+    case DUET_AGG_FIRST:
+        if (!buffer->has && other->has)
+            hold(buffer, &other->value);
+        return;
+    case DUET_AGG_LAST:
+        if (other->has)
+            hold(buffer, &other->value);
+        return;
+    case DUET_AGG_COLLECT_LIST:
+    case DUET_AGG_COLLECT_SET:
+    case DUET_AGG_APPROX_COUNT_DISTINCT: {
+        if (other->bytes == NULL)
+            return;
+        const guint8 *at = other->bytes->data, *end = at + other->bytes->len;
+        while (at < end) {
+            guint32 length;
+            memcpy(&length, at, 4);
+            collect(buffer, at + 4, length, spec->kind != DUET_AGG_COLLECT_LIST);
+            at += 4 + length;
+        }
+        return;
+    }
+    }
+}
+
+void
+duet_agg_buffer_write(const DuetAggSpec *spec, const DuetAggBuffer *buffer, GByteArray *out)
+{
+    gint64 count = GINT64_TO_LE(buffer->count);
+    g_byte_array_append(out, (const guint8 *)&count, 8);
+    guint8 has = buffer->has;
+    g_byte_array_append(out, &has, 1);
+    switch (spec->kind) {
+    case DUET_AGG_AVG:
+        g_byte_array_append(out, (const guint8 *)&buffer->sum, 8);
+        return;
+    case DUET_AGG_SUM:
+    case DUET_AGG_MIN:
+    case DUET_AGG_MAX:
+    case DUET_AGG_FIRST:
+    case DUET_AGG_LAST:
+        if (buffer->has)
+            duet_row_codec_append_value(out, &buffer->value);
+        return;
+    case DUET_AGG_COLLECT_LIST:
+    case DUET_AGG_COLLECT_SET:
+    case DUET_AGG_APPROX_COUNT_DISTINCT: {
+        guint32 len = buffer->bytes ? buffer->bytes->len : 0;
+        g_byte_array_append(out, (const guint8 *)&len, 4);
+        if (len)
+            g_byte_array_append(out, buffer->bytes->data, len);
+        return;
+    }
+    default:
+        return;
+    }
+}
+
+gboolean
+duet_agg_buffer_read(const DuetAggSpec *spec, DuetAggBuffer *buffer, DuetByteReader *reader)
+{
+    duet_agg_buffer_init(buffer);
+    if (reader->end - reader->at < 9) {
+        reader->damaged = TRUE;
+        return FALSE;
+    }
+    gint64 count;
+    memcpy(&count, reader->at, 8);
+    buffer->count = GINT64_FROM_LE(count);
+    gboolean has = reader->at[8] != 0;
+    reader->at += 9;
+    switch (spec->kind) {
+    case DUET_AGG_AVG:
+        if (reader->end - reader->at < 8) {
+            reader->damaged = TRUE;
+            return FALSE;
+        }
+        memcpy(&buffer->sum, reader->at, 8);
+        reader->at += 8;
+        return TRUE;
+    case DUET_AGG_SUM:
+    case DUET_AGG_MIN:
+    case DUET_AGG_MAX:
+    case DUET_AGG_FIRST:
+    case DUET_AGG_LAST: {
+        if (!has)
+            return TRUE;
+        DuetTypeId type =
+            spec->kind == DUET_AGG_SUM ? duet_data_type_id(spec->result_type) : spec->input_type;
+        DuetValue value;
+        if (!duet_row_codec_read_value(reader, type, &value))
+            return FALSE;
+        hold(buffer, &value);
+        return TRUE;
+    }
+    case DUET_AGG_COLLECT_LIST:
+    case DUET_AGG_COLLECT_SET:
+    case DUET_AGG_APPROX_COUNT_DISTINCT: {
+        guint32 len;
+        if (reader->end - reader->at < 4) {
+            reader->damaged = TRUE;
+            return FALSE;
+        }
+        memcpy(&len, reader->at, 4);
+        reader->at += 4;
+        if ((gsize)(reader->end - reader->at) < len) {
+            reader->damaged = TRUE;
+            return FALSE;
+        }
+        if (len) {
+            buffer->bytes = g_byte_array_new();
+            g_byte_array_append(buffer->bytes, reader->at, len);
+        }
+        reader->at += len;
+        return TRUE;
+    }
+    default:
+        buffer->has = has;
+        return TRUE;
+    }
+}
+
+void
+duet_agg_buffer_finish(const DuetAggSpec *spec, const DuetAggBuffer *buffer, DuetColumnBuilder *out)
+{
+    switch (spec->kind) {
+    case DUET_AGG_COUNT_ROWS:
+    case DUET_AGG_COUNT:
+        duet_column_builder_append_int64(out, buffer->count);
+        return;
+    case DUET_AGG_APPROX_COUNT_DISTINCT:
+        duet_column_builder_append_int64(out, buffer->count);
+        return;
+    case DUET_AGG_AVG:
+        if (buffer->count == 0)
+            duet_column_builder_append_null(out);
+        else
+            duet_column_builder_append_double(out, buffer->sum / (gdouble)buffer->count);
+        return;
+    case DUET_AGG_SUM:
+    case DUET_AGG_MIN:
+    case DUET_AGG_MAX:
+    case DUET_AGG_FIRST:
+    case DUET_AGG_LAST:
+        if (!buffer->has || buffer->value.is_null)
+            duet_column_builder_append_null(out);
+        else
+            duet_column_builder_append_value(out, &buffer->value);
+        return;
+    case DUET_AGG_COLLECT_LIST:
+    case DUET_AGG_COLLECT_SET: {
+        DuetColumnBuilder *elements = duet_column_builder_child(out, 0);
+        if (buffer->bytes != NULL) {
+            const guint8 *at = buffer->bytes->data, *end = at + buffer->bytes->len;
+            while (at < end) {
+                guint32 length;
+                memcpy(&length, at, 4);
+                DuetByteReader reader = {at + 4, at + 4 + length, FALSE};
+                duet_row_codec_read_cell(&reader, elements);
+                at += 4 + length;
+            }
+        }
+        duet_column_builder_end_list(out);
+        return;
+    }
+    }
+}

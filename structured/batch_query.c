@@ -1,0 +1,47 @@
+/* batch_query.c — a DataFrame run once as a static (batch) query.
+ *
+ * Layer: structured/. Spark's Dataset.collect() on a non-streaming DataFrame: the plan runs
+ * over everything its source holds now. Stateful operators run as in Complete mode over
+ * throwaway state (nothing is written), so an aggregation emits every group, deduplication
+ * keeps first occurrences, and a watermark is inert. Used for static tables (stream-static
+ * joins, the batch window() cases) and by tests.
+ */
+#include "structured/internal.h"
+
+DuetBatch *
+duet_dataframe_collect(DuetContext *context, DuetDataFrame *frame, GError **error)
+{
+    DuetSource *source = duet_dataframe_source(frame);
+    g_autofree char *latest = duet_source_latest_offset(source, error);
+    if (latest == NULL && error && *error)
+        return NULL;
+    GPtrArray *partitions = latest
+                                ? duet_source_get_batch(source, NULL, latest, error)
+                                : g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+    if (partitions == NULL)
+        return NULL;
+    g_autoptr(DuetRdd) input =
+        partitions->len
+            ? duet_rdd_new_from_partitions(context, duet_source_schema(source), partitions)
+            : duet_rdd_new_empty(context, duet_source_schema(source));
+    g_ptr_array_unref(partitions);
+    GPtrArray *stateful = g_ptr_array_new(), *watermarks = g_ptr_array_new();
+    DuetExecution execution;
+    duet_execution_init(
+        &execution, context, frame, DUET_OUTPUT_MODE_COMPLETE,
+        (guint)CLAMP(duet_context_get_conf_int(context, "spark.sql.shuffle.partitions", 200), 1,
+                     100000),
+        stateful, watermarks);
+    execution.has_watermark = FALSE; /* inert in a batch query */
+    for (guint id = 0; id < stateful->len; id++)
+        execution.stores->pdata[id] =
+            duet_state_store_open("(batch query)", execution.shuffle_partitions, 0, NULL);
+    DuetBatch *rows = NULL;
+    g_autoptr(DuetRdd) output = duet_plan_rdd(frame, input, &execution, error);
+    if (output != NULL)
+        rows = duet_rdd_collect(output, error);
+    duet_execution_clear(&execution);
+    g_ptr_array_unref(stateful);
+    g_ptr_array_unref(watermarks);
+    return rows;
+}

@@ -1,0 +1,63 @@
+/* output_mode.c — which queries each output mode may run, with Spark's reasons.
+ *
+ * Layer: structured/. Spark's UnsupportedOperationChecker.checkForStreaming, checked when a
+ * query starts: Complete needs an aggregation; Append needs every aggregation keyed by the
+ * watermarked event time (or a window over it); sorting needs an aggregation below it and
+ * Complete mode; limit is refused in Update mode; Update and Complete take one aggregation.
+ */
+#include "structured/internal.h"
+
+static gboolean
+refuse(GError **error, const char *message)
+{
+    g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_ANALYSIS, "%s", message);
+    return FALSE;
+}
+
+static gboolean
+has_aggregate_below(DuetDataFrame *frame)
+{
+    for (; frame != NULL; frame = frame->child)
+        if (frame->kind == DUET_PLAN_AGGREGATE)
+            return TRUE;
+    return FALSE;
+}
+
+gboolean
+duet_check_output_mode(DuetDataFrame *plan, DuetOutputMode mode, GError **error)
+{
+    guint aggregates = 0;
+    DuetDataFrame *first_aggregate = NULL;
+    for (DuetDataFrame *frame = plan; frame != NULL; frame = frame->child) {
+        switch (frame->kind) {
+        case DUET_PLAN_AGGREGATE:
+            if (aggregates++ == 0)
+                first_aggregate = frame;
+            break;
+        case DUET_PLAN_SORT:
+            if (mode != DUET_OUTPUT_MODE_COMPLETE || !has_aggregate_below(frame->child))
+                return refuse(error, "Sorting is not supported on streaming DataFrames/Datasets, "
+                                     "unless it is on aggregated DataFrame/Dataset in Complete "
+                                     "output mode");
+            break;
+        case DUET_PLAN_LIMIT:
+            if (mode == DUET_OUTPUT_MODE_UPDATE)
+                return refuse(error, "Limits are not supported on streaming DataFrames/Datasets "
+                                     "in Update output mode");
+            break;
+        default:
+            break;
+        }
+    }
+    if (aggregates == 0 && mode == DUET_OUTPUT_MODE_COMPLETE)
+        return refuse(error, "Complete output mode not supported when there are no streaming "
+                             "aggregations on streaming DataFrames/Datasets");
+    if (aggregates > 1 && mode != DUET_OUTPUT_MODE_APPEND)
+        return refuse(error, "Multiple streaming aggregations are not supported with streaming "
+                             "DataFrames/Datasets in Update and Complete output modes");
+    if (first_aggregate != NULL && mode == DUET_OUTPUT_MODE_APPEND &&
+        (first_aggregate->state_time_column < 0 || !duet_dataframe_has_watermark(first_aggregate)))
+        return refuse(error, "Append output mode not supported when there are streaming "
+                             "aggregations on streaming DataFrames/DataSets without watermark");
+    return TRUE;
+}

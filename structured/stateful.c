@@ -1,0 +1,516 @@
+/* stateful.c — the stateful operators: streaming aggregation, deduplication, global limit.
+ *
+ * Layer: structured/. Spark's StateStoreRestore/StateStoreSave, StreamingDeduplicate and
+ * StreamingGlobalLimit over the RDD core. An aggregation pre-aggregates each input partition
+ * by key (a partial buffer per group, keyed by the group's bytes), shuffles the partials by
+ * key into spark.sql.shuffle.partitions partitions, and merges them into that partition's
+ * state store. Then, by output mode: Complete emits every group; Update emits the groups
+ * changed in this batch; Append emits groups only when the watermark passes them, exactly
+ * once, as they are evicted. Under a watermark, rows whose event time (a window's end for a
+ * windowed aggregation) is at or below the late-events watermark are dropped and counted at
+ * the operator's input, which for an aggregation means per partial group, as in Spark.
+ */
+#include "structured/internal.h"
+
+#include <string.h>
+
+typedef struct {
+    DuetDataFrame *frame;
+    DuetExecution *execution;
+    guint id;
+} StatefulRun;
+
+static void
+fail_task(GError *error)
+{
+    duet_task_fail("%s", error->message);
+    g_error_free(error);
+}
+
+static StatefulRun *
+run_new(DuetDataFrame *frame, DuetExecution *execution)
+{
+    StatefulRun *run = g_new(StatefulRun, 1);
+    run->frame = frame;
+    run->execution = execution;
+    run->id = duet_execution_node_id(execution, frame);
+    return run;
+}
+
+static DuetRdd *
+attach(DuetRdd *rdd, DuetDataFrame *frame, StatefulRun *run)
+{
+    duet_rdd_attach_data(rdd, duet_dataframe_ref(frame), (GDestroyNotify)duet_dataframe_unref);
+    duet_rdd_attach_data(rdd, run, g_free);
+    return rdd;
+}
+
+/* The event time (µs) of a row's time column: the timestamp, or a window's end. */
+static gint64
+event_time_of(const DuetColumn *column, gsize row, gboolean is_window)
+{
+    if (duet_column_is_null(column, row))
+        return G_MININT64;
+    if (is_window) {
+        const DuetColumn *end = duet_column_child(column, 1);
+        return duet_column_is_null(end, row) ? G_MININT64 : duet_column_get_int64(end, row);
+    }
+    return duet_column_get_int64(column, row);
+}
+
+static gboolean
+evicts(const StatefulRun *run)
+{
+    return run->frame->state_time_column >= 0 && run->execution->has_watermark &&
+           run->execution->mode != DUET_OUTPUT_MODE_COMPLETE;
+}
+
+static void
+add_metrics(DuetExecution *execution, guint id, const DuetStateMetrics *metrics)
+{
+    g_mutex_lock(&execution->lock);
+    DuetStateMetrics *total = &g_array_index(execution->metrics, DuetStateMetrics, id);
+    total->rows_total += metrics->rows_total;
+    total->rows_updated += metrics->rows_updated;
+    total->rows_dropped_by_watermark += metrics->rows_dropped_by_watermark;
+    total->rows_removed += metrics->rows_removed;
+    total->rows_output += metrics->rows_output;
+    total->dropped_duplicate_rows += metrics->dropped_duplicate_rows;
+    g_mutex_unlock(&execution->lock);
+}
+
+static DuetSchema *
+pair_schema(void)
+{
+    return duet_schema_parse("key BINARY, value BINARY", NULL);
+}
+
+/* Shuffles (key, value) pair rows by key into the shuffle partitions; a global aggregation
+ * (no keys) gathers into one partition, as Spark's AllTuples distribution does. */
+static DuetRdd *
+exchange(DuetRdd *pairs, DuetDataFrame *frame, DuetExecution *execution, GError **error)
+{
+    gboolean global = frame->kind == DUET_PLAN_AGGREGATE && frame->exprs->len == 0;
+    return duet_rdd_partition_by(pairs, global ? 1 : execution->shuffle_partitions, error);
+}
+
+static void
+append_pair(DuetBatchBuilder *out, const guint8 *key, gsize key_len, const guint8 *value,
+            gsize value_len)
+{
+    duet_batch_builder_append_string(out, 0, (const char *)key, (gssize)key_len);
+    duet_batch_builder_append_string(out, 1, (const char *)value, (gssize)value_len);
+}
+
+/* ---- aggregation: the map side ------------------------------------------------------------- */
+
+typedef struct {
+    DuetStateEntry key; /* key bytes and hash; event_time */
+    DuetAggBuffer *buffers;
+} Partial;
+
+static guint
+partial_hash(gconstpointer data)
+{
+    return (guint)((const Partial *)data)->key.hash;
+}
+
+static gboolean
+partial_equal(gconstpointer a, gconstpointer b)
+{
+    const Partial *x = a, *y = b;
+    return x->key.hash == y->key.hash && x->key.key_len == y->key.key_len &&
+           memcmp(x->key.key, y->key.key, x->key.key_len) == 0;
+}
+
+static void
+run_partial(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer user_data)
+{
+    StatefulRun *run = user_data;
+    DuetDataFrame *frame = run->frame;
+    guint n_keys = frame->exprs->len, n_aggs = frame->aggs->len;
+    GHashTable *groups = g_hash_table_new(partial_hash, partial_equal);
+    GPtrArray *order = g_ptr_array_new();
+    GByteArray *key = g_byte_array_new();
+    for (guint batch_idx = 0; batch_idx < batches->len && !duet_task_failed(); batch_idx++) {
+        DuetBatch *batch = g_ptr_array_index(batches, batch_idx);
+        gsize n_rows = duet_batch_n_rows(batch);
+        DuetColumn *keys[n_keys + 1], *inputs[n_aggs + 1];
+        GError *error = NULL;
+        for (guint index = 0; index < n_keys; index++)
+            keys[index] =
+                error ? NULL : duet_expr_evaluate(frame->exprs->pdata[index], batch, &error);
+        for (guint index = 0; index < n_aggs; index++) {
+            const DuetAggSpec *spec = frame->aggs->pdata[index];
+            inputs[index] =
+                spec->input && !error ? duet_expr_evaluate(spec->input, batch, &error) : NULL;
+        }
+        for (gsize row = 0; row < n_rows && error == NULL; row++) {
+            g_byte_array_set_size(key, 0);
+            for (guint index = 0; index < n_keys; index++)
+                duet_row_codec_append_cell(key, keys[index], row);
+            Partial probe = {.key = {.key = key->data,
+                                     .key_len = key->len,
+                                     .hash = duet_state_key_hash(key->data, key->len)}};
+            Partial *group = g_hash_table_lookup(groups, &probe);
+            if (group == NULL) {
+                group = g_new0(Partial, 1);
+                group->key = probe.key;
+                group->key.key = g_memdup2(key->data, key->len);
+                group->key.event_time = frame->state_time_column >= 0
+                                            ? event_time_of(keys[frame->state_time_column], row,
+                                                            frame->event_time_is_window)
+                                            : G_MININT64;
+                group->buffers = g_new0(DuetAggBuffer, n_aggs);
+                g_hash_table_add(groups, group);
+                g_ptr_array_add(order, group);
+            }
+            for (guint index = 0; index < n_aggs; index++)
+                duet_agg_buffer_update(frame->aggs->pdata[index], &group->buffers[index],
+                                       inputs[index], row);
+        }
+        for (guint index = 0; index < n_keys; index++)
+            if (keys[index])
+                duet_column_unref(keys[index]);
+        for (guint index = 0; index < n_aggs; index++)
+            if (inputs[index])
+                duet_column_unref(inputs[index]);
+        if (error)
+            fail_task(error);
+    }
+    GByteArray *value = g_byte_array_new();
+    for (guint index = 0; index < order->len; index++) {
+        Partial *group = order->pdata[index];
+        g_byte_array_set_size(value, 0);
+        gint64 time = GINT64_TO_LE(group->key.event_time);
+        g_byte_array_append(value, (const guint8 *)&time, 8);
+        for (guint agg = 0; agg < n_aggs; agg++) {
+            duet_agg_buffer_write(frame->aggs->pdata[agg], &group->buffers[agg], value);
+            duet_agg_buffer_clear(&group->buffers[agg]);
+        }
+        append_pair(out, group->key.key, group->key.key_len, value->data, value->len);
+        g_free(group->buffers);
+        g_free(group->key.key);
+        g_free(group);
+    }
+    g_byte_array_unref(value);
+    g_byte_array_unref(key);
+    g_ptr_array_unref(order);
+    g_hash_table_unref(groups);
+}
+
+/* ---- aggregation: the state side ----------------------------------------------------------- */
+
+/* Appends the group's output row: its key cells, then its finished aggregates. */
+static gboolean
+emit_group(StatefulRun *run, const DuetStateEntry *entry, DuetBatchBuilder *out)
+{
+    DuetDataFrame *frame = run->frame;
+    guint n_keys = frame->exprs->len, n_aggs = frame->aggs->len;
+    DuetByteReader key = {entry->key, entry->key + entry->key_len, FALSE};
+    for (guint index = 0; index < n_keys; index++)
+        if (!duet_row_codec_read_cell(&key, duet_batch_builder_column(out, index)))
+            return FALSE;
+    DuetByteReader value = {entry->value->data, entry->value->data + entry->value->len, FALSE};
+    for (guint index = 0; index < n_aggs; index++) {
+        DuetAggBuffer buffer;
+        gboolean ok = duet_agg_buffer_read(frame->aggs->pdata[index], &buffer, &value);
+        if (ok)
+            duet_agg_buffer_finish(frame->aggs->pdata[index], &buffer,
+                                   duet_batch_builder_column(out, n_keys + index));
+        duet_agg_buffer_clear(&buffer);
+        if (!ok)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static void
+run_merge(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer user_data)
+{
+    StatefulRun *run = user_data;
+    DuetDataFrame *frame = run->frame;
+    DuetExecution *execution = run->execution;
+    DuetStateStore *store = execution->stores->pdata[run->id];
+    guint n_aggs = frame->aggs->len;
+    gboolean evicting = evicts(run);
+    gint64 late_us = execution->late_watermark_ms * 1000;
+    DuetStateMetrics metrics = {0};
+    GPtrArray *updated = g_ptr_array_new();
+    DuetAggBuffer *state = g_new0(DuetAggBuffer, n_aggs);
+    DuetAggBuffer *partial = g_new0(DuetAggBuffer, n_aggs);
+    gboolean damaged = FALSE;
+    for (guint batch_idx = 0; batch_idx < batches->len && !damaged; batch_idx++) {
+        DuetBatch *batch = g_ptr_array_index(batches, batch_idx);
+        DuetColumn *keys = duet_batch_column(batch, 0), *values = duet_batch_column(batch, 1);
+        gsize n_rows = duet_batch_n_rows(batch);
+        for (gsize row = 0; row < n_rows && !damaged; row++) {
+            gsize key_len = 0, value_len = 0;
+            const guint8 *key = (const guint8 *)duet_column_get_string(keys, row, &key_len);
+            const guint8 *value = (const guint8 *)duet_column_get_string(values, row, &value_len);
+            gint64 time;
+            memcpy(&time, value, 8);
+            time = GINT64_FROM_LE(time);
+            if (evicting && time <= late_us) {
+                metrics.rows_dropped_by_watermark++;
+                continue;
+            }
+            guint64 hash = duet_state_key_hash(key, key_len);
+            DuetStateEntry *entry = duet_state_store_get(store, partition, key, key_len, hash);
+            gboolean existed = entry != NULL;
+            if (entry == NULL || !duet_state_store_was_put(store, partition, entry)) {
+                entry = duet_state_store_put(store, partition, key, key_len, hash);
+                g_ptr_array_add(updated, entry);
+            }
+            DuetByteReader stored = {entry->value->data, entry->value->data + entry->value->len,
+                                     FALSE};
+            DuetByteReader incoming = {value + 8, value + value_len, FALSE};
+            for (guint index = 0; index < n_aggs && !damaged; index++) {
+                const DuetAggSpec *spec = frame->aggs->pdata[index];
+                if (existed)
+                    damaged |= !duet_agg_buffer_read(spec, &state[index], &stored);
+                else
+                    duet_agg_buffer_init(&state[index]);
+                damaged |= !duet_agg_buffer_read(spec, &partial[index], &incoming);
+                duet_agg_buffer_merge(spec, &state[index], &partial[index]);
+                duet_agg_buffer_clear(&partial[index]);
+            }
+            GByteArray *merged = g_byte_array_new();
+            for (guint index = 0; index < n_aggs; index++) {
+                duet_agg_buffer_write(frame->aggs->pdata[index], &state[index], merged);
+                duet_agg_buffer_clear(&state[index]);
+            }
+            g_byte_array_unref(entry->value);
+            entry->value = merged;
+            entry->event_time = time;
+        }
+    }
+    if (!damaged && frame->exprs->len == 0 && partition == 0) {
+        /* a global aggregation has its one group every batch, input or not (Spark's final
+         * aggregate of no rows is the initial buffer) */
+        static const guint8 no_key[1] = {0};
+        guint64 hash = duet_state_key_hash(no_key, 0);
+        DuetStateEntry *entry = duet_state_store_get(store, partition, no_key, 0, hash);
+        if (entry == NULL || !duet_state_store_was_put(store, partition, entry)) {
+            gboolean existed = entry != NULL;
+            entry = duet_state_store_put(store, partition, no_key, 0, hash);
+            g_ptr_array_add(updated, entry);
+            if (!existed)
+                for (guint index = 0; index < n_aggs; index++) {
+                    duet_agg_buffer_init(&state[index]);
+                    duet_agg_buffer_write(frame->aggs->pdata[index], &state[index], entry->value);
+                }
+        }
+    }
+    metrics.rows_updated = updated->len;
+    if (!damaged && execution->mode == DUET_OUTPUT_MODE_COMPLETE) {
+        g_autoptr(GPtrArray) all = duet_state_store_entries(store, partition);
+        for (guint index = 0; index < all->len && !damaged; index++)
+            damaged |= !emit_group(run, all->pdata[index], out);
+    } else if (!damaged && execution->mode == DUET_OUTPUT_MODE_UPDATE) {
+        for (guint index = 0; index < updated->len && !damaged; index++)
+            damaged |= !emit_group(run, updated->pdata[index], out);
+    }
+    if (!damaged && evicting) {
+        gint64 watermark_us = execution->watermark_ms * 1000;
+        g_autoptr(GPtrArray) all = duet_state_store_entries(store, partition);
+        for (guint index = 0; index < all->len && !damaged; index++) {
+            DuetStateEntry *entry = all->pdata[index];
+            if (entry->event_time > watermark_us)
+                continue;
+            if (execution->mode == DUET_OUTPUT_MODE_APPEND)
+                damaged |= !emit_group(run, entry, out);
+            duet_state_store_remove(store, partition, entry);
+            metrics.rows_removed++;
+        }
+    }
+    metrics.rows_total = duet_state_store_size(store, partition);
+    metrics.rows_output = (gint64)duet_batch_builder_n_rows(out);
+    g_ptr_array_unref(updated);
+    g_free(state);
+    g_free(partial);
+    if (damaged) {
+        duet_task_fail("the state of aggregation %u, partition %u is damaged (a buffer does not "
+                       "decode); restart the query from its checkpoint",
+                       run->id, partition);
+        return;
+    }
+    add_metrics(execution, run->id, &metrics);
+}
+
+DuetRdd *
+duet_stateful_aggregate(DuetDataFrame *frame, DuetRdd *child, DuetExecution *execution,
+                        GError **error)
+{
+    g_autoptr(DuetSchema) pairs_schema = pair_schema();
+    StatefulRun *partial = run_new(frame, execution);
+    g_autoptr(DuetRdd) pairs = attach(
+        duet_rdd_map_partitions(child, pairs_schema, run_partial, partial, FALSE), frame, partial);
+    g_autoptr(DuetRdd) shuffled = exchange(pairs, frame, execution, error);
+    if (shuffled == NULL)
+        return NULL;
+    StatefulRun *merge = run_new(frame, execution);
+    return attach(duet_rdd_map_partitions(shuffled, frame->schema, run_merge, merge, TRUE), frame,
+                  merge);
+}
+
+/* ---- deduplication ------------------------------------------------------------------------- */
+
+static void
+run_dedup_keys(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer user_data)
+{
+    StatefulRun *run = user_data;
+    DuetDataFrame *frame = run->frame;
+    GByteArray *key = g_byte_array_new(), *value = g_byte_array_new();
+    for (guint batch_idx = 0; batch_idx < batches->len; batch_idx++) {
+        DuetBatch *batch = g_ptr_array_index(batches, batch_idx);
+        gsize n_rows = duet_batch_n_rows(batch);
+        guint n_columns = duet_batch_n_columns(batch);
+        for (gsize row = 0; row < n_rows; row++) {
+            g_byte_array_set_size(key, 0);
+            g_byte_array_set_size(value, 0);
+            for (guint index = 0; index < frame->columns->len; index++)
+                duet_row_codec_append_cell(
+                    key, duet_batch_column(batch, g_array_index(frame->columns, guint, index)),
+                    row);
+            gint64 time =
+                frame->state_time_column >= 0
+                    ? event_time_of(duet_batch_column(batch, (guint)frame->state_time_column), row,
+                                    frame->event_time_is_window)
+                    : G_MININT64;
+            time = GINT64_TO_LE(time);
+            g_byte_array_append(value, (const guint8 *)&time, 8);
+            for (guint column = 0; column < n_columns; column++)
+                duet_row_codec_append_cell(value, duet_batch_column(batch, column), row);
+            append_pair(out, key->data, key->len, value->data, value->len);
+        }
+    }
+    g_byte_array_unref(key);
+    g_byte_array_unref(value);
+}
+
+static void
+run_dedup_state(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer user_data)
+{
+    StatefulRun *run = user_data;
+    DuetDataFrame *frame = run->frame;
+    DuetExecution *execution = run->execution;
+    DuetStateStore *store = execution->stores->pdata[run->id];
+    gboolean evicting = run->frame->state_time_column >= 0 && execution->has_watermark;
+    gint64 late_us = execution->late_watermark_ms * 1000;
+    gint64 delay_us = frame->within_watermark ? frame->delay_ms * 1000 : 0;
+    guint n_columns = duet_schema_n_fields(frame->schema);
+    DuetStateMetrics metrics = {0};
+    gboolean damaged = FALSE;
+    for (guint batch_idx = 0; batch_idx < batches->len && !damaged; batch_idx++) {
+        DuetBatch *batch = g_ptr_array_index(batches, batch_idx);
+        DuetColumn *keys = duet_batch_column(batch, 0), *values = duet_batch_column(batch, 1);
+        gsize n_rows = duet_batch_n_rows(batch);
+        for (gsize row = 0; row < n_rows && !damaged; row++) {
+            gsize key_len = 0, value_len = 0;
+            const guint8 *key = (const guint8 *)duet_column_get_string(keys, row, &key_len);
+            const guint8 *value = (const guint8 *)duet_column_get_string(values, row, &value_len);
+            gint64 time;
+            memcpy(&time, value, 8);
+            time = GINT64_FROM_LE(time);
+            if (evicting && time <= late_us) {
+                metrics.rows_dropped_by_watermark++;
+                continue;
+            }
+            guint64 hash = duet_state_key_hash(key, key_len);
+            if (duet_state_store_get(store, partition, key, key_len, hash) != NULL) {
+                metrics.dropped_duplicate_rows++;
+                continue;
+            }
+            DuetStateEntry *entry = duet_state_store_put(store, partition, key, key_len, hash);
+            entry->event_time = time == G_MININT64 ? time : time + delay_us;
+            metrics.rows_updated++;
+            DuetByteReader cells = {value + 8, value + value_len, FALSE};
+            for (guint column = 0; column < n_columns && !damaged; column++)
+                damaged |=
+                    !duet_row_codec_read_cell(&cells, duet_batch_builder_column(out, column));
+        }
+    }
+    if (evicting && !damaged) {
+        gint64 watermark_us = execution->watermark_ms * 1000;
+        g_autoptr(GPtrArray) all = duet_state_store_entries(store, partition);
+        for (guint index = 0; index < all->len; index++) {
+            DuetStateEntry *entry = all->pdata[index];
+            if (entry->event_time <= watermark_us) {
+                duet_state_store_remove(store, partition, entry);
+                metrics.rows_removed++;
+            }
+        }
+    }
+    metrics.rows_total = duet_state_store_size(store, partition);
+    metrics.rows_output = (gint64)duet_batch_builder_n_rows(out);
+    if (damaged) {
+        duet_task_fail("a deduplicated row of partition %u does not decode", partition);
+        return;
+    }
+    add_metrics(execution, run->id, &metrics);
+}
+
+DuetRdd *
+duet_stateful_dedup(DuetDataFrame *frame, DuetRdd *child, DuetExecution *execution, GError **error)
+{
+    g_autoptr(DuetSchema) pairs_schema = pair_schema();
+    StatefulRun *keys = run_new(frame, execution);
+    g_autoptr(DuetRdd) pairs = attach(
+        duet_rdd_map_partitions(child, pairs_schema, run_dedup_keys, keys, FALSE), frame, keys);
+    g_autoptr(DuetRdd) shuffled = exchange(pairs, frame, execution, error);
+    if (shuffled == NULL)
+        return NULL;
+    StatefulRun *state = run_new(frame, execution);
+    return attach(duet_rdd_map_partitions(shuffled, frame->schema, run_dedup_state, state, TRUE),
+                  frame, state);
+}
+
+/* ---- limit --------------------------------------------------------------------------------- */
+
+/* Spark's StreamingGlobalLimit: the number of rows emitted so far is state (key: empty), so
+ * that limit n outputs n rows over the whole stream; in Complete mode each result is cut. */
+static void
+run_limit(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer user_data)
+{
+    StatefulRun *run = user_data;
+    DuetExecution *execution = run->execution;
+    gboolean complete = execution->mode == DUET_OUTPUT_MODE_COMPLETE;
+    DuetStateStore *store = complete ? NULL : execution->stores->pdata[run->id];
+    static const guint8 no_key[1] = {0};
+    guint64 hash = duet_state_key_hash(no_key, 0);
+    DuetStateEntry *entry = store ? duet_state_store_get(store, 0, no_key, 0, hash) : NULL;
+    gint64 emitted = 0;
+    if (entry && entry->value->len == 8)
+        memcpy(&emitted, entry->value->data, 8);
+    gint64 before = emitted;
+    for (guint batch_idx = 0; batch_idx < batches->len; batch_idx++) {
+        DuetBatch *batch = g_ptr_array_index(batches, batch_idx);
+        gsize n_rows = duet_batch_n_rows(batch);
+        gsize take = (gsize)MIN((gint64)n_rows, MAX(run->frame->limit - emitted, 0));
+        for (guint column = 0; column < duet_batch_n_columns(batch); column++)
+            duet_column_builder_append_range(duet_batch_builder_column(out, column),
+                                             duet_batch_column(batch, column), 0, take);
+        emitted += (gint64)take;
+    }
+    DuetStateMetrics metrics = {0};
+    if (store != NULL) {
+        if (emitted != before) {
+            entry = duet_state_store_put(store, 0, no_key, 0, hash);
+            g_byte_array_set_size(entry->value, 0);
+            g_byte_array_append(entry->value, (const guint8 *)&emitted, 8);
+            metrics.rows_updated = 1;
+        }
+        metrics.rows_total = duet_state_store_size(store, 0);
+        add_metrics(execution, run->id, &metrics);
+    }
+}
+
+DuetRdd *
+duet_stateful_limit(DuetDataFrame *frame, DuetRdd *child, DuetExecution *execution, GError **error)
+{
+    g_autoptr(DuetRdd) gathered = duet_rdd_coalesce(child, 1, FALSE);
+    StatefulRun *run = run_new(frame, execution);
+    return attach(duet_rdd_map_partitions(gathered, frame->schema, run_limit, run, TRUE), frame,
+                  run);
+}
