@@ -1,8 +1,9 @@
 /* test_kafka_sink.c — tests of sinks/kafka_sink.c against librdkafka's mock cluster on
  * loopback: KafkaWriter's column rules and messages, records written and read back through the
  * Kafka source (sink -> source round trip), the topic option against a topic column, explicit
- * partitions and timestamps, a null topic, a record Kafka refuses, and idempotence by batch id
- * within a process. Waits are deadlines on real broker I/O; nothing sleeps. */
+ * partitions and timestamps, keys partitioned as the Java producer does, a null topic, a record
+ * Kafka refuses, and idempotence by batch id within a process. Waits are deadlines on real
+ * broker I/O; nothing sleeps. */
 #include "tests/common/batch_literal.h"
 #include "tests/common/kafka_mock.h"
 #include "tests/common/test.h"
@@ -263,7 +264,34 @@ test_kafka_sink_write_errors(void)
     g_clear_error(&error);
 }
 
+/* Keys go where the Java producer would put them: murmur2(key) & 0x7fffffff modulo the
+ * partition count (values computed from Kafka's Utils.murmur2). */
+static void
+test_kafka_sink_key_partitioning(void)
+{
+    g_autoptr(DuetTestKafka) mock = duet_test_kafka_new();
+    duet_test_kafka_create_topic(mock, "keyed", 4);
+    GError *error = NULL;
+    const char *ddl = "key STRING, value STRING";
+    g_autoptr(DuetSink) sink = kafka_sink(mock, ddl, &error, "topic", "keyed", NULL);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_TRUE(write_batch(sink, ddl, 0,
+                               "[[\"a\", \"1\"], [\"c\", \"2\"], [\"d\", \"3\"], "
+                               "[\"key2\", \"4\"], [\"b\", \"5\"]]",
+                               &error));
+    ASSERT_NO_ERROR(error);
+    g_autofree char *offsets = NULL;
+    g_autofree char *rows = read_back(mock, "keyed", &offsets);
+    /* a -> 0, b -> 0, c -> 2, d -> 1, key2 -> 3 */
+    ASSERT_STR_EQ(offsets, "{\"keyed\":{\"0\":2,\"1\":1,\"2\":1,\"3\":1}}");
+    CU_ASSERT_TRUE(strstr(rows, "([61],[31],keyed,0,0,") != NULL);
+    CU_ASSERT_TRUE(strstr(rows, "([62],[35],keyed,0,1,") != NULL);
+    CU_ASSERT_TRUE(strstr(rows, "([64],[33],keyed,1,0,") != NULL);
+    CU_ASSERT_TRUE(strstr(rows, "([63],[32],keyed,2,0,") != NULL);
+    CU_ASSERT_TRUE(strstr(rows, "([6B 65 79 32],[34],keyed,3,0,") != NULL);
+}
+
 DUET_TEST_MAIN("kafka_sink", DUET_TEST(test_kafka_sink_errors),
                DUET_TEST(test_kafka_sink_round_trip),
                DUET_TEST(test_kafka_sink_topic_and_partition_columns),
-               DUET_TEST(test_kafka_sink_write_errors))
+               DUET_TEST(test_kafka_sink_key_partitioning), DUET_TEST(test_kafka_sink_write_errors))
