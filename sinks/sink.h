@@ -20,6 +20,7 @@ GQuark duet_sink_error_quark(void);
 
 typedef enum {
     DUET_SINK_ERROR_WRITE,  /* the sink could not write (message says why) */
+    DUET_SINK_ERROR_OPTION, /* a bad option or input column, found at creation (message names it) */
     DUET_SINK_ERROR_FAILED, /* a user function failed */
 } DuetSinkError;
 
@@ -90,6 +91,18 @@ typedef struct {
 } DuetForeachWriter;
 DuetSink *duet_foreach_sink_new(DuetSchema *schema, const DuetForeachWriter *writer,
                                 gpointer user_data);
+
+/* ---- kafka: Spark's Kafka sink ------------------------------------------------------------ */
+
+/* Every row becomes one Kafka record: "value" (string or binary, required), "key" (string or
+ * binary), "topic" (string; the "topic" option wins over it), "partition" (int) and
+ * "timestamp" (timestamp, or double seconds) columns, found by exact name. options are
+ * DuetSourceOptions (sources/source.h): "topic", and every "kafka.<name>" given to librdkafka
+ * as "<name>" (kafka.bootstrap.servers is required). A bad option or column is a
+ * DUET_SINK_ERROR_OPTION with Spark's message ("Required attribute 'value' not found"); a
+ * record Kafka refuses fails its batch (DUET_SINK_ERROR_WRITE) once the batch is flushed.
+ * (transfer none) on schema and options. */
+DuetSink *duet_kafka_sink_new(DuetSchema *schema, GHashTable *options, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DuetSink, duet_sink_unref)
 

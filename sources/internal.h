@@ -20,6 +20,40 @@ DuetSource *duet_rate_source_new(DuetSourceOptions *options, DuetClock *clock,
 DuetSource *duet_socket_source_new(DuetSourceOptions *options, DuetClock *clock,
                                    guint default_partitions, GError **error);
 
+/* kafka_source.c */
+DuetSource *duet_kafka_source_new(DuetSourceOptions *options, DuetSchema *user_schema,
+                                  GError **error);
+
+/* kafka_offset.c: Spark's KafkaSourceOffset. One topic partition's offset (the next offset to
+ * read; in startingOffsets -2 is earliest and -1 latest). */
+typedef struct {
+    char *topic;      /* owned */
+    gint32 partition; /* the partition number */
+    gint64 offset;    /* the next offset to read */
+} DuetKafkaPartitionOffset;
+/* A GArray of DuetKafkaPartitionOffset sorted by topic, then partition; g_array_unref frees
+ * it. */
+typedef GArray DuetKafkaOffsets;
+DuetKafkaOffsets *duet_kafka_offsets_new(void);
+DuetKafkaOffsets *duet_kafka_offsets_copy(const DuetKafkaOffsets *offsets);
+/* Sets (or adds) the offset of one partition, keeping the order. */
+void duet_kafka_offsets_put(DuetKafkaOffsets *offsets, const char *topic, gint32 partition,
+                            gint64 offset);
+/* (transfer none), or NULL when the partition is absent. */
+const DuetKafkaPartitionOffset *duet_kafka_offsets_find(const DuetKafkaOffsets *offsets,
+                                                        const char *topic, gint32 partition);
+/* {"topicA":{"0":23,"1":-1}}: topics sorted, partitions ascending. (transfer full) */
+char *duet_kafka_offsets_to_json(const DuetKafkaOffsets *offsets);
+/* Scala's toString of the set of topic partitions: "Set(topicA-0, topicA-1)". */
+char *duet_kafka_offsets_partitions_string(const DuetKafkaOffsets *offsets);
+/* Parses offsets JSON; Spark's message in domain/code when malformed. */
+DuetKafkaOffsets *duet_kafka_offsets_parse(const char *text, GQuark domain, gint code,
+                                           GError **error);
+/* Parses the assign option's {"topicA":[0,1]} (offsets 0); Spark's message when malformed. */
+DuetKafkaOffsets *duet_kafka_partitions_parse(const char *text, GError **error);
+/* Orders two offsets JSON texts (NULL first): see kafka_offset.c. */
+int duet_kafka_offsets_compare(const char *a, const char *b);
+
 /* LongOffset JSON ("5"): parsing with Spark's error for anything else, and ordering (NULL
  * first). */
 gboolean duet_long_offset_parse(const char *text, gint64 *value, GError **error);

@@ -1,0 +1,814 @@
+/* kafka_source.c — Spark's Kafka source: records of Kafka topic partitions served by offsets.
+ *
+ * Layer: sources/. Includes sources/ only (and librdkafka). Reproduces KafkaSourceProvider's
+ * option checks and messages and the micro-batch semantics of Spark's KafkaSource:
+ *  - The schema is Spark's: key BINARY, value BINARY, topic STRING, partition INT, offset
+ *    BIGINT, timestamp TIMESTAMP, timestampType INT (0 CreateTime, 1 LogAppendTime).
+ *  - An offset is a KafkaSourceOffset (kafka_offset.c): per topic partition the next offset to
+ *    read. Rows of (start, end] are, per partition, the records at offsets start .. end - 1; a
+ *    NULL start is the resolved startingOffsets. There is one output partition per Kafka
+ *    partition of end (empty ones included), topics sorted, partitions ascending.
+ *  - startingOffsets (earliest, latest — the default — or JSON with -2/-1) is resolved when
+ *    the source is first asked for an offset, as Spark resolves initialPartitionOffsets.
+ *    Partitions that appear later start from their earliest offset.
+ *  - maxOffsetsPerTrigger splits the limit over partitions in proportion to their backlog
+ *    (Spark's rateLimit, small partitions never starved), counted from the last offset this
+ *    source reported (Spark's currentPartitionOffsets). Consumers sharing one source share
+ *    that position, as they share the limit.
+ *  - Data that is gone (aged out, a partition deleted, an offset moved backwards) fails the
+ *    batch with Spark's message under failOnDataLoss=true (the default); otherwise the source
+ *    skips it and logs.
+ * Kafka keeps the data, so there is nothing to forget. Records are read with librdkafka's
+ * simple consumer (no consumer group is joined: the source decides every offset, as Spark's
+ * executors "do only what the driver tells them").
+ */
+#include "sources/internal.h"
+#include "sources/kafka_client.h"
+
+#include <math.h>
+#include <string.h>
+
+#define KAFKA_SCHEMA                                                                               \
+    "key BINARY, value BINARY, topic STRING, partition INT, offset BIGINT, "                       \
+    "timestamp TIMESTAMP, timestampType INT"
+
+/* Spark's INSTRUCTION_FOR_FAIL_ON_DATA_LOSS_TRUE, appended to every data-loss error. */
+#define DATA_LOSS_INSTRUCTION                                                                      \
+    "Some data may have been lost because they are not available in Kafka any more; either "       \
+    "the\n data was aged out by Kafka or the topic may have been deleted before all the data in "  \
+    "the\n topic was processed. If you don't want your streaming query to fail on such cases, "    \
+    "set the\n source option \"failOnDataLoss\" to \"false\"."
+
+typedef enum {
+    STRATEGY_SUBSCRIBE,         /* a list of topics */
+    STRATEGY_SUBSCRIBE_PATTERN, /* topics whose whole name matches a regex */
+    STRATEGY_ASSIGN,            /* a fixed list of topic partitions */
+} Strategy;
+
+typedef enum {
+    START_LATEST,
+    START_EARLIEST,
+    START_SPECIFIC,
+} StartKind;
+
+/* Everything under lock: librdkafka's simple consumer must not start a partition twice, so
+ * reading, like resolving offsets, is serialised. */
+typedef struct {
+    GMutex lock;
+    rd_kafka_t *consumer;         /* owned: metadata, watermarks and fetching */
+    GHashTable *topics;           /* topic name -> rd_kafka_topic_t*, owned */
+    Strategy strategy;            /* which of subscribe, subscribePattern, assign */
+    char **subscribe;             /* STRATEGY_SUBSCRIBE: the topics */
+    GRegex *pattern;              /* STRATEGY_SUBSCRIBE_PATTERN: anchored at both ends */
+    DuetKafkaOffsets *assign;     /* STRATEGY_ASSIGN: the partitions (offsets unused) */
+    char *strategy_text;          /* Spark's ConsumerStrategy toString */
+    StartKind start_kind;         /* startingOffsets */
+    DuetKafkaOffsets *start_json; /* START_SPECIFIC: the offsets given, -2/-1 unresolved */
+    gint64 max_offsets;           /* maxOffsetsPerTrigger, 0 = no limit */
+    gboolean fail_on_data_loss;   /* failOnDataLoss */
+    gint64 timeout_ms;            /* kafkaConsumer.pollTimeoutMs: any one broker request */
+    DuetKafkaOffsets *initial;    /* startingOffsets resolved, NULL until first needed */
+    DuetKafkaOffsets *current;    /* the last offset reported (or served), NULL before */
+} Kafka;
+
+/* One partition's range to read: [from, until). */
+typedef struct {
+    const char *topic; /* borrowed from the end offsets */
+    gint32 partition;
+    gint64 from;
+    gint64 until;
+    rd_kafka_topic_t *handle; /* borrowed from Kafka.topics */
+    gboolean started;         /* rd_kafka_consume_start succeeded */
+} Range;
+
+static void
+kafka_finalize(gpointer data)
+{
+    Kafka *kafka = data;
+    g_hash_table_unref(kafka->topics); /* topic handles go before the client */
+    if (kafka->consumer)
+        rd_kafka_destroy(kafka->consumer);
+    g_strfreev(kafka->subscribe);
+    if (kafka->pattern)
+        g_regex_unref(kafka->pattern);
+    if (kafka->assign)
+        g_array_unref(kafka->assign);
+    if (kafka->start_json)
+        g_array_unref(kafka->start_json);
+    if (kafka->initial)
+        g_array_unref(kafka->initial);
+    if (kafka->current)
+        g_array_unref(kafka->current);
+    g_free(kafka->strategy_text);
+    g_mutex_clear(&kafka->lock);
+    g_free(kafka);
+}
+
+static char *
+kafka_description(DuetSource *source)
+{
+    Kafka *kafka = duet_source_get_data(source);
+    return g_strdup_printf("KafkaV2[%s]", kafka->strategy_text);
+}
+
+/* Spark's reportDataLoss: an error under failOnDataLoss, a log line otherwise. */
+static gboolean report_data_loss(Kafka *kafka, GError **error, const char *format, ...)
+    G_GNUC_PRINTF(3, 4);
+
+static gboolean
+report_data_loss(Kafka *kafka, GError **error, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    g_autofree char *message = g_strdup_vprintf(format, args);
+    va_end(args);
+    if (kafka->fail_on_data_loss) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OFFSET, "%s. %s", message,
+                    DATA_LOSS_INSTRUCTION);
+        return FALSE;
+    }
+    g_info("Kafka source: %s. Some data may have been lost because they are not available in "
+           "Kafka any more (failOnDataLoss is false).",
+           message);
+    return TRUE;
+}
+
+static gboolean
+broker_error(rd_kafka_resp_err_t code, const char *what, GError **error)
+{
+    g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED, "Kafka: %s failed: %s", what,
+                rd_kafka_err2str(code));
+    return FALSE;
+}
+
+/* ---- partitions and their offsets ------------------------------------------------------- */
+
+static gboolean
+topic_matches(Kafka *kafka, const char *topic)
+{
+    if (kafka->strategy == STRATEGY_SUBSCRIBE)
+        return g_strv_contains((const char *const *)kafka->subscribe, topic);
+    /* Java's consumer leaves internal topics out of pattern subscriptions. */
+    if (g_str_has_prefix(topic, "__"))
+        return FALSE;
+    return g_regex_match(kafka->pattern, topic, 0, NULL);
+}
+
+/* The topic partitions the strategy reads now (offsets 0). */
+static DuetKafkaOffsets *
+discover(Kafka *kafka, GError **error)
+{
+    if (kafka->strategy == STRATEGY_ASSIGN)
+        return duet_kafka_offsets_copy(kafka->assign);
+    const struct rd_kafka_metadata *metadata = NULL;
+    rd_kafka_resp_err_t code =
+        rd_kafka_metadata(kafka->consumer, 1, NULL, &metadata, (int)kafka->timeout_ms);
+    if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        broker_error(code, "fetching topic metadata", error);
+        return NULL;
+    }
+    DuetKafkaOffsets *partitions = duet_kafka_offsets_new();
+    for (int topic = 0; topic < metadata->topic_cnt; topic++) {
+        const rd_kafka_metadata_topic_t *entry = &metadata->topics[topic];
+        if (entry->err != RD_KAFKA_RESP_ERR_NO_ERROR || !topic_matches(kafka, entry->topic))
+            continue;
+        for (int partition = 0; partition < entry->partition_cnt; partition++)
+            duet_kafka_offsets_put(partitions, entry->topic, entry->partitions[partition].id, 0);
+    }
+    rd_kafka_metadata_destroy(metadata);
+    return partitions;
+}
+
+static gboolean
+watermarks(Kafka *kafka, const char *topic, gint32 partition, gint64 *low, gint64 *high,
+           GError **error)
+{
+    int64_t earliest = 0, latest = 0;
+    rd_kafka_resp_err_t code = rd_kafka_query_watermark_offsets(
+        kafka->consumer, topic, partition, &earliest, &latest, (int)kafka->timeout_ms);
+    if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        g_autofree char *what = g_strdup_printf("fetching the offsets of %s-%d", topic, partition);
+        return broker_error(code, what, error);
+    }
+    *low = earliest;
+    *high = latest;
+    return TRUE;
+}
+
+/* Sets every offset of partitions to its earliest (-2) or latest (-1) offset. */
+static gboolean
+fetch_offsets(Kafka *kafka, DuetKafkaOffsets *partitions, gint64 which, GError **error)
+{
+    for (guint index = 0; index < partitions->len; index++) {
+        DuetKafkaPartitionOffset *entry =
+            &g_array_index(partitions, DuetKafkaPartitionOffset, index);
+        gint64 low, high;
+        if (!watermarks(kafka, entry->topic, entry->partition, &low, &high, error))
+            return FALSE;
+        entry->offset = which == -2 ? low : high;
+    }
+    return TRUE;
+}
+
+/* Spark's fetchSpecificOffsets: the given partitions must be all the partitions read; -2/-1
+ * become the earliest/latest offsets, and an offset Kafka no longer (or not yet) has is data
+ * loss, after which the consumer would start from the earliest one. */
+static DuetKafkaOffsets *
+resolve_specific(Kafka *kafka, GError **error)
+{
+    g_autoptr(GArray) partitions = discover(kafka, error);
+    if (partitions == NULL)
+        return NULL;
+    gboolean same = partitions->len == kafka->start_json->len;
+    for (guint index = 0; same && index < partitions->len; index++) {
+        DuetKafkaPartitionOffset *entry =
+            &g_array_index(partitions, DuetKafkaPartitionOffset, index);
+        same = duet_kafka_offsets_find(kafka->start_json, entry->topic, entry->partition) != NULL;
+    }
+    if (!same) {
+        g_autofree char *specified = duet_kafka_offsets_partitions_string(kafka->start_json);
+        g_autofree char *assigned = duet_kafka_offsets_partitions_string(partitions);
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                    "assertion failed: If startingOffsets contains specific offsets, you must "
+                    "specify all TopicPartitions.\nUse -1 for latest, -2 for earliest.\n"
+                    "Specified: %s Assigned: %s",
+                    specified, assigned);
+        return NULL;
+    }
+    DuetKafkaOffsets *resolved = duet_kafka_offsets_copy(kafka->start_json);
+    for (guint index = 0; index < resolved->len; index++) {
+        DuetKafkaPartitionOffset *entry = &g_array_index(resolved, DuetKafkaPartitionOffset, index);
+        gint64 low, high;
+        if (!watermarks(kafka, entry->topic, entry->partition, &low, &high, error))
+            goto failed;
+        if (entry->offset == -2) {
+            entry->offset = low;
+        } else if (entry->offset == -1) {
+            entry->offset = high;
+        } else if (entry->offset < low || entry->offset > high) {
+            if (!report_data_loss(kafka, error,
+                                  "startingOffsets for %s-%d was %" G_GINT64_FORMAT
+                                  " but consumer reset to %" G_GINT64_FORMAT,
+                                  entry->topic, entry->partition, entry->offset, low))
+                goto failed;
+            entry->offset = low;
+        }
+    }
+    return resolved;
+failed:
+    g_array_unref(resolved);
+    return NULL;
+}
+
+/* Spark's initialPartitionOffsets: startingOffsets resolved once, on first need. */
+static gboolean
+ensure_initial(Kafka *kafka, GError **error)
+{
+    if (kafka->initial != NULL)
+        return TRUE;
+    DuetKafkaOffsets *initial = NULL;
+    if (kafka->start_kind == START_SPECIFIC) {
+        initial = resolve_specific(kafka, error);
+    } else {
+        initial = discover(kafka, error);
+        if (initial != NULL &&
+            !fetch_offsets(kafka, initial, kafka->start_kind == START_EARLIEST ? -2 : -1, error))
+            g_clear_pointer(&initial, g_array_unref);
+    }
+    kafka->initial = initial;
+    return initial != NULL;
+}
+
+/* The start of a partition: its offset in from, else (a partition that appeared since) its
+ * earliest offset, which Spark expects to be 0. */
+static gboolean
+start_of(Kafka *kafka, const DuetKafkaOffsets *from, const char *topic, gint32 partition,
+         gint64 *start, GError **error)
+{
+    const DuetKafkaPartitionOffset *known = duet_kafka_offsets_find(from, topic, partition);
+    if (known != NULL) {
+        *start = known->offset;
+        return TRUE;
+    }
+    gint64 high;
+    if (!watermarks(kafka, topic, partition, start, &high, error))
+        return FALSE;
+    if (*start != 0 && !report_data_loss(kafka, error,
+                                         "Added partition %s-%d starts from %" G_GINT64_FORMAT
+                                         " instead of 0. Some data may have been missed",
+                                         topic, partition, *start))
+        return FALSE;
+    return TRUE;
+}
+
+/* Spark's rateLimit: limit offsets spread over the partitions in proportion to how far each is
+ * behind; a share under one offset rounds up so no partition starves. */
+static gboolean
+rate_limit(Kafka *kafka, gint64 limit, const DuetKafkaOffsets *from, DuetKafkaOffsets *until,
+           GError **error)
+{
+    g_autoptr(GArray) begins = g_array_sized_new(FALSE, FALSE, sizeof(gint64), until->len);
+    gdouble total = 0;
+    for (guint index = 0; index < until->len; index++) {
+        DuetKafkaPartitionOffset *end = &g_array_index(until, DuetKafkaPartitionOffset, index);
+        gint64 begin;
+        GError *local = NULL;
+        /* a partition whose start is unknown is left to get_batch's data-loss checks */
+        if (!start_of(kafka, from, end->topic, end->partition, &begin, &local)) {
+            g_clear_error(&local);
+            begin = end->offset;
+        }
+        g_array_append_val(begins, begin);
+        if (end->offset > begin)
+            total += (gdouble)(end->offset - begin);
+    }
+    if (total < 1)
+        return TRUE;
+    for (guint index = 0; index < until->len; index++) {
+        DuetKafkaPartitionOffset *end = &g_array_index(until, DuetKafkaPartitionOffset, index);
+        gint64 begin = g_array_index(begins, gint64, index);
+        if (end->offset <= begin)
+            continue;
+        gdouble prorate = (gdouble)limit * ((gdouble)(end->offset - begin) / total);
+        gint64 share = (gint64)(prorate < 1 ? ceil(prorate) : floor(prorate));
+        gint64 offset = share > G_MAXINT64 - begin ? G_MAXINT64 : begin + share;
+        end->offset = MIN(end->offset, offset);
+    }
+    return TRUE;
+}
+
+static char *
+kafka_latest(DuetSource *source, GError **error)
+{
+    Kafka *kafka = duet_source_get_data(source);
+    g_mutex_lock(&kafka->lock);
+    char *text = NULL;
+    DuetKafkaOffsets *latest = NULL;
+    if (!ensure_initial(kafka, error) || (latest = discover(kafka, error)) == NULL ||
+        !fetch_offsets(kafka, latest, -1, error))
+        goto done;
+    if (kafka->max_offsets > 0 &&
+        !rate_limit(kafka, kafka->max_offsets, kafka->current ? kafka->current : kafka->initial,
+                    latest, error))
+        goto done;
+    if (kafka->current)
+        g_array_unref(kafka->current);
+    kafka->current = g_array_ref(latest);
+    /* no partition to read yet: no offset yet */
+    text = latest->len > 0 ? duet_kafka_offsets_to_json(latest) : NULL;
+done:
+    if (latest)
+        g_array_unref(latest);
+    g_mutex_unlock(&kafka->lock);
+    return text;
+}
+
+/* ---- reading ---------------------------------------------------------------------------- */
+
+static rd_kafka_topic_t *
+topic_handle(Kafka *kafka, const char *topic, GError **error)
+{
+    rd_kafka_topic_t *handle = g_hash_table_lookup(kafka->topics, topic);
+    if (handle != NULL)
+        return handle;
+    handle = rd_kafka_topic_new(kafka->consumer, topic, NULL);
+    if (handle == NULL) {
+        broker_error(rd_kafka_last_error(), "opening a topic", error);
+        return NULL;
+    }
+    g_hash_table_insert(kafka->topics, g_strdup(topic), handle);
+    return handle;
+}
+
+/* Checks a range against what Kafka holds: records before the earliest offset are gone,
+ * records past the latest are not there. Without failOnDataLoss the range shrinks to what
+ * can be read. */
+static gboolean
+check_range(Kafka *kafka, Range *range, GError **error)
+{
+    gint64 low, high;
+    if (!watermarks(kafka, range->topic, range->partition, &low, &high, error))
+        return FALSE;
+    if (range->from < low) {
+        if (!report_data_loss(kafka, error,
+                              "Cannot fetch offset %" G_GINT64_FORMAT " (TopicPartition: %s-%d)"
+                              ": the earliest offset Kafka has is %" G_GINT64_FORMAT
+                              ". Some data may have been missed",
+                              range->from, range->topic, range->partition, low))
+            return FALSE;
+        range->from = MIN(low, range->until);
+    }
+    if (range->until > high) {
+        if (!report_data_loss(kafka, error,
+                              "Cannot fetch offset %" G_GINT64_FORMAT " (TopicPartition: %s-%d)"
+                              ": the latest offset Kafka has is %" G_GINT64_FORMAT
+                              ". Some data may have been missed",
+                              range->until - 1, range->topic, range->partition, high))
+            return FALSE;
+        range->until = MAX(high, range->from);
+    }
+    return TRUE;
+}
+
+static void
+append_bytes(DuetBatchBuilder *builder, guint column, const void *data, size_t length)
+{
+    if (data == NULL)
+        duet_batch_builder_append_null(builder, column);
+    else
+        duet_batch_builder_append_string(builder, column, data, (gssize)length);
+}
+
+/* Appends the records of [from, until) of a started partition to builder. */
+static gboolean
+read_range(Kafka *kafka, Range *range, DuetBatchBuilder *builder, GError **error)
+{
+    gint64 next = range->from;
+    gint64 deadline = g_get_monotonic_time() / 1000 + kafka->timeout_ms;
+    while (next < range->until) {
+        gint64 remaining = deadline - g_get_monotonic_time() / 1000;
+        rd_kafka_message_t *message =
+            remaining > 0 ? rd_kafka_consume(range->handle, range->partition, (int)remaining)
+                          : NULL;
+        if (message == NULL) {
+            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED,
+                        "Cannot fetch record for offset %" G_GINT64_FORMAT " in %" G_GINT64_FORMAT
+                        " milliseconds (TopicPartition: %s-%d)",
+                        next, kafka->timeout_ms, range->topic, range->partition);
+            return FALSE;
+        }
+        rd_kafka_resp_err_t code = message->err;
+        if (code == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            rd_kafka_message_destroy(message);
+            continue;
+        }
+        if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            rd_kafka_message_destroy(message);
+            if (code == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE ||
+                code == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) {
+                if (!report_data_loss(kafka, error,
+                                      "Cannot fetch offset %" G_GINT64_FORMAT
+                                      " (TopicPartition: %s-%d). Some data may have been missed",
+                                      next, range->topic, range->partition))
+                    return FALSE;
+                return TRUE; /* what is left of the range is gone */
+            }
+            g_autofree char *what = g_strdup_printf("reading %s-%d at offset %" G_GINT64_FORMAT,
+                                                    range->topic, range->partition, next);
+            return broker_error(code, what, error);
+        }
+        if (message->offset >= next && message->offset < range->until) {
+            rd_kafka_timestamp_type_t type;
+            gint64 timestamp = rd_kafka_message_timestamp(message, &type);
+            append_bytes(builder, 0, message->key, message->key_len);
+            append_bytes(builder, 1, message->payload, message->len);
+            duet_batch_builder_append_string(builder, 2, range->topic, -1);
+            duet_batch_builder_append_int32(builder, 3, range->partition);
+            duet_batch_builder_append_int64(builder, 4, message->offset);
+            duet_batch_builder_append_int64(builder, 5, timestamp * 1000);
+            /* Java's TimestampType ids: -1 none, 0 CreateTime, 1 LogAppendTime */
+            duet_batch_builder_append_int32(builder, 6, (gint32)type - 1);
+            next = message->offset + 1; /* a compacted topic may skip offsets */
+        }
+        rd_kafka_message_destroy(message);
+    }
+    return TRUE;
+}
+
+static void
+free_partition_list(gpointer data)
+{
+    g_ptr_array_unref(data);
+}
+
+/* Reads every range into one partition each; ranges start fetching together. */
+static GPtrArray *
+read_ranges(Kafka *kafka, DuetSchema *schema, Range *ranges, guint n_ranges, GError **error)
+{
+    gboolean ok = TRUE;
+    for (guint index = 0; ok && index < n_ranges; index++) {
+        Range *range = &ranges[index];
+        if (range->from >= range->until)
+            continue;
+        ok = (range->handle = topic_handle(kafka, range->topic, error)) != NULL;
+        if (ok && rd_kafka_consume_start(range->handle, range->partition, range->from) != 0) {
+            g_autofree char *what =
+                g_strdup_printf("starting to read %s-%d", range->topic, range->partition);
+            ok = broker_error(rd_kafka_last_error(), what, error);
+        }
+        range->started = ok;
+    }
+    GPtrArray *partitions = g_ptr_array_new_with_free_func(free_partition_list);
+    for (guint index = 0; ok && index < n_ranges; index++) {
+        Range *range = &ranges[index];
+        DuetBatchBuilder *builder =
+            duet_batch_builder_new(schema, (gsize)CLAMP(range->until - range->from, 1, 65536));
+        ok = !range->started || read_range(kafka, range, builder, error);
+        DuetBatch *batch = ok ? duet_batch_builder_finish(builder, error) : NULL;
+        duet_batch_builder_free(builder);
+        if (batch == NULL) {
+            ok = FALSE;
+            break;
+        }
+        GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)duet_batch_unref);
+        g_ptr_array_add(list, batch);
+        g_ptr_array_add(partitions, list);
+    }
+    for (guint index = 0; index < n_ranges; index++)
+        if (ranges[index].started)
+            rd_kafka_consume_stop(ranges[index].handle, ranges[index].partition);
+    if (!ok)
+        g_clear_pointer(&partitions, g_ptr_array_unref);
+    return partitions;
+}
+
+static GPtrArray *
+kafka_get_batch(DuetSource *source, const char *start, const char *end, GError **error)
+{
+    Kafka *kafka = duet_source_get_data(source);
+    g_autoptr(GArray) until =
+        duet_kafka_offsets_parse(end, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OFFSET, error);
+    g_autoptr(GArray) from =
+        start ? duet_kafka_offsets_parse(start, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OFFSET, error)
+              : NULL;
+    if (until == NULL || (start && from == NULL))
+        return NULL;
+    g_mutex_lock(&kafka->lock);
+    GPtrArray *partitions = NULL;
+    Range *ranges = g_new0(Range, MAX(until->len, 1));
+    if (from == NULL) {
+        if (!ensure_initial(kafka, error))
+            goto done;
+        from = duet_kafka_offsets_copy(kafka->initial);
+    }
+    /* after a restart the query asks for a logged batch before any latest offset: it is where
+     * rate limiting continues from (Spark's getBatch) */
+    if (kafka->current == NULL)
+        kafka->current = duet_kafka_offsets_copy(until);
+    for (guint index = 0; index < from->len; index++) {
+        DuetKafkaPartitionOffset *entry = &g_array_index(from, DuetKafkaPartitionOffset, index);
+        if (duet_kafka_offsets_find(until, entry->topic, entry->partition) == NULL &&
+            !report_data_loss(kafka, error, "%s-%d is gone. Some data may have been missed",
+                              entry->topic, entry->partition))
+            goto done;
+    }
+    guint n_ranges = 0;
+    for (guint index = 0; index < until->len; index++) {
+        DuetKafkaPartitionOffset *entry = &g_array_index(until, DuetKafkaPartitionOffset, index);
+        Range range = {
+            .topic = entry->topic, .partition = entry->partition, .until = entry->offset};
+        if (!start_of(kafka, from, entry->topic, entry->partition, &range.from, error))
+            goto done;
+        if (range.until < range.from) {
+            if (!report_data_loss(kafka, error,
+                                  "Partition %s-%d's offset was changed from %" G_GINT64_FORMAT
+                                  " to %" G_GINT64_FORMAT ", some data may have been missed",
+                                  range.topic, range.partition, range.from, range.until))
+                goto done;
+            continue;
+        }
+        if (range.until > range.from && !check_range(kafka, &range, error))
+            goto done;
+        ranges[n_ranges++] = range;
+    }
+    partitions = read_ranges(kafka, duet_source_schema(source), ranges, n_ranges, error);
+done:
+    g_mutex_unlock(&kafka->lock);
+    g_free(ranges);
+    return partitions;
+}
+
+static const DuetSourceClass kafka_class = {
+    .format = "kafka",
+    .description = kafka_description,
+    .latest_offset = kafka_latest,
+    .get_batch = kafka_get_batch,
+    .finalize = kafka_finalize,
+    .compare = duet_kafka_offsets_compare,
+};
+
+/* ---- options ------------------------------------------------------------------------------ */
+
+static gboolean
+option_error(GError **error, const char *message)
+{
+    g_set_error_literal(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION, message);
+    return FALSE;
+}
+
+/* KafkaSourceProvider.validateStreamOptions and validateGeneralOptions, in Spark's order. */
+static gboolean
+validate_options(DuetSourceOptions *options, GError **error)
+{
+    if (duet_source_options_get(options, "endingOffsets"))
+        return option_error(error, "ending offset not valid in streaming queries");
+    if (duet_source_options_get(options, "endingOffsetsByTimestamp"))
+        return option_error(error, "ending timestamp not valid in streaming queries");
+    const char *strategies[] = {"subscribe", "subscribepattern", "assign"};
+    guint specified = 0;
+    for (guint index = 0; index < G_N_ELEMENTS(strategies); index++)
+        specified += duet_source_options_get(options, strategies[index]) != NULL;
+    if (specified == 0)
+        return option_error(error, "One of the following options must be specified for Kafka "
+                                   "source: subscribe, subscribepattern, assign. See the docs for "
+                                   "more details.");
+    if (specified > 1)
+        return option_error(error, "Only one of the following options can be specified for Kafka "
+                                   "source: subscribe, subscribepattern, assign. See the docs for "
+                                   "more details.");
+    const char *value;
+    if ((value = duet_source_options_get(options, "assign")) != NULL) {
+        g_autofree char *trimmed = g_strstrip(g_strdup(value));
+        if (!g_str_has_prefix(trimmed, "{")) {
+            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                        "No topicpartitions to assign as specified value for option 'assign' is "
+                        "'%s'",
+                        value);
+            return FALSE;
+        }
+    } else if ((value = duet_source_options_get(options, "subscribe")) != NULL) {
+        g_auto(GStrv) topics = g_strsplit(value, ",", -1);
+        gboolean any = FALSE;
+        for (guint index = 0; topics[index]; index++)
+            any = any || *g_strstrip(topics[index]) != '\0';
+        if (!any) {
+            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                        "No topics to subscribe to as specified value for option 'subscribe' is "
+                        "'%s'",
+                        value);
+            return FALSE;
+        }
+    } else {
+        value = duet_source_options_get(options, "subscribePattern");
+        g_autofree char *trimmed = g_strstrip(g_strdup(value));
+        if (*trimmed == '\0') {
+            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                        "Pattern to subscribe is empty as specified value for option "
+                        "'subscribePattern' is '%s'",
+                        value);
+            return FALSE;
+        }
+    }
+    if (duet_source_options_get(options, "kafka.auto.offset.reset"))
+        return option_error(
+            error,
+            "\nKafka option 'auto.offset.reset' is not supported.\nInstead set the source option "
+            "'startingoffsets' to 'earliest' or 'latest'\nto specify where to start. Structured "
+            "Streaming manages which offsets are consumed\ninternally, rather than relying on the "
+            "kafkaConsumer to do it. This will ensure that no\ndata is missed when new "
+            "topics/partitions are dynamically subscribed. Note that\n'startingoffsets' only "
+            "applies when a new Streaming query is started, and\nthat resuming will always pick "
+            "up from where the query left off. See the docs for more\ndetails.\n");
+    if (duet_source_options_get(options, "kafka.key.deserializer"))
+        return option_error(error, "Kafka option 'key.deserializer' is not supported as keys are "
+                                   "deserialized as byte arrays with ByteArrayDeserializer. Use "
+                                   "DataFrame operations to explicitly deserialize the keys.");
+    if (duet_source_options_get(options, "kafka.value.deserializer"))
+        return option_error(error, "Kafka option 'value.deserializer' is not supported as values "
+                                   "are deserialized as byte arrays with ByteArrayDeserializer. "
+                                   "Use DataFrame operations to explicitly deserialize the "
+                                   "values.");
+    if (duet_source_options_get(options, "kafka.enable.auto.commit"))
+        return option_error(error, "Kafka option 'enable.auto.commit' is not supported");
+    if (duet_source_options_get(options, "kafka.interceptor.classes"))
+        return option_error(error, "Kafka option 'interceptor.classes' is not supported");
+    if (!duet_source_options_get(options, "kafka.bootstrap.servers"))
+        return option_error(error, "Option 'kafka.bootstrap.servers' must be specified for "
+                                   "configuring Kafka consumer");
+    return TRUE;
+}
+
+/* Scala's String.toBoolean: "true" or "false" in any case. */
+static gboolean
+boolean_option(DuetSourceOptions *options, const char *key, gboolean fallback, gboolean *value,
+               GError **error)
+{
+    const char *text = duet_source_options_get(options, key);
+    if (text == NULL) {
+        *value = fallback;
+        return TRUE;
+    }
+    if (g_ascii_strcasecmp(text, "true") != 0 && g_ascii_strcasecmp(text, "false") != 0) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION, "For input string: \"%s\"",
+                    text);
+        return FALSE;
+    }
+    *value = g_ascii_strcasecmp(text, "true") == 0;
+    return TRUE;
+}
+
+static gboolean
+strategy_option(Kafka *kafka, DuetSourceOptions *options, GError **error)
+{
+    const char *value;
+    if ((value = duet_source_options_get(options, "assign")) != NULL) {
+        kafka->strategy = STRATEGY_ASSIGN;
+        if ((kafka->assign = duet_kafka_partitions_parse(value, error)) == NULL)
+            return FALSE;
+        g_autofree char *set = duet_kafka_offsets_partitions_string(kafka->assign);
+        /* "Set(a-0, a-1)" -> "Assign[a-0, a-1]" */
+        kafka->strategy_text = g_strdup_printf("Assign[%.*s]", (int)strlen(set) - 5, set + 4);
+    } else if ((value = duet_source_options_get(options, "subscribe")) != NULL) {
+        kafka->strategy = STRATEGY_SUBSCRIBE;
+        g_auto(GStrv) parts = g_strsplit(value, ",", -1);
+        GPtrArray *topics = g_ptr_array_new();
+        for (guint index = 0; parts[index]; index++)
+            if (*g_strstrip(parts[index]) != '\0')
+                g_ptr_array_add(topics, g_strdup(parts[index]));
+        g_ptr_array_add(topics, NULL);
+        kafka->subscribe = (char **)g_ptr_array_free(topics, FALSE);
+        g_autofree char *list = g_strjoinv(", ", kafka->subscribe);
+        kafka->strategy_text = g_strdup_printf("Subscribe[%s]", list);
+    } else {
+        kafka->strategy = STRATEGY_SUBSCRIBE_PATTERN;
+        g_autofree char *pattern =
+            g_strstrip(g_strdup(duet_source_options_get(options, "subscribePattern")));
+        /* Java's Matcher.matches(): the whole topic name */
+        g_autofree char *anchored = g_strdup_printf("\\A(?:%s)\\z", pattern);
+        GError *local = NULL;
+        kafka->pattern = g_regex_new(anchored, 0, 0, &local);
+        if (kafka->pattern == NULL) {
+            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                        "Invalid value '%s' for option 'subscribePattern': %s", pattern,
+                        local->message);
+            g_error_free(local);
+            return FALSE;
+        }
+        kafka->strategy_text = g_strdup_printf("SubscribePattern[%s]", pattern);
+    }
+    return TRUE;
+}
+
+static gboolean
+starting_offsets_option(Kafka *kafka, DuetSourceOptions *options, GError **error)
+{
+    const char *value = duet_source_options_get(options, "startingOffsets");
+    g_autofree char *trimmed = g_strstrip(g_strdup(value ? value : "latest"));
+    if (g_ascii_strcasecmp(trimmed, "latest") == 0) {
+        kafka->start_kind = START_LATEST;
+    } else if (g_ascii_strcasecmp(trimmed, "earliest") == 0) {
+        kafka->start_kind = START_EARLIEST;
+    } else {
+        kafka->start_kind = START_SPECIFIC;
+        kafka->start_json =
+            duet_kafka_offsets_parse(trimmed, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION, error);
+        if (kafka->start_json == NULL)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static rd_kafka_t *
+new_consumer(DuetSourceOptions *options, GError **error)
+{
+    rd_kafka_conf_t *conf =
+        duet_kafka_conf_new(options, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION, error);
+    if (conf == NULL)
+        return NULL;
+    /* the source decides every offset; nothing is committed to Kafka */
+    if (!duet_kafka_conf_set(conf, "enable.auto.commit", "false", DUET_SOURCE_ERROR,
+                             DUET_SOURCE_ERROR_FAILED, error) ||
+        !duet_kafka_conf_set(conf, "enable.auto.offset.store", "false", DUET_SOURCE_ERROR,
+                             DUET_SOURCE_ERROR_FAILED, error)) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    char reason[512];
+    rd_kafka_t *consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, reason, sizeof reason);
+    if (consumer == NULL) {
+        rd_kafka_conf_destroy(conf);
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                    "Failed to construct kafka consumer: %s", reason);
+    }
+    return consumer;
+}
+
+DuetSource *
+duet_kafka_source_new(DuetSourceOptions *options, DuetSchema *user_schema, GError **error)
+{
+    if (!validate_options(options, error))
+        return NULL;
+    if (user_schema != NULL) {
+        option_error(error, "requirement failed: Kafka source has a fixed schema and cannot be "
+                            "set with a custom one");
+        return NULL;
+    }
+    Kafka *kafka = g_new0(Kafka, 1);
+    g_mutex_init(&kafka->lock);
+    kafka->topics = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                          (GDestroyNotify)rd_kafka_topic_destroy);
+    if (!strategy_option(kafka, options, error) ||
+        !starting_offsets_option(kafka, options, error) ||
+        !boolean_option(options, "failOnDataLoss", TRUE, &kafka->fail_on_data_loss, error) ||
+        !duet_source_options_get_int(options, "maxOffsetsPerTrigger", 0, FALSE, &kafka->max_offsets,
+                                     error) ||
+        !duet_source_options_get_int(options, "kafkaConsumer.pollTimeoutMs", 120000, FALSE,
+                                     &kafka->timeout_ms, error) ||
+        (kafka->consumer = new_consumer(options, error)) == NULL) {
+        kafka_finalize(kafka);
+        return NULL;
+    }
+    kafka->timeout_ms = MIN(kafka->timeout_ms, G_MAXINT);
+    g_autoptr(DuetSchema) schema = duet_schema_parse(KAFKA_SCHEMA, NULL);
+    return duet_source_new_internal(&kafka_class, schema, kafka);
+}

@@ -1,0 +1,26 @@
+/* kafka_mock.h — a Kafka cluster on loopback for tests: librdkafka's mock broker.
+ *
+ * Layer: tests/. duet_test_kafka_new() starts a one-broker mock cluster (librdkafka's
+ * test.mock.num.brokers) owned by a producer handle; tests create topics, produce records
+ * with explicit partitions and timestamps, and point sources and sinks at
+ * duet_test_kafka_bootstraps(). Freeing it stops the cluster. No external broker is needed.
+ */
+#pragma once
+
+#include <glib.h>
+
+typedef struct _DuetTestKafka DuetTestKafka;
+
+DuetTestKafka *duet_test_kafka_new(void);
+void duet_test_kafka_free(DuetTestKafka *kafka);
+/* "127.0.0.1:port" of the mock broker. (transfer none) */
+const char *duet_test_kafka_bootstraps(DuetTestKafka *kafka);
+/* Creates topic with n_partitions partitions (aborts the test binary if it cannot). */
+void duet_test_kafka_create_topic(DuetTestKafka *kafka, const char *topic, int n_partitions);
+/* Queues one record (key or value NULL = Kafka's null) with a CreateTime timestamp in ms. */
+void duet_test_kafka_produce(DuetTestKafka *kafka, const char *topic, gint32 partition,
+                             const char *key, const char *value, gint64 timestamp_ms);
+/* Waits until every queued record is acknowledged; whether all were delivered. */
+gboolean duet_test_kafka_flush(DuetTestKafka *kafka);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DuetTestKafka, duet_test_kafka_free)

@@ -1,0 +1,476 @@
+/* test_kafka_source.c — tests of sources/kafka_source.c against librdkafka's mock cluster on
+ * loopback: Spark's schema, offsets JSON text, startingOffsets (earliest, latest, JSON),
+ * maxOffsetsPerTrigger's proportional split, empty and new topics, many partitions, data loss
+ * under failOnDataLoss, and KafkaSourceProvider's option errors. Waits are deadlines on real
+ * broker I/O inside librdkafka; nothing sleeps. */
+#include "tests/common/batch_literal.h"
+#include "tests/common/kafka_mock.h"
+#include "tests/common/test.h"
+#include "sources/source.h"
+
+/* A kafka source on the mock cluster; options are NULL-terminated key/value pairs. */
+static DuetSource *
+kafka_source(DuetTestKafka *mock, GError **error, ...)
+{
+    DuetSourceOptions *options = duet_source_options_new();
+    if (mock != NULL)
+        duet_source_options_set(options, "kafka.bootstrap.servers",
+                                duet_test_kafka_bootstraps(mock));
+    va_list args;
+    va_start(args, error);
+    const char *key;
+    while ((key = va_arg(args, const char *)) != NULL)
+        duet_source_options_set(options, key, va_arg(args, const char *));
+    va_end(args);
+    g_autoptr(DuetClock) clock = duet_clock_new_manual(0);
+    DuetSource *source = duet_source_new("kafka", options, NULL, clock, 1, error);
+    g_hash_table_unref(options);
+    return source;
+}
+
+/* The error message of a kafka source made with these options (no broker needed). */
+static char *
+option_error(const char *first_key, ...)
+{
+    DuetSourceOptions *options = duet_source_options_new();
+    va_list args;
+    va_start(args, first_key);
+    for (const char *key = first_key; key != NULL; key = va_arg(args, const char *))
+        duet_source_options_set(options, key, va_arg(args, const char *));
+    va_end(args);
+    g_autoptr(DuetClock) clock = duet_clock_new_manual(0);
+    GError *error = NULL;
+    DuetSource *source = duet_source_new("kafka", options, NULL, clock, 1, &error);
+    g_hash_table_unref(options);
+    CU_ASSERT_PTR_NULL(source);
+    if (source != NULL) {
+        duet_source_unref(source);
+        return g_strdup("(no error)");
+    }
+    CU_ASSERT_TRUE(g_error_matches(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION));
+    char *message = g_strdup(error->message);
+    g_error_free(error);
+    return message;
+}
+
+/* The rows of (start, end] in partition order, and how many partitions there were. */
+static char *
+render_range(DuetSource *source, const char *start, const char *end, guint *n_partitions)
+{
+    GError *error = NULL;
+    GPtrArray *partitions = duet_source_get_batch(source, start, end, &error);
+    ASSERT_NO_ERROR(error);
+    if (partitions == NULL)
+        return g_strdup("(error)");
+    GPtrArray *all = g_ptr_array_new();
+    for (guint partition = 0; partition < partitions->len; partition++)
+        g_ptr_array_extend(all, g_ptr_array_index(partitions, partition), NULL, NULL);
+    g_autoptr(DuetBatch) batch = duet_batch_concat(duet_source_schema(source),
+                                                   (DuetBatch *const *)all->pdata, all->len, NULL);
+    g_ptr_array_unref(all);
+    if (n_partitions != NULL)
+        *n_partitions = partitions->len;
+    g_ptr_array_unref(partitions);
+    return duet_test_render(batch);
+}
+
+static char *
+latest(DuetSource *source)
+{
+    GError *error = NULL;
+    char *offset = duet_source_latest_offset(source, &error);
+    ASSERT_NO_ERROR(error);
+    g_clear_error(&error);
+    return offset;
+}
+
+static void
+test_kafka_schema_and_description(void)
+{
+    GError *error = NULL;
+    g_autoptr(DuetSource) source = kafka_source(NULL, &error, "kafka.bootstrap.servers",
+                                                "127.0.0.1:1", "subscribe", " a , b,", NULL);
+    ASSERT_NO_ERROR(error);
+    g_autofree char *tree = duet_schema_tree_string(duet_source_schema(source));
+    ASSERT_STR_EQ(tree, "root\n"
+                        " |-- key: binary (nullable = true)\n"
+                        " |-- value: binary (nullable = true)\n"
+                        " |-- topic: string (nullable = true)\n"
+                        " |-- partition: integer (nullable = true)\n"
+                        " |-- offset: long (nullable = true)\n"
+                        " |-- timestamp: timestamp (nullable = true)\n"
+                        " |-- timestampType: integer (nullable = true)\n");
+    g_autofree char *description = duet_source_description(source);
+    ASSERT_STR_EQ(description, "KafkaV2[Subscribe[a, b]]");
+    ASSERT_STR_EQ(duet_source_format(source), "kafka");
+
+    g_autoptr(DuetSource) pattern = kafka_source(NULL, &error, "kafka.bootstrap.servers",
+                                                 "127.0.0.1:1", "subscribePattern", "t.*", NULL);
+    g_autofree char *pattern_text = duet_source_description(pattern);
+    ASSERT_STR_EQ(pattern_text, "KafkaV2[SubscribePattern[t.*]]");
+    g_autoptr(DuetSource) assign =
+        kafka_source(NULL, &error, "kafka.bootstrap.servers", "127.0.0.1:1", "assign",
+                     "{\"b\":[1,0],\"a\":[2]}", NULL);
+    ASSERT_NO_ERROR(error);
+    g_autofree char *assign_text = duet_source_description(assign);
+    ASSERT_STR_EQ(assign_text, "KafkaV2[Assign[a-2, b-0, b-1]]");
+}
+
+static void
+test_kafka_option_errors(void)
+{
+    const char *servers = "kafka.bootstrap.servers", *local = "127.0.0.1:1";
+    struct {
+        const char *options[6];
+        const char *message;
+    } cases[] = {
+        {{servers, local},
+         "One of the following options must be specified for Kafka source: subscribe, "
+         "subscribepattern, assign. See the docs for more details."},
+        {{servers, local, "subscribe", "a", "SUBSCRIBEPATTERN", "a.*"},
+         "Only one of the following options can be specified for Kafka source: subscribe, "
+         "subscribepattern, assign. See the docs for more details."},
+        {{servers, local, "subscribe", " , "},
+         "No topics to subscribe to as specified value for option 'subscribe' is ' , '"},
+        {{servers, local, "subscribePattern", "  "},
+         "Pattern to subscribe is empty as specified value for option 'subscribePattern' is "
+         "'  '"},
+        {{servers, local, "assign", "[0]"},
+         "No topicpartitions to assign as specified value for option 'assign' is '[0]'"},
+        {{servers, local, "assign", "{\"a\":0}"},
+         "Expected e.g. {\"topicA\":[0,1],\"topicB\":[0,1]}, got {\"a\":0}"},
+        {{"subscribe", "a"},
+         "Option 'kafka.bootstrap.servers' must be specified for configuring Kafka consumer"},
+        {{servers, local, "subscribe", "a", "kafka.key.deserializer", "x"},
+         "Kafka option 'key.deserializer' is not supported as keys are deserialized as byte "
+         "arrays with ByteArrayDeserializer. Use DataFrame operations to explicitly deserialize "
+         "the keys."},
+        {{servers, local, "subscribe", "a", "kafka.enable.auto.commit", "true"},
+         "Kafka option 'enable.auto.commit' is not supported"},
+        {{servers, local, "subscribe", "a", "endingOffsets", "latest"},
+         "ending offset not valid in streaming queries"},
+        {{servers, local, "subscribe", "a", "startingOffsets", "{\"a\":{\"x\":1}}"},
+         "Expected e.g. {\"topicA\":{\"0\":23,\"1\":-1},\"topicB\":{\"0\":-2}}, got "
+         "{\"a\":{\"x\":1}}"},
+        {{servers, local, "subscribe", "a", "failOnDataLoss", "maybe"},
+         "For input string: \"maybe\""},
+        {{servers, local, "subscribe", "a", "maxOffsetsPerTrigger", "0"},
+         "Invalid value '0' for option 'maxOffsetsPerTrigger', must be positive"},
+        {{servers, local, "subscribe", "a", "kafka.fetch.wait.max.ms", "soon"},
+         "Invalid value 'soon' for Kafka option 'kafka.fetch.wait.max.ms': Invalid value for "
+         "configuration property \"fetch.wait.max.ms\""},
+    };
+    for (gsize index = 0; index < G_N_ELEMENTS(cases); index++) {
+        const char *const *options = cases[index].options;
+        g_autofree char *message = option_error(options[0], options[1], options[2], options[3],
+                                                options[4], options[5], NULL);
+        ASSERT_STR_EQ(message, cases[index].message);
+    }
+    g_autofree char *reset =
+        option_error(servers, local, "subscribe", "a", "kafka.auto.offset.reset", "earliest", NULL);
+    CU_ASSERT_TRUE(g_str_has_prefix(reset, "\nKafka option 'auto.offset.reset' is not "
+                                           "supported.\nInstead set the source option "
+                                           "'startingoffsets' to 'earliest' or 'latest'\n"));
+    /* a user schema */
+    DuetSourceOptions *options = duet_source_options_new();
+    duet_source_options_set(options, servers, local);
+    duet_source_options_set(options, "subscribe", "a");
+    g_autoptr(DuetSchema) schema = duet_schema_parse("value STRING", NULL);
+    GError *error = NULL;
+    CU_ASSERT_PTR_NULL(duet_source_new("kafka", options, schema, NULL, 1, &error));
+    ASSERT_ERROR(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION);
+    ASSERT_STR_EQ(error->message, "requirement failed: Kafka source has a fixed schema and "
+                                  "cannot be set with a custom one");
+    g_clear_error(&error);
+    g_hash_table_unref(options);
+}
+
+/* Two partitions read from the earliest offsets: exact rows, one output partition per Kafka
+ * partition, offsets as Spark's JSON. */
+static void
+test_kafka_earliest_rows(void)
+{
+    g_autoptr(DuetTestKafka) mock = duet_test_kafka_new();
+    duet_test_kafka_create_topic(mock, "events", 2);
+    duet_test_kafka_produce(mock, "events", 0, "k", "a", 1000);
+    duet_test_kafka_produce(mock, "events", 1, NULL, "b", 2000);
+    duet_test_kafka_produce(mock, "events", 0, "k", NULL, 3500);
+    CU_ASSERT_TRUE_FATAL(duet_test_kafka_flush(mock));
+    GError *error = NULL;
+    g_autoptr(DuetSource) source =
+        kafka_source(mock, &error, "subscribe", "events", "startingOffsets", "EARLIEST", NULL);
+    ASSERT_NO_ERROR(error);
+    g_autofree char *end = latest(source);
+    ASSERT_STR_EQ(end, "{\"events\":{\"0\":2,\"1\":1}}");
+    guint n_partitions = 0;
+    g_autofree char *rows = render_range(source, NULL, end, &n_partitions);
+    ASSERT_INT_EQ(n_partitions, 2);
+    ASSERT_STR_EQ(rows, "[([6B],[61],events,0,0,1970-01-01 00:00:01.0,0), "
+                        "([6B],null,events,0,1,1970-01-01 00:00:03.5,0), "
+                        "(null,[62],events,1,0,1970-01-01 00:00:02.0,0)]");
+    /* replayable: the same range again, and a middle range */
+    g_autofree char *again = render_range(source, NULL, end, NULL);
+    ASSERT_STR_EQ(again, rows);
+    g_autofree char *middle =
+        render_range(source, "{\"events\":{\"0\":1,\"1\":0}}", end, &n_partitions);
+    ASSERT_STR_EQ(middle, "[([6B],null,events,0,1,1970-01-01 00:00:03.5,0), "
+                          "(null,[62],events,1,0,1970-01-01 00:00:02.0,0)]");
+    /* nothing new: the same offset */
+    g_autofree char *same = latest(source);
+    ASSERT_STR_EQ(same, end);
+    CU_ASSERT_EQUAL(duet_source_compare_offsets(source, end, same), 0);
+    CU_ASSERT_TRUE(duet_source_compare_offsets(source, "{\"events\":{\"0\":1,\"1\":1}}", end) < 0);
+    CU_ASSERT_TRUE(duet_source_compare_offsets(source, end, "{\"events\":{\"0\":1,\"1\":1}}") > 0);
+    CU_ASSERT_TRUE(duet_source_compare_offsets(source, NULL, end) < 0);
+}
+
+/* The default startingOffsets is latest: records already there are skipped. */
+static void
+test_kafka_latest_default(void)
+{
+    g_autoptr(DuetTestKafka) mock = duet_test_kafka_new();
+    duet_test_kafka_create_topic(mock, "t", 1);
+    duet_test_kafka_produce(mock, "t", 0, NULL, "old", 1);
+    CU_ASSERT_TRUE_FATAL(duet_test_kafka_flush(mock));
+    GError *error = NULL;
+    g_autoptr(DuetSource) source = kafka_source(mock, &error, "subscribe", "t", NULL);
+    ASSERT_NO_ERROR(error);
+    g_autofree char *first = latest(source);
+    ASSERT_STR_EQ(first, "{\"t\":{\"0\":1}}");
+    g_autofree char *none = render_range(source, NULL, first, NULL);
+    ASSERT_STR_EQ(none, "[]");
+    duet_test_kafka_produce(mock, "t", 0, NULL, "new", 2);
+    CU_ASSERT_TRUE_FATAL(duet_test_kafka_flush(mock));
+    g_autofree char *second = latest(source);
+    ASSERT_STR_EQ(second, "{\"t\":{\"0\":2}}");
+    g_autofree char *rows = render_range(source, first, second, NULL);
+    ASSERT_STR_EQ(rows, "[(null,[6E 65 77],t,0,1,1970-01-01 00:00:00.002,0)]");
+}
+
+/* startingOffsets as JSON: -2 earliest, -1 latest, a number as is; every partition must be
+ * given, and an offset Kafka does not have is data loss. */
+static void
+test_kafka_specific_starting_offsets(void)
+{
+    g_autoptr(DuetTestKafka) mock = duet_test_kafka_new();
+    duet_test_kafka_create_topic(mock, "s", 3);
+    for (int record = 0; record < 3; record++)
+        for (gint32 partition = 0; partition < 3; partition++)
+            duet_test_kafka_produce(mock, "s", partition, NULL, "v", 7);
+    CU_ASSERT_TRUE_FATAL(duet_test_kafka_flush(mock));
+    GError *error = NULL;
+    g_autoptr(DuetSource) source = kafka_source(mock, &error, "subscribe", "s", "startingOffsets",
+                                                "{\"s\":{\"0\":1,\"1\":-2,\"2\":-1}}", NULL);
+    ASSERT_NO_ERROR(error);
+    g_autofree char *end = latest(source);
+    ASSERT_STR_EQ(end, "{\"s\":{\"0\":3,\"1\":3,\"2\":3}}");
+    guint n_partitions = 0;
+    g_autofree char *rows = render_range(source, NULL, end, &n_partitions);
+    ASSERT_INT_EQ(n_partitions, 3);
+    ASSERT_STR_EQ(rows, "[(null,[76],s,0,1,1970-01-01 00:00:00.007,0), "
+                        "(null,[76],s,0,2,1970-01-01 00:00:00.007,0), "
+                        "(null,[76],s,1,0,1970-01-01 00:00:00.007,0), "
+                        "(null,[76],s,1,1,1970-01-01 00:00:00.007,0), "
+                        "(null,[76],s,1,2,1970-01-01 00:00:00.007,0)]");
+
+    g_autoptr(DuetSource) partial =
+        kafka_source(mock, &error, "subscribe", "s", "startingOffsets", "{\"s\":{\"0\":1}}", NULL);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_PTR_NULL(duet_source_latest_offset(partial, &error));
+    ASSERT_ERROR(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION);
+    ASSERT_STR_EQ(error->message,
+                  "assertion failed: If startingOffsets contains specific offsets, you must "
+                  "specify all TopicPartitions.\nUse -1 for latest, -2 for earliest.\n"
+                  "Specified: Set(s-0) Assigned: Set(s-0, s-1, s-2)");
+    g_clear_error(&error);
+
+    /* assign reads just the partitions given */
+    g_autoptr(DuetSource) assign =
+        kafka_source(mock, &error, "assign", "{\"s\":[2]}", "startingOffsets", "{\"s\":{\"2\":7}}",
+                     "failOnDataLoss", "false", NULL);
+    ASSERT_NO_ERROR(error);
+    g_autofree char *assigned = latest(assign);
+    ASSERT_STR_EQ(assigned, "{\"s\":{\"2\":3}}");
+    g_autofree char *assigned_rows = render_range(assign, NULL, assigned, NULL);
+    ASSERT_STR_EQ(assigned_rows, "[(null,[76],s,2,0,1970-01-01 00:00:00.007,0), "
+                                 "(null,[76],s,2,1,1970-01-01 00:00:00.007,0), "
+                                 "(null,[76],s,2,2,1970-01-01 00:00:00.007,0)]");
+    g_autoptr(DuetSource) lost = kafka_source(mock, &error, "assign", "{\"s\":[2]}",
+                                              "startingOffsets", "{\"s\":{\"2\":7}}", NULL);
+    CU_ASSERT_PTR_NULL(duet_source_latest_offset(lost, &error));
+    ASSERT_ERROR(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OFFSET);
+    CU_ASSERT_TRUE(g_str_has_prefix(error->message,
+                                    "startingOffsets for s-2 was 7 but consumer reset to 0. Some "
+                                    "data may have been lost"));
+    g_clear_error(&error);
+}
+
+/* maxOffsetsPerTrigger: Spark's proportional split, small partitions rounded up. */
+static void
+test_kafka_max_offsets_per_trigger(void)
+{
+    g_autoptr(DuetTestKafka) mock = duet_test_kafka_new();
+    duet_test_kafka_create_topic(mock, "m", 3);
+    const int backlog[] = {6, 3, 1};
+    for (gint32 partition = 0; partition < 3; partition++)
+        for (int record = 0; record < backlog[partition]; record++)
+            duet_test_kafka_produce(mock, "m", partition, NULL, "x", 7);
+    CU_ASSERT_TRUE_FATAL(duet_test_kafka_flush(mock));
+    GError *error = NULL;
+    g_autoptr(DuetSource) source = kafka_source(mock, &error, "subscribe", "m", "startingOffsets",
+                                                "earliest", "maxOffsetsPerTrigger", "5", NULL);
+    ASSERT_NO_ERROR(error);
+    /* 10 behind: 5 * 6/10 = 3, 5 * 3/10 = 1.5 -> 1, 5 * 1/10 = 0.5 -> 1 */
+    g_autofree char *first = latest(source);
+    ASSERT_STR_EQ(first, "{\"m\":{\"0\":3,\"1\":1,\"2\":1}}");
+    g_autoptr(GPtrArray) batch = duet_source_get_batch(source, NULL, first, &error);
+    ASSERT_NO_ERROR(error);
+    GPtrArray *first_partition = g_ptr_array_index(batch, 0);
+    ASSERT_INT_EQ(duet_batch_n_rows(g_ptr_array_index(first_partition, 0)), 3);
+    /* 5 behind (3, 2, 0): all of it */
+    g_autofree char *second = latest(source);
+    ASSERT_STR_EQ(second, "{\"m\":{\"0\":6,\"1\":3,\"2\":1}}");
+    g_autofree char *rows = render_range(source, first, second, NULL);
+    ASSERT_STR_EQ(rows, "[(null,[78],m,0,3,1970-01-01 00:00:00.007,0), "
+                        "(null,[78],m,0,4,1970-01-01 00:00:00.007,0), "
+                        "(null,[78],m,0,5,1970-01-01 00:00:00.007,0), "
+                        "(null,[78],m,1,1,1970-01-01 00:00:00.007,0), "
+                        "(null,[78],m,1,2,1970-01-01 00:00:00.007,0)]");
+    g_autofree char *third = latest(source);
+    ASSERT_STR_EQ(third, second);
+}
+
+/* An empty topic has offsets (all 0) and empty partitions; a topic that does not exist yet
+ * has no offset; a topic matching the pattern later is read from its start. */
+static void
+test_kafka_empty_and_new_topics(void)
+{
+    g_autoptr(DuetTestKafka) mock = duet_test_kafka_new();
+    duet_test_kafka_create_topic(mock, "grow-a", 2);
+    GError *error = NULL;
+    g_autoptr(DuetSource) source = kafka_source(mock, &error, "subscribePattern", "grow-.*",
+                                                "startingOffsets", "earliest", NULL);
+    ASSERT_NO_ERROR(error);
+    g_autofree char *empty = latest(source);
+    ASSERT_STR_EQ(empty, "{\"grow-a\":{\"0\":0,\"1\":0}}");
+    guint n_partitions = 0;
+    g_autofree char *no_rows = render_range(source, NULL, empty, &n_partitions);
+    ASSERT_STR_EQ(no_rows, "[]");
+    ASSERT_INT_EQ(n_partitions, 2);
+
+    duet_test_kafka_create_topic(mock, "grow-b", 1);
+    duet_test_kafka_create_topic(mock, "other", 1);
+    duet_test_kafka_produce(mock, "grow-b", 0, "b", "1", 5);
+    duet_test_kafka_produce(mock, "other", 0, "o", "1", 5);
+    CU_ASSERT_TRUE_FATAL(duet_test_kafka_flush(mock));
+    g_autofree char *grown = latest(source);
+    ASSERT_STR_EQ(grown, "{\"grow-a\":{\"0\":0,\"1\":0},\"grow-b\":{\"0\":1}}");
+    g_autofree char *rows = render_range(source, empty, grown, &n_partitions);
+    ASSERT_INT_EQ(n_partitions, 3);
+    ASSERT_STR_EQ(rows, "[([62],[31],grow-b,0,0,1970-01-01 00:00:00.005,0)]");
+
+    g_autoptr(DuetSource) missing = kafka_source(mock, &error, "subscribe", "nothing", NULL);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_PTR_NULL(duet_source_latest_offset(missing, &error));
+    ASSERT_NO_ERROR(error);
+}
+
+/* Sixteen partitions over two topics: partitions in numeric order in the JSON and in the
+ * output partitions, every record read once. */
+static void
+test_kafka_many_partitions(void)
+{
+    g_autoptr(DuetTestKafka) mock = duet_test_kafka_new();
+    duet_test_kafka_create_topic(mock, "wide", 12);
+    duet_test_kafka_create_topic(mock, "narrow", 4);
+    for (gint32 partition = 0; partition < 12; partition++)
+        for (int record = 0; record <= partition; record++)
+            duet_test_kafka_produce(mock, "wide", partition, NULL, "w", 0);
+    for (gint32 partition = 0; partition < 4; partition++)
+        duet_test_kafka_produce(mock, "narrow", partition, NULL, "n", 0);
+    CU_ASSERT_TRUE_FATAL(duet_test_kafka_flush(mock));
+    GError *error = NULL;
+    g_autoptr(DuetSource) source =
+        kafka_source(mock, &error, "subscribe", "wide,narrow", "startingOffsets", "earliest", NULL);
+    ASSERT_NO_ERROR(error);
+    g_autofree char *end = latest(source);
+    ASSERT_STR_EQ(end, "{\"narrow\":{\"0\":1,\"1\":1,\"2\":1,\"3\":1},"
+                       "\"wide\":{\"0\":1,\"1\":2,\"2\":3,\"3\":4,\"4\":5,\"5\":6,\"6\":7,"
+                       "\"7\":8,\"8\":9,\"9\":10,\"10\":11,\"11\":12}}");
+    g_autoptr(GPtrArray) partitions = duet_source_get_batch(source, NULL, end, &error);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_EQUAL_FATAL(partitions->len, 16);
+    for (guint partition = 0; partition < 16; partition++) {
+        GPtrArray *batches = g_ptr_array_index(partitions, partition);
+        DuetBatch *batch = g_ptr_array_index(batches, 0);
+        gsize expected = partition < 4 ? 1 : partition - 3;
+        ASSERT_INT_EQ(duet_batch_n_rows(batch), expected);
+        DuetRow row = duet_batch_row(batch, 0);
+        gsize length = 0;
+        const char *topic = duet_row_get_string(&row, 2, &length);
+        g_autofree char *topic_text = g_strndup(topic, length);
+        ASSERT_STR_EQ(topic_text, partition < 4 ? "narrow" : "wide");
+        ASSERT_INT_EQ(duet_row_get_int32(&row, 3), partition < 4 ? partition : partition - 4);
+    }
+}
+
+/* Offsets Kafka does not have: an error with Spark's instruction under failOnDataLoss, the
+ * records that are there otherwise; an offset that moved backwards; a malformed offset. */
+static void
+test_kafka_data_loss(void)
+{
+    g_autoptr(DuetTestKafka) mock = duet_test_kafka_new();
+    duet_test_kafka_create_topic(mock, "d", 2);
+    duet_test_kafka_produce(mock, "d", 0, NULL, "1", 7);
+    duet_test_kafka_produce(mock, "d", 0, NULL, "2", 7);
+    CU_ASSERT_TRUE_FATAL(duet_test_kafka_flush(mock));
+    GError *error = NULL;
+    g_autoptr(DuetSource) strict = kafka_source(mock, &error, "subscribe", "d", NULL);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_PTR_NULL(duet_source_get_batch(strict, "{\"d\":{\"0\":0,\"1\":0}}",
+                                             "{\"d\":{\"0\":5,\"1\":0}}", &error));
+    ASSERT_ERROR(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OFFSET);
+    ASSERT_STR_EQ(error->message,
+                  "Cannot fetch offset 4 (TopicPartition: d-0): the latest offset Kafka has is 2. "
+                  "Some data may have been missed. Some data may have been lost because they are "
+                  "not available in Kafka any more; either the\n data was aged out by Kafka or the "
+                  "topic may have been deleted before all the data in the\n topic was processed. "
+                  "If you don't want your streaming query to fail on such cases, set the\n source "
+                  "option \"failOnDataLoss\" to \"false\".");
+    g_clear_error(&error);
+    CU_ASSERT_PTR_NULL(duet_source_get_batch(strict, "{\"d\":{\"0\":2,\"1\":0}}",
+                                             "{\"d\":{\"0\":1,\"1\":0}}", &error));
+    ASSERT_ERROR(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OFFSET);
+    CU_ASSERT_TRUE(g_str_has_prefix(error->message, "Partition d-0's offset was changed from 2 "
+                                                    "to 1, some data may have been missed. "));
+    g_clear_error(&error);
+    CU_ASSERT_PTR_NULL(
+        duet_source_get_batch(strict, "{\"d\":{\"0\":0,\"1\":0}}", "{\"d\":{\"0\":1}}", &error));
+    ASSERT_ERROR(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OFFSET);
+    CU_ASSERT_TRUE(g_str_has_prefix(error->message, "d-1 is gone. Some data may have been "
+                                                    "missed. "));
+    g_clear_error(&error);
+    CU_ASSERT_PTR_NULL(duet_source_get_batch(strict, NULL, "5", &error));
+    ASSERT_ERROR(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OFFSET);
+    ASSERT_STR_EQ(error->message,
+                  "Expected e.g. {\"topicA\":{\"0\":23,\"1\":-1},\"topicB\":{\"0\":-2}}, got 5");
+    g_clear_error(&error);
+
+    g_autoptr(DuetSource) lenient =
+        kafka_source(mock, &error, "subscribe", "d", "failOnDataLoss", "FALSE", NULL);
+    ASSERT_NO_ERROR(error);
+    g_autofree char *rows =
+        render_range(lenient, "{\"d\":{\"0\":1,\"1\":0}}", "{\"d\":{\"0\":5,\"1\":0}}", NULL);
+    ASSERT_STR_EQ(rows, "[(null,[32],d,0,1,1970-01-01 00:00:00.007,0)]");
+    g_autofree char *backwards =
+        render_range(lenient, "{\"d\":{\"0\":2,\"1\":0}}", "{\"d\":{\"0\":1,\"1\":0}}", NULL);
+    ASSERT_STR_EQ(backwards, "[]");
+}
+
+DUET_TEST_MAIN("kafka_source", DUET_TEST(test_kafka_schema_and_description),
+               DUET_TEST(test_kafka_option_errors), DUET_TEST(test_kafka_earliest_rows),
+               DUET_TEST(test_kafka_latest_default),
+               DUET_TEST(test_kafka_specific_starting_offsets),
+               DUET_TEST(test_kafka_max_offsets_per_trigger),
+               DUET_TEST(test_kafka_empty_and_new_topics), DUET_TEST(test_kafka_many_partitions),
+               DUET_TEST(test_kafka_data_loss))
