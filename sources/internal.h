@@ -20,6 +20,10 @@ DuetSource *duet_rate_source_new(DuetSourceOptions *options, DuetClock *clock,
 DuetSource *duet_socket_source_new(DuetSourceOptions *options, DuetClock *clock,
                                    guint default_partitions, GError **error);
 
+/* file_source.c: format "text", "csv" or "json". */
+DuetSource *duet_file_source_new(const char *format, DuetSourceOptions *options,
+                                 DuetSchema *user_schema, GError **error);
+
 /* LongOffset JSON ("5"): parsing with Spark's error for anything else, and ordering (NULL
  * first). */
 gboolean duet_long_offset_parse(const char *text, gint64 *value, GError **error);
