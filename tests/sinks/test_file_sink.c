@@ -46,6 +46,12 @@ add_rows(DuetSink *sink, gint64 batch_id, const char *ddl, const char *json, gui
     return ok;
 }
 
+static int
+compare_names(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* The part files of dir, sorted, as "name\tcontents" lines; names must follow Spark's
  * part-NNNNN-<uuid>-c000.<ext>. */
 static char *
@@ -59,7 +65,7 @@ part_files(const char *dir, const char *extension)
             g_ptr_array_add(names, g_strdup(name));
     }
     g_dir_close(listing);
-    g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
+    g_ptr_array_sort(names, compare_names);
     g_autofree char *pattern =
         g_strdup_printf("^part-\\d{5}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
                         "[0-9a-f]{12}-c000\\.%s$",
