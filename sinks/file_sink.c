@@ -19,6 +19,9 @@
 
 /* Hadoop's local file system reports a 32 MiB block size (fs.local.block.size). */
 #define LOCAL_BLOCK_SIZE 33554432
+/* spark.sql.streaming.fileSink.log.compactInterval: batch 9, 19, ... is written as N.compact
+ * holding every entry so far, and readers start from the latest one. */
+#define COMPACT_INTERVAL 10
 
 typedef struct {
     DuetFileFormat format; /* json, csv or text, with the CSV options */
@@ -81,6 +84,40 @@ append_status(GString *log, const char *path, GStatBuf *stat_buf)
                            escaped, (gint64)stat_buf->st_size, mtime_ms, LOCAL_BLOCK_SIZE);
 }
 
+/* The entries of the batches before batch_id since the previous compaction (its N.compact file,
+ * then the deltas after it), put before the entries of this batch in log ("v1" + lines): Spark's
+ * CompactibleFileStreamLog.compact for a log without deletions. */
+static gboolean
+prepend_earlier_entries(const char *log_dir, gint64 batch_id, GString *log, GError **error)
+{
+    GString *earlier = g_string_new("v1");
+    gboolean ok = TRUE;
+    for (gint64 id = MAX(0, batch_id - COMPACT_INTERVAL); ok && id < batch_id; id++) {
+        gboolean is_compact = (id + 1) % COMPACT_INTERVAL == 0;
+        g_autofree char *name =
+            g_strdup_printf("%" G_GINT64_FORMAT "%s", id, is_compact ? ".compact" : "");
+        g_autofree char *path = g_build_filename(log_dir, name, NULL);
+        g_autofree char *contents = NULL;
+        if (!g_file_get_contents(path, &contents, NULL, NULL)) {
+            if (!g_file_test(path, G_FILE_TEST_EXISTS))
+                continue; /* batch ids may start late (a sink added to an existing query) */
+            g_set_error(error, DUET_SINK_ERROR, DUET_SINK_ERROR_WRITE,
+                        "cannot read the log file %s to compact it", path);
+            ok = FALSE;
+        } else if (!g_str_has_prefix(contents, "v1")) {
+            g_set_error(error, DUET_SINK_ERROR, DUET_SINK_ERROR_WRITE,
+                        "the log file %s does not start with \"v1\": is it Spark's?", path);
+            ok = FALSE;
+        } else {
+            g_string_append(earlier, contents + strlen("v1"));
+        }
+    }
+    if (ok) /* after log's own "v1" */
+        g_string_insert(log, strlen("v1"), earlier->str + strlen("v1"));
+    g_string_free(earlier, TRUE);
+    return ok;
+}
+
 static gboolean
 file_sink_add_batch(DuetSink *sink, gint64 batch_id, GPtrArray *partitions, DuetOutputMode mode,
                     GError **error)
@@ -134,8 +171,12 @@ file_sink_add_batch(DuetSink *sink, gint64 batch_id, GPtrArray *partitions, Duet
             append_status(log, part_path, &stat_buf);
         }
     }
+    gboolean compact = (batch_id + 1) % COMPACT_INTERVAL == 0;
+    if (ok && compact)
+        ok = prepend_earlier_entries(file->log_dir, batch_id, log, &local);
     if (ok) {
-        g_autofree char *name = g_strdup_printf("%" G_GINT64_FORMAT, batch_id);
+        g_autofree char *name =
+            g_strdup_printf("%" G_GINT64_FORMAT "%s", batch_id, compact ? ".compact" : "");
         g_autofree char *log_path = g_build_filename(file->log_dir, name, NULL);
         ok = duet_atomic_file_write(log_path, log->str, log->len, &local);
     }

@@ -295,6 +295,58 @@ test_round_trip_through_the_file_source(void)
     }
 }
 
+static guint
+log_entries(const char *dir, const char *name)
+{
+    g_autofree char *path = g_build_filename(dir, "_spark_metadata", name, NULL);
+    g_autofree char *contents = NULL;
+    if (!g_file_get_contents(path, &contents, NULL, NULL))
+        return 0;
+    g_auto(GStrv) lines = g_strsplit(contents, "\n", -1);
+    CU_ASSERT_STRING_EQUAL(lines[0], "v1");
+    return g_strv_length(lines) - 1;
+}
+
+/* Spark's compaction: batches 9 and 19 are N.compact files holding every entry so far. */
+static void
+test_log_compaction(void)
+{
+    char *dir = duet_test_tmpdir_new();
+    GHashTable *options = options_of("path", dir, NULL);
+    g_autoptr(DuetSchema) schema = duet_schema_parse("value STRING", NULL);
+    GError *error = NULL;
+    g_autoptr(DuetSink) sink = duet_file_sink_new("text", options, schema, &error);
+    ASSERT_NO_ERROR(error);
+    for (gint64 batch_id = 0; batch_id < 21; batch_id++) {
+        g_autofree char *json = g_strdup_printf("[\"row %02d\"]", (int)batch_id);
+        CU_ASSERT_TRUE(
+            add_rows(sink, batch_id, "value STRING", json, 1, DUET_OUTPUT_MODE_APPEND, &error));
+        ASSERT_NO_ERROR(error);
+    }
+    ASSERT_INT_EQ(log_entries(dir, "8"), 1);
+    ASSERT_INT_EQ(log_entries(dir, "9"), 0);
+    ASSERT_INT_EQ(log_entries(dir, "9.compact"), 10);
+    ASSERT_INT_EQ(log_entries(dir, "10"), 1);
+    ASSERT_INT_EQ(log_entries(dir, "19.compact"), 20);
+    ASSERT_INT_EQ(log_entries(dir, "20"), 1);
+    ASSERT_INT_EQ(duet_file_sink_latest_logged_batch_id(sink), 20);
+    /* a new sink skips a compacted batch */
+    g_autoptr(DuetSink) again = duet_file_sink_new("text", options, schema, &error);
+    CU_ASSERT_TRUE(
+        add_rows(again, 19, "value STRING", "[\"dup\"]", 1, DUET_OUTPUT_MODE_APPEND, &error));
+    ASSERT_INT_EQ(log_entries(dir, "19.compact"), 20);
+    /* the file source reads each committed file once */
+    g_autoptr(DuetSource) source = duet_source_new("text", options, NULL, NULL, 1, &error);
+    ASSERT_NO_ERROR(error);
+    g_autofree char *end = NULL;
+    g_autofree char *rows = read_all(source, NULL, &end);
+    CU_ASSERT_TRUE(g_str_has_prefix(rows, "[row 00, row 01, "));
+    CU_ASSERT_TRUE(g_str_has_suffix(rows, ", row 19, row 20]"));
+    ASSERT_INT_EQ(strlen(rows), strlen("[]") + 21 * strlen("row 00") + 20 * strlen(", "));
+    g_hash_table_unref(options);
+    duet_test_tmpdir_free(dir);
+}
+
 #define ASSERT_SINK_FAILS(call, expected_message)                                                  \
     do {                                                                                           \
         GError *error_ = NULL;                                                                     \
@@ -483,5 +535,6 @@ test_sqlite_sink_errors(void)
 
 DUET_TEST_MAIN("file_sink", DUET_TEST(test_json_sink_writes_spark_files_and_log),
                DUET_TEST(test_rerun_batch_is_skipped), DUET_TEST(test_csv_sink_output),
-               DUET_TEST(test_round_trip_through_the_file_source), DUET_TEST(test_file_sink_errors),
-               DUET_TEST(test_sqlite_sink_exactly_once), DUET_TEST(test_sqlite_sink_errors))
+               DUET_TEST(test_round_trip_through_the_file_source), DUET_TEST(test_log_compaction),
+               DUET_TEST(test_file_sink_errors), DUET_TEST(test_sqlite_sink_exactly_once),
+               DUET_TEST(test_sqlite_sink_errors))
