@@ -100,10 +100,11 @@ DuetSink *duet_foreach_sink_new(DuetSchema *schema, const DuetForeachWriter *wri
 
 /* format "json", "csv" (options header, sep) or "text" (one string column); option path, the
  * output directory (created if missing). Part files part-NNNNN-<uuid>-c000.<ext>, one per
- * non-empty partition, and the log <path>/_spark_metadata/<batch id> in Spark's format. A batch
- * id the log already holds is skipped, whichever sink object wrote it. Append mode only: others
- * fail with Spark's "Data source json does not support Update output mode". Errors:
- * DUET_SINK_ERROR_OPTION for options, DUET_SINK_ERROR_WRITE for I/O. */
+ * non-empty partition, and the log <path>/_spark_metadata/<batch id> in Spark's format (every 10th
+ * batch compacted into <batch id>.compact, as Spark does). A batch id the log already holds is
+ * skipped, whichever sink object wrote it. Append mode only: others fail with Spark's "Data source
+ * json does not support Update output mode". Errors: DUET_SINK_ERROR_OPTION for options,
+ * DUET_SINK_ERROR_WRITE for I/O. */
 DuetSink *duet_file_sink_new(const char *format, GHashTable *options, DuetSchema *schema,
                              GError **error);
 /* The latest batch id of the sink's _spark_metadata log, or -1. */
