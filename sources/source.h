@@ -79,8 +79,9 @@ const char *duet_source_options_get(DuetSourceOptions *options, const char *key)
 gboolean duet_source_options_get_int(DuetSourceOptions *options, const char *key, gint64 fallback,
                                      gboolean allow_zero, gint64 *value, GError **error);
 
-/* The factory: format "rate", "memory", "socket", "text", "csv" or "json" (more as they land). clock is the context's
- * (rate reads time from it); default_partitions is spark.default.parallelism. */
+/* The factory: format "rate", "memory", "socket", "text", "csv" or "json" (more as they
+ * land). clock is the context's (rate reads time from it); default_partitions is
+ * spark.default.parallelism. */
 DuetSource *duet_source_new(const char *format, DuetSourceOptions *options, DuetSchema *user_schema,
                             DuetClock *clock, guint default_partitions, GError **error);
 
