@@ -39,6 +39,32 @@ duet_sink_get_data(DuetSink *sink)
     return sink->data;
 }
 
+const DuetSinkClass *
+duet_sink_get_class(DuetSink *sink)
+{
+    return sink->klass;
+}
+
+const char *
+duet_sink_option_get(GHashTable *options, const char *key)
+{
+    if (options == NULL)
+        return NULL;
+    g_autofree char *lower = g_ascii_strdown(key, -1);
+    const char *value = g_hash_table_lookup(options, lower);
+    if (value != NULL)
+        return value;
+    /* a table whose keys were not lower-cased: compare each */
+    GHashTableIter iter;
+    gpointer name, found;
+    g_hash_table_iter_init(&iter, options);
+    while (g_hash_table_iter_next(&iter, &name, &found)) {
+        if (g_ascii_strcasecmp(name, key) == 0)
+            return found;
+    }
+    return NULL;
+}
+
 DuetSink *
 duet_sink_ref(DuetSink *sink)
 {

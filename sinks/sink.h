@@ -20,7 +20,8 @@ GQuark duet_sink_error_quark(void);
 
 typedef enum {
     DUET_SINK_ERROR_WRITE,  /* the sink could not write (message says why) */
-    DUET_SINK_ERROR_OPTION, /* a bad option or input column, found at creation (message names it) */
+    DUET_SINK_ERROR_OPTION, /* a bad option or input column, or an unsupported output mode
+                             * (message names it) */
     DUET_SINK_ERROR_FAILED, /* a user function failed */
 } DuetSinkError;
 
@@ -42,6 +43,10 @@ typedef struct {
 /* For kinds. (transfer none) on schema. */
 DuetSink *duet_sink_new_internal(const DuetSinkClass *klass, DuetSchema *schema, gpointer data);
 gpointer duet_sink_get_data(DuetSink *sink);
+const DuetSinkClass *duet_sink_get_class(DuetSink *sink);
+/* Options as Spark passes them: a table of string keys (a DuetSourceOptions, or any table of
+ * strings), compared case-insensitively. NULL when absent or when options is NULL. */
+const char *duet_sink_option_get(GHashTable *options, const char *key);
 
 DuetSink *duet_sink_ref(DuetSink *sink);
 void duet_sink_unref(DuetSink *sink);
@@ -103,6 +108,32 @@ DuetSink *duet_foreach_sink_new(DuetSchema *schema, const DuetForeachWriter *wri
  * record Kafka refuses fails its batch (DUET_SINK_ERROR_WRITE) once the batch is flushed.
  * (transfer none) on schema and options. */
 DuetSink *duet_kafka_sink_new(DuetSchema *schema, GHashTable *options, GError **error);
+
+/* ---- file: Spark's FileStreamSink -------------------------------------------------------- */
+
+/* format "json", "csv" (options header, sep) or "text" (one string column); option path, the
+ * output directory (created if missing). Part files part-NNNNN-<uuid>-c000.<ext>, one per
+ * non-empty partition, and the log <path>/_spark_metadata/<batch id> in Spark's format (every 10th
+ * batch compacted into <batch id>.compact, as Spark does). A batch id the log already holds is
+ * skipped, whichever sink object wrote it. Append mode only: others fail with Spark's "Data source
+ * json does not support Update output mode". Errors: DUET_SINK_ERROR_OPTION for options,
+ * DUET_SINK_ERROR_WRITE for I/O. */
+DuetSink *duet_file_sink_new(const char *format, GHashTable *options, DuetSchema *schema,
+                             GError **error);
+/* The latest batch id of the sink's _spark_metadata log, or -1. */
+gint64 duet_file_sink_latest_logged_batch_id(DuetSink *sink);
+
+/* ---- SQLite ----------------------------------------------------------------------------- */
+
+/* Writes each batch into a SQLite table. Options: url ("jdbc:sqlite:/db", "sqlite:/db" or a
+ * path) or path; table (alias dbtable), created from the schema when missing (INTEGER for
+ * integers and booleans, REAL for doubles, TEXT for strings, dates and timestamps in Spark's
+ * text, BLOB for binary, JSON TEXT for nested values). A batch's rows and its id, recorded in
+ * the table duet_batches (sink, batch_id) under the sink's name (option queryName, default the
+ * table name), commit in one transaction: a batch id not greater than one already recorded is
+ * skipped, so every batch lands exactly once, across restarts too. Append adds rows, Complete
+ * replaces the table's rows; Update is refused. */
+DuetSink *duet_sqlite_sink_new(GHashTable *options, DuetSchema *schema, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DuetSink, duet_sink_unref)
 

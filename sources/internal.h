@@ -53,6 +53,9 @@ DuetKafkaOffsets *duet_kafka_offsets_parse(const char *text, GQuark domain, gint
 DuetKafkaOffsets *duet_kafka_partitions_parse(const char *text, GError **error);
 /* Orders two offsets JSON texts (NULL first): see kafka_offset.c. */
 int duet_kafka_offsets_compare(const char *a, const char *b);
+/* file_source.c: format "text", "csv" or "json". */
+DuetSource *duet_file_source_new(const char *format, DuetSourceOptions *options,
+                                 DuetSchema *user_schema, GError **error);
 
 /* LongOffset JSON ("5"): parsing with Spark's error for anything else, and ordering (NULL
  * first). */

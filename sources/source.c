@@ -226,6 +226,9 @@ duet_source_new(const char *format, DuetSourceOptions *options, DuetSchema *user
         }
         return duet_memory_source_new(user_schema);
     }
+    if (g_ascii_strcasecmp(format, "text") == 0 || g_ascii_strcasecmp(format, "csv") == 0 ||
+        g_ascii_strcasecmp(format, "json") == 0)
+        return duet_file_source_new(format, options, user_schema, error);
     g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FORMAT,
                 "Failed to find data source: %s", format);
     return NULL;

@@ -79,8 +79,8 @@ const char *duet_source_options_get(DuetSourceOptions *options, const char *key)
 gboolean duet_source_options_get_int(DuetSourceOptions *options, const char *key, gint64 fallback,
                                      gboolean allow_zero, gint64 *value, GError **error);
 
-/* The factory: format "rate", "memory", "socket" or "kafka" (more as they land). clock is the
- * context's (rate reads time from it); default_partitions is spark.default.parallelism. */
+/* The factory: format "rate", "memory", "socket", "kafka", "text", "csv" or "json". clock is
+ * the context's (rate reads time from it); default_partitions is spark.default.parallelism. */
 DuetSource *duet_source_new(const char *format, DuetSourceOptions *options, DuetSchema *user_schema,
                             DuetClock *clock, guint default_partitions, GError **error);
 
@@ -96,6 +96,16 @@ gint64 duet_memory_source_add(DuetSource *source, DuetBatch *batch);
 /* Blocks until n lines arrived in total (committed ones included), at most timeout_ms of real
  * time; whether they did. For tests feeding the source from a peer. */
 gboolean duet_socket_source_wait_lines(DuetSource *source, gint64 n, gint64 timeout_ms);
+
+/* ---- file: Spark's FileStreamSource ------------------------------------------------------- */
+
+/* Formats "text" (schema value STRING), "csv" (options header, sep) and "json" (JSON lines);
+ * CSV and JSON need a user schema. Options path (a directory that must exist),
+ * maxFilesPerTrigger, latestFirst, fileNameOnly, maxFileAge, with Spark's messages. Offsets are
+ * LongOffsets, one per set of new files found by latest_offset. Created through
+ * duet_source_new. Records that do not fit the schema read as nulls (PERMISSIVE); this counts
+ * them, for tests and metrics. */
+guint duet_file_source_malformed_records(DuetSource *source);
 
 /* ---- rate: Spark's RateStreamProvider ---------------------------------------------------- */
 

@@ -1,0 +1,592 @@
+/* file_source.c — Spark's FileStreamSource: a directory watched for new text, CSV or JSON files.
+ *
+ * Layer: sources/. Includes rdd/ and sources/. Each latest_offset lists the directory (leaf
+ * files, recursively, hidden names skipped as Spark's InMemoryFileIndex does), keeps the files
+ * not seen before, orders them by modification time (newest first with latestFirst), takes at
+ * most maxFilesPerTrigger of them and, if any, makes them the next LongOffset (0, 1, ...): Spark
+ * logs such a set as one batch of its own file log and uses that batch id as the offset; duet
+ * keeps the sets in memory. A range (start, end] reads the files of those sets, one partition
+ * per file, from disk again, so a range can be re-read after a failure. When the directory is
+ * the output of a file sink (it holds _spark_metadata), the files come from that log instead of
+ * a listing, as in Spark, so a part file of an uncommitted batch is never read. Seen files are
+ * Spark's SeenFilesMap: a file is new when its name (fileNameOnly) or path was not seen and it
+ * is not older than maxFileAge before the newest file seen.
+ */
+#include "sources/internal.h"
+
+#include "rdd/file_format.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+typedef struct {
+    char *path;      /* absolute path of the file */
+    gint64 mtime_ms; /* modification time, milliseconds since the epoch */
+} FoundFile;
+
+typedef struct {
+    GMutex lock;             /* guards everything below */
+    DuetFileFormat format;   /* text, CSV or JSON lines, with their options */
+    char *directory;         /* absolute path being watched */
+    gint64 max_files;        /* maxFilesPerTrigger; 0 = no limit */
+    gboolean latest_first;   /* newest files first */
+    gboolean file_name_only; /* seen files are keyed by name, not path */
+    gint64 max_age_ms;       /* maxFileAge; G_MAXINT64 when ignored */
+    GHashTable *seen;        /* key (path or name) -> gint64* modification time */
+    gint64 latest_ms;        /* newest modification time seen */
+    gint64 last_purge_ms;    /* files older than this are not new */
+    GPtrArray *batches;      /* per offset - first: GPtrArray of char* paths */
+    gint64 first;            /* offset of batches[0] */
+    guint n_malformed;       /* bad records read so far (counted, never failing) */
+} FileSource;
+
+static FileSource *
+file_of(DuetSource *source)
+{
+    return duet_source_get_data(source);
+}
+
+static void
+found_file_free(gpointer data)
+{
+    FoundFile *file = data;
+    g_free(file->path);
+    g_free(file);
+}
+
+static void
+file_finalize(gpointer data)
+{
+    FileSource *file = data;
+    g_ptr_array_unref(file->batches);
+    g_hash_table_unref(file->seen);
+    g_free(file->directory);
+    g_mutex_clear(&file->lock);
+    g_free(file);
+}
+
+static char *
+file_description(DuetSource *source)
+{
+    return g_strdup_printf("FileStreamSource[file:%s]", file_of(source)->directory);
+}
+
+/* Spark's InMemoryFileIndex.shouldFilterOutPathName. */
+static gboolean
+is_hidden(const char *name)
+{
+    gboolean exclude = (name[0] == '_' && strchr(name, '=') == NULL) || name[0] == '.' ||
+                       g_str_has_suffix(name, "._COPYING_");
+    gboolean include =
+        g_str_has_prefix(name, "_common_metadata") || g_str_has_prefix(name, "_metadata");
+    return exclude && !include;
+}
+
+static gboolean
+list_leaf_files(const char *directory, GPtrArray *found, GError **error)
+{
+    GError *local = NULL;
+    GDir *dir = g_dir_open(directory, 0, &local);
+    if (dir == NULL) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED,
+                    "cannot list the file source directory %s: %s", directory, local->message);
+        g_error_free(local);
+        return FALSE;
+    }
+    gboolean ok = TRUE;
+    const char *name;
+    while (ok && (name = g_dir_read_name(dir)) != NULL) {
+        if (is_hidden(name))
+            continue;
+        char *path = g_build_filename(directory, name, NULL);
+        GStatBuf stat_buf;
+        if (g_stat(path, &stat_buf) != 0) {
+            g_free(path); /* vanished between listing and stat: not there */
+            continue;
+        }
+        if (S_ISDIR(stat_buf.st_mode)) {
+            ok = list_leaf_files(path, found, error);
+            g_free(path);
+        } else if (S_ISREG(stat_buf.st_mode)) {
+            FoundFile *file = g_new0(FoundFile, 1);
+            file->path = path;
+            file->mtime_ms =
+                (gint64)stat_buf.st_mtim.tv_sec * 1000 + (gint64)stat_buf.st_mtim.tv_nsec / 1000000;
+            g_ptr_array_add(found, file);
+        } else {
+            g_free(path);
+        }
+    }
+    g_dir_close(dir);
+    return ok;
+}
+
+/* A path of a file sink's log ("file:/out/part-0.json", percent-encoded) as a local path. */
+static char *
+path_of_uri(const char *uri)
+{
+    if (g_str_has_prefix(uri, "file://"))
+        uri += strlen("file://");
+    else if (g_str_has_prefix(uri, "file:"))
+        uri += strlen("file:");
+    return g_uri_unescape_string(uri, NULL);
+}
+
+static gboolean
+is_log_name(const char *name)
+{
+    const char *cursor = name;
+    while (g_ascii_isdigit(*cursor))
+        cursor++;
+    return cursor != name && (*cursor == '\0' || strcmp(cursor, ".compact") == 0);
+}
+
+/* The files a file sink committed, from its _spark_metadata log (Spark's FileStreamSinkLog:
+ * "v1" then one JSON entry per line). */
+static gboolean
+list_sink_log(const char *log_dir, GPtrArray *found, GError **error)
+{
+    GError *local = NULL;
+    GDir *dir = g_dir_open(log_dir, 0, &local);
+    if (dir == NULL) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED,
+                    "cannot list the file sink log %s: %s", log_dir, local->message);
+        g_error_free(local);
+        return FALSE;
+    }
+    GHashTable *paths = g_hash_table_new(g_str_hash, g_str_equal);
+    JsonParser *parser = json_parser_new_immutable();
+    gboolean ok = TRUE;
+    const char *name;
+    while (ok && (name = g_dir_read_name(dir)) != NULL) {
+        if (!is_log_name(name))
+            continue;
+        g_autofree char *log_path = g_build_filename(log_dir, name, NULL);
+        g_autofree char *contents = NULL;
+        if (!g_file_get_contents(log_path, &contents, NULL, &local)) {
+            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED,
+                        "cannot read the file sink log %s: %s", log_path, local->message);
+            g_clear_error(&local);
+            ok = FALSE;
+            break;
+        }
+        g_auto(GStrv) lines = g_strsplit(contents, "\n", -1);
+        if (lines[0] == NULL || strcmp(lines[0], "v1") != 0) {
+            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED,
+                        "the file sink log %s does not start with \"v1\"", log_path);
+            ok = FALSE;
+            break;
+        }
+        for (guint line = 1; ok && lines[line] != NULL; line++) {
+            if (lines[line][0] == '\0')
+                continue;
+            JsonNode *root = NULL;
+            if (json_parser_load_from_data(parser, lines[line], -1, NULL))
+                root = json_parser_get_root(parser);
+            if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+                g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED,
+                            "the file sink log %s has a malformed entry on line %u", log_path,
+                            line + 1);
+                ok = FALSE;
+                break;
+            }
+            JsonObject *entry = json_node_get_object(root);
+            const char *uri = json_object_get_string_member_with_default(entry, "path", NULL);
+            const char *action = json_object_get_string_member_with_default(entry, "action", "add");
+            if (uri == NULL || strcmp(action, "add") != 0)
+                continue;
+            char *path = path_of_uri(uri);
+            if (path == NULL || g_hash_table_contains(paths, path)) {
+                g_free(path);
+                continue;
+            }
+            FoundFile *file = g_new0(FoundFile, 1);
+            file->path = path;
+            file->mtime_ms = json_object_get_int_member_with_default(entry, "modificationTime", 0);
+            g_hash_table_add(paths, file->path);
+            g_ptr_array_add(found, file);
+        }
+    }
+    g_object_unref(parser);
+    g_hash_table_unref(paths);
+    g_dir_close(dir);
+    return ok;
+}
+
+static int
+compare_oldest_first(gconstpointer a, gconstpointer b)
+{
+    const FoundFile *x = *(FoundFile *const *)a, *y = *(FoundFile *const *)b;
+    if (x->mtime_ms != y->mtime_ms)
+        return x->mtime_ms < y->mtime_ms ? -1 : 1;
+    return strcmp(x->path, y->path);
+}
+
+static int
+compare_newest_first(gconstpointer a, gconstpointer b)
+{
+    return compare_oldest_first(b, a);
+}
+
+static const char *
+seen_key(FileSource *file, const char *path)
+{
+    if (!file->file_name_only)
+        return path;
+    const char *slash = strrchr(path, G_DIR_SEPARATOR);
+    return slash ? slash + 1 : path;
+}
+
+/* Spark's SeenFilesMap.purge: forget files older than maxFileAge before the newest one. */
+static void
+purge_seen(FileSource *file)
+{
+    if (file->max_age_ms == G_MAXINT64 || file->latest_ms < G_MININT64 + file->max_age_ms)
+        return;
+    file->last_purge_ms = file->latest_ms - file->max_age_ms;
+    GHashTableIter iter;
+    gpointer value;
+    g_hash_table_iter_init(&iter, file->seen);
+    while (g_hash_table_iter_next(&iter, NULL, &value)) {
+        if (*(gint64 *)value < file->last_purge_ms)
+            g_hash_table_iter_remove(&iter);
+    }
+}
+
+static char *
+file_latest(DuetSource *source, GError **error)
+{
+    FileSource *file = file_of(source);
+    GPtrArray *found = g_ptr_array_new_with_free_func(found_file_free);
+    g_autofree char *log_dir = g_build_filename(file->directory, "_spark_metadata", NULL);
+    gboolean ok = g_file_test(log_dir, G_FILE_TEST_IS_DIR)
+                      ? list_sink_log(log_dir, found, error)
+                      : list_leaf_files(file->directory, found, error);
+    if (!ok) {
+        g_ptr_array_unref(found);
+        return NULL;
+    }
+    g_ptr_array_sort(found, file->latest_first ? compare_newest_first : compare_oldest_first);
+    g_mutex_lock(&file->lock);
+    GPtrArray *batch = g_ptr_array_new_with_free_func(g_free);
+    for (guint index = 0; index < found->len; index++) {
+        if (file->max_files > 0 && batch->len >= (guint)file->max_files)
+            break;
+        FoundFile *candidate = g_ptr_array_index(found, index);
+        const char *key = seen_key(file, candidate->path);
+        if (candidate->mtime_ms < file->last_purge_ms || g_hash_table_contains(file->seen, key))
+            continue;
+        g_hash_table_insert(file->seen, g_strdup(key),
+                            g_memdup2(&candidate->mtime_ms, sizeof(gint64)));
+        file->latest_ms = MAX(file->latest_ms, candidate->mtime_ms);
+        g_ptr_array_add(batch, g_strdup(candidate->path));
+    }
+    if (batch->len > 0)
+        g_ptr_array_add(file->batches, batch);
+    else
+        g_ptr_array_unref(batch);
+    purge_seen(file);
+    gint64 latest = file->first + (gint64)file->batches->len - 1;
+    g_mutex_unlock(&file->lock);
+    g_ptr_array_unref(found);
+    return latest < 0 ? NULL : g_strdup_printf("%" G_GINT64_FORMAT, latest);
+}
+
+/* One file's rows as a partition. */
+static GPtrArray *
+read_file(FileSource *file, DuetSchema *schema, const char *path, GError **error)
+{
+    char *contents = NULL;
+    gsize len = 0;
+    GError *local = NULL;
+    if (!g_file_get_contents(path, &contents, &len, &local)) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED,
+                    "the file source cannot read file:%s (was it deleted or moved before the "
+                    "batch that lists it ran?): %s",
+                    path, local->message);
+        g_error_free(local);
+        return NULL;
+    }
+    guint n_malformed = 0;
+    DuetBatch *rows = duet_file_format_decode(&file->format, schema, contents, len, &n_malformed);
+    g_free(contents);
+    g_mutex_lock(&file->lock);
+    file->n_malformed += n_malformed;
+    g_mutex_unlock(&file->lock);
+    GPtrArray *partition = g_ptr_array_new_with_free_func((GDestroyNotify)duet_batch_unref);
+    g_ptr_array_add(partition, rows);
+    return partition;
+}
+
+static GPtrArray *
+file_get_batch(DuetSource *source, const char *start, const char *end, GError **error)
+{
+    FileSource *file = file_of(source);
+    gint64 from = -1, to = -1;
+    if ((start && !duet_long_offset_parse(start, &from, error)) ||
+        !duet_long_offset_parse(end, &to, error))
+        return NULL;
+    g_mutex_lock(&file->lock);
+    gint64 last = file->first + (gint64)file->batches->len - 1;
+    if (from + 1 < file->first || to > last) {
+        g_mutex_unlock(&file->lock);
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OFFSET,
+                    "the file source no longer has (or never had) offsets %" G_GINT64_FORMAT
+                    " to %" G_GINT64_FORMAT ": it holds %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT,
+                    from + 1, to, file->first, last);
+        return NULL;
+    }
+    GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
+    for (gint64 offset = from + 1; offset <= to; offset++) {
+        GPtrArray *batch = g_ptr_array_index(file->batches, offset - file->first);
+        for (guint index = 0; index < batch->len; index++)
+            g_ptr_array_add(paths, g_strdup(g_ptr_array_index(batch, index)));
+    }
+    g_mutex_unlock(&file->lock);
+    GPtrArray *partitions = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+    for (guint index = 0; index < paths->len; index++) {
+        GPtrArray *partition =
+            read_file(file, duet_source_schema(source), g_ptr_array_index(paths, index), error);
+        if (partition == NULL) {
+            g_clear_pointer(&partitions, g_ptr_array_unref);
+            break;
+        }
+        g_ptr_array_add(partitions, partition);
+    }
+    g_ptr_array_unref(paths);
+    return partitions;
+}
+
+static void
+file_forget(DuetSource *source, const char *end)
+{
+    FileSource *file = file_of(source);
+    gint64 committed;
+    if (!duet_long_offset_parse(end, &committed, NULL))
+        return;
+    g_mutex_lock(&file->lock);
+    gint64 drop = MIN(committed - file->first + 1, (gint64)file->batches->len);
+    if (drop > 0) {
+        g_ptr_array_remove_range(file->batches, 0, (guint)drop);
+        file->first += drop;
+    }
+    g_mutex_unlock(&file->lock);
+}
+
+/* One class per format, so that duet_source_format names the format ("csv"), in the order of
+ * DuetFileFormatKind. */
+#define FILE_CLASS(name)                                                                           \
+    {                                                                                              \
+        .format = name, .description = file_description, .latest_offset = file_latest,             \
+        .get_batch = file_get_batch, .forget = file_forget, .finalize = file_finalize,             \
+        .compare = duet_long_offset_compare,                                                       \
+    }
+static const DuetSourceClass file_classes[] = {FILE_CLASS("text"), FILE_CLASS("csv"),
+                                               FILE_CLASS("json")};
+
+/* ---- options ------------------------------------------------------------------------------ */
+
+/* FileStreamOptions.withBooleanParameter. */
+static gboolean
+get_boolean(DuetSourceOptions *options, const char *key, gboolean *value, GError **error)
+{
+    const char *text = duet_source_options_get(options, key);
+    *value = FALSE;
+    if (text == NULL)
+        return TRUE;
+    if (g_ascii_strcasecmp(text, "true") != 0 && g_ascii_strcasecmp(text, "false") != 0) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                    "Invalid value '%s' for option '%s', must be true or false", text, key);
+        return FALSE;
+    }
+    *value = g_ascii_strcasecmp(text, "true") == 0;
+    return TRUE;
+}
+
+/* Spark's JavaUtils.timeStringAsMs: a number with an optional unit (us, ms, s, m, min, h, d;
+ * milliseconds when absent). */
+static gboolean
+parse_duration_ms(const char *text, gint64 *ms)
+{
+    static const struct {
+        const char *unit;
+        gdouble ms;
+    } units[] = {{"us", 0.001},  {"ms", 1},      {"s", 1000},     {"m", 60000},
+                 {"min", 60000}, {"h", 3600000}, {"d", 86400000}, {"", 1}};
+    g_autofree char *lower = g_ascii_strdown(text, -1);
+    g_strstrip(lower);
+    char *end = NULL;
+    errno = 0;
+    gint64 number = g_ascii_strtoll(lower, &end, 10);
+    if (end == lower || errno != 0 || number < 0)
+        return FALSE;
+    for (guint index = 0; index < G_N_ELEMENTS(units); index++) {
+        if (strcmp(end, units[index].unit) == 0) {
+            *ms = (gint64)((gdouble)number * units[index].ms);
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* CSVOptions' separator: one character, or "\t". */
+static gboolean
+get_separator(DuetSourceOptions *options, char *separator, GError **error)
+{
+    const char *text = duet_source_options_get(options, "sep");
+    if (text == NULL)
+        text = duet_source_options_get(options, "delimiter");
+    if (text == NULL)
+        return TRUE;
+    if (text[0] == '\0') {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                    "Delimiter cannot be empty string");
+        return FALSE;
+    }
+    if (strcmp(text, "\\t") == 0) {
+        *separator = '\t';
+        return TRUE;
+    }
+    if (strlen(text) != 1) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                    "Delimiter cannot be more than one character: %s (duet's CSV reader takes "
+                    "one character or \\t)",
+                    text);
+        return FALSE;
+    }
+    *separator = text[0];
+    return TRUE;
+}
+
+DuetSource *
+duet_file_source_new(const char *format, DuetSourceOptions *options, DuetSchema *user_schema,
+                     GError **error)
+{
+    DuetFileFormatKind kind;
+    if (!duet_file_format_kind_from_name(format, &kind)) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FORMAT,
+                    "Failed to find data source: %s", format);
+        return NULL;
+    }
+    const char *path = duet_source_options_get(options, "path");
+    if (path == NULL) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION, "'path' is not specified");
+        return NULL;
+    }
+    g_autoptr(DuetSchema) schema = NULL;
+    if (kind == DUET_FILE_FORMAT_TEXT) {
+        schema = duet_file_format_text_schema();
+        if (user_schema != NULL && !duet_schema_equal(user_schema, schema)) {
+            g_autofree char *given = duet_schema_to_string(user_schema);
+            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                        "The text source has the schema struct<value:string>; a user schema %s "
+                        "cannot be used",
+                        given);
+            return NULL;
+        }
+    } else if (user_schema == NULL) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                    "Schema must be specified when creating a streaming source DataFrame. If "
+                    "some files already exist in the directory, then depending on the file "
+                    "format you may be able to create a static DataFrame on that directory with "
+                    "'spark.read.load(directory)' and infer schema from it.");
+        return NULL;
+    } else {
+        schema = duet_schema_ref(user_schema);
+    }
+    DuetFileFormat file_format;
+    duet_file_format_init(&file_format, kind);
+    GError *local = NULL;
+    if (!duet_file_format_check_schema(&file_format, schema, &local)) {
+        g_set_error_literal(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION, local->message);
+        g_error_free(local);
+        return NULL;
+    }
+    const char *header = duet_source_options_get(options, "header");
+    if (kind == DUET_FILE_FORMAT_CSV && header != NULL) {
+        if (g_ascii_strcasecmp(header, "true") != 0 && g_ascii_strcasecmp(header, "false") != 0) {
+            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                        "header flag can be true or false");
+            return NULL;
+        }
+        file_format.header = g_ascii_strcasecmp(header, "true") == 0;
+    }
+    if (kind == DUET_FILE_FORMAT_CSV && !get_separator(options, &file_format.separator, error))
+        return NULL;
+
+    gint64 max_files = 0, max_age_ms = 7 * 86400000LL;
+    gboolean latest_first, file_name_only;
+    const char *max_files_text = duet_source_options_get(options, "maxFilesPerTrigger");
+    if (max_files_text != NULL) {
+        char *end = NULL;
+        max_files = g_ascii_strtoll(max_files_text, &end, 10);
+        if (end == max_files_text || *end != '\0' || max_files <= 0 || max_files > G_MAXINT32) {
+            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                        "Invalid value '%s' for option 'maxFilesPerTrigger', must be a positive "
+                        "integer",
+                        max_files_text);
+            return NULL;
+        }
+    }
+    if (!get_boolean(options, "latestFirst", &latest_first, error) ||
+        !get_boolean(options, "fileNameOnly", &file_name_only, error))
+        return NULL;
+    const char *max_age_text = duet_source_options_get(options, "maxFileAge");
+    if (max_age_text != NULL && !parse_duration_ms(max_age_text, &max_age_ms)) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                    "Invalid value '%s' for option 'maxFileAge': Time must be specified as "
+                    "seconds (s), milliseconds (ms), microseconds (us), minutes (m or min), hour "
+                    "(h), or day (d). E.g. 50s, 100ms, or 250us.",
+                    max_age_text);
+        return NULL;
+    }
+    /* FileStreamSource: maxFileAge is ignored when latestFirst and maxFilesPerTrigger are set,
+     * so that a burst of old files is not skipped */
+    if (latest_first && max_files > 0)
+        max_age_ms = G_MAXINT64;
+
+    g_autofree char *absolute = g_canonicalize_filename(path, NULL);
+    if (!g_file_test(absolute, G_FILE_TEST_IS_DIR)) {
+        if (g_file_test(absolute, G_FILE_TEST_EXISTS))
+            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                        "The file source path file:%s is not a directory: give the directory "
+                        "that new files are moved into",
+                        absolute);
+        else
+            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                        "[PATH_NOT_FOUND] Path does not exist: file:%s. Create the directory "
+                        "before starting the stream.",
+                        absolute);
+        return NULL;
+    }
+
+    FileSource *file = g_new0(FileSource, 1);
+    g_mutex_init(&file->lock);
+    file->format = file_format;
+    file->directory = g_steal_pointer(&absolute);
+    file->max_files = max_files;
+    file->latest_first = latest_first;
+    file->file_name_only = file_name_only;
+    file->max_age_ms = max_age_ms;
+    file->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    file->latest_ms = G_MININT64;
+    file->last_purge_ms = G_MININT64;
+    file->batches = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+    return duet_source_new_internal(&file_classes[kind], schema, file);
+}
+
+guint
+duet_file_source_malformed_records(DuetSource *source)
+{
+    gboolean is_file = FALSE;
+    for (guint kind = 0; kind < G_N_ELEMENTS(file_classes); kind++)
+        is_file |= duet_source_format(source) == file_classes[kind].format;
+    g_return_val_if_fail(is_file, 0);
+    FileSource *file = file_of(source);
+    g_mutex_lock(&file->lock);
+    guint n = file->n_malformed;
+    g_mutex_unlock(&file->lock);
+    return n;
+}
