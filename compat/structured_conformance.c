@@ -14,6 +14,7 @@
 #include "structured/query.h"
 #include "structured/sql_parser.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -255,9 +256,13 @@ apply_step(Case *c, DuetDataFrame *frame, DuetGroupedData **grouped, JsonObject 
         duet_dataframe_unref(input);
         return renamed;
     }
+    g_autoptr(DuetDataFrame) implicit = NULL;
     if (frame == NULL) {
-        g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_FAILED, "step %s before toDF/toDS", op);
-        return NULL;
+        /* a query over the (first) input itself, as the suites' static DataFrames are */
+        implicit = input_frame(c, step, error);
+        if (implicit == NULL)
+            return NULL;
+        frame = implicit;
     }
     if (g_str_equal(op, "select") || g_str_equal(op, "selectExpr")) {
         g_auto(GStrv) exprs = strings_member(step, "exprs");
@@ -457,18 +462,29 @@ stop_stream(Case *c)
     g_clear_pointer(&c->query, duet_streaming_query_unref);
 }
 
-/* The harness's wait before a check: everything added is processed. */
+/* The harness's wait before a check: everything added is processed. A failure of the query
+ * fails the case when report_failure (an ExpectFailure may be next otherwise). */
 static void
-wait_processed(Case *c)
+wait_until_processed(Case *c, gboolean report_failure)
 {
     if (c->query == NULL)
         return;
     GError *error = NULL;
-    if (c->manual_clock == NULL && !duet_streaming_query_process_all_available(c->query, &error)) {
-        fail(c, "the query failed: %s", error->message);
+    if (c->manual_clock != NULL) {
+        /* Spark's harness waits until the stream blocks on the manual clock at its time */
+        duet_streaming_query_await_waiting_at(c->query, duet_clock_now_ms(c->manual_clock), 30000);
+    } else if (!duet_streaming_query_process_all_available(c->query, &error)) {
+        if (report_failure)
+            fail(c, "the query failed: %s", error->message);
         g_error_free(error);
     }
     sync_progress(c);
+}
+
+static void
+wait_processed(Case *c)
+{
+    wait_until_processed(c, TRUE);
 }
 
 static GPtrArray *
@@ -577,6 +593,43 @@ assert_event_stats(Case *c, JsonObject *action)
     }
 }
 
+static gboolean record_batch(DuetBatch *rows, gint64 batch_id, gpointer user_data, GError **error);
+
+/* What a suite does inside an assertion: "sink.clear" (Spark's MemorySink.clear: the batches
+ * are forgotten, and with them the latest batch id), "commitLog.purge(N)" (commit entries
+ * below N deleted), "clock.advance(MS)". */
+static void
+run_side_effects(Case *c, JsonArray *effects)
+{
+    for (guint index = 0; index < json_array_get_length(effects); index++) {
+        const char *effect = json_array_get_string_element(effects, index);
+        gint64 number = 0;
+        const char *open = strchr(effect, '(');
+        if (open)
+            number = g_ascii_strtoll(open + 1, NULL, 10);
+        if (g_str_equal(effect, "sink.clear")) {
+            g_mutex_lock(&c->lock);
+            g_array_set_size(c->batches, 0);
+            c->new_answer_from = 0;
+            g_mutex_unlock(&c->lock);
+            DuetSchema *schema = duet_sink_schema(c->sink);
+            DuetSink *fresh = duet_foreach_batch_sink_new(schema, record_batch, c);
+            duet_sink_unref(c->sink);
+            c->sink = fresh;
+        } else if (g_str_has_prefix(effect, "commitLog.purge(")) {
+            for (gint64 batch = 0; batch < number; batch++) {
+                g_autofree char *name = g_strdup_printf("%" G_GINT64_FORMAT, batch);
+                g_autofree char *path = g_build_filename(c->checkpoint, "commits", name, NULL);
+                g_unlink(path);
+            }
+        } else if (g_str_has_prefix(effect, "clock.advance(") && c->manual_clock) {
+            duet_clock_advance_ms(c->manual_clock, number);
+        } else {
+            fail(c, "the side effect %s is not implemented", effect);
+        }
+    }
+}
+
 static void
 assert_on_query(Case *c, JsonObject *action)
 {
@@ -585,6 +638,10 @@ assert_on_query(Case *c, JsonObject *action)
                             : NULL;
     if (check == NULL)
         return; /* an assertion the suite itself documents as always true */
+    if (json_object_has_member(check, "side_effects")) {
+        run_side_effects(c, json_object_get_array_member(check, "side_effects"));
+        return;
+    }
     g_autoptr(GList) names = json_object_get_members(check);
     const DuetQueryProgress *latest = last_progress(c, FALSE);
     for (GList *item = names; item; item = item->next) {
@@ -649,7 +706,7 @@ run_action(Case *c, JsonObject *action, JsonObject *next)
                  json_object_get_array_member(action, "rows"));
         /* the harness's usual batch boundary: one batch per AddData */
         if (c->query && c->manual_clock == NULL)
-            wait_processed(c);
+            wait_until_processed(c, FALSE);
     } else if (g_str_equal(name, "MultiAddData")) {
         JsonArray *adds = json_object_get_array_member(action, "adds");
         for (guint index = 0; index < json_array_get_length(adds); index++) {
@@ -727,8 +784,9 @@ run_action(Case *c, JsonObject *action, JsonObject *next)
         check_int(c, name, json_object_get_int_member(action, "value"),
                   op ? op->num_rows_dropped_by_watermark : -1);
     } else if (g_str_equal(name, "AssertCustomMetric")) {
+        /* Spark's assertStateOperatorCustomMetric reads the last progress with input */
         wait_processed(c);
-        const DuetStateOperatorProgress *op = operator_of(last_progress(c, FALSE), 0);
+        const DuetStateOperatorProgress *op = operator_of(last_progress(c, TRUE), 0);
         if (!g_str_equal(string_member(action, "name", ""), "numDroppedDuplicateRows"))
             fail(c, "custom metric %s is not implemented", string_member(action, "name", ""));
         else

@@ -33,6 +33,7 @@ duet_dataframe_collect(DuetContext *context, DuetDataFrame *frame, GError **erro
                      100000),
         stateful, watermarks);
     execution.has_watermark = FALSE; /* inert in a batch query */
+    execution.batch_timestamp_ms = g_get_real_time() / 1000;
     for (guint id = 0; id < stateful->len; id++)
         execution.stores->pdata[id] =
             duet_state_store_open("(batch query)", execution.shuffle_partitions, 0, NULL);

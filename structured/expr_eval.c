@@ -379,7 +379,31 @@ static const FunctionInfo functions[] = {
     {"coalesce", 1, G_MAXUINT},
     {"substring", 2, 3},
     {"timestamp_seconds", 1, 1},
+    {"current_timestamp", 0, 0},
+    {"now", 0, 0},
 };
+
+/* The time current_timestamp() reads on this thread: the micro-batch's timestamp while a task
+ * of the batch runs (Spark's ComputeCurrentTime fixes it per batch), else the wall clock. */
+static GPrivate batch_time_us;
+
+void
+duet_expr_set_batch_time(gint64 micros)
+{
+    gint64 *slot = g_private_get(&batch_time_us);
+    if (slot == NULL) {
+        slot = g_new(gint64, 1);
+        g_private_set(&batch_time_us, slot);
+    }
+    *slot = micros;
+}
+
+static gint64
+current_time_us(void)
+{
+    gint64 *slot = g_private_get(&batch_time_us);
+    return slot && *slot != G_MININT64 ? *slot : g_get_real_time();
+}
 
 gboolean
 duet_expr_type_function(DuetExpr *expr, GError **error)
@@ -401,6 +425,11 @@ duet_expr_type_function(DuetExpr *expr, GError **error)
                     "actual number is %u.",
                     expr->name, info->min_args, expr->n_children);
         return FALSE;
+    }
+    if (expr->n_children == 0) { /* current_timestamp(), now() */
+        expr->type = duet_data_type_new_scalar(DUET_TYPE_TIMESTAMP);
+        expr->nullable = FALSE;
+        return TRUE;
     }
     gboolean any_nullable = FALSE;
     for (guint child = 0; child < expr->n_children; child++)
@@ -472,6 +501,12 @@ static void
 evaluate_function(const DuetExpr *expr, DuetColumn **arguments, gsize n, DuetColumnBuilder *out)
 {
     const char *name = expr->name;
+    if (expr->n_children == 0) { /* current_timestamp(), now(): one value for the batch */
+        gint64 now = current_time_us();
+        for (gsize row = 0; row < n; row++)
+            duet_column_builder_append_int64(out, now);
+        return;
+    }
     for (gsize row = 0; row < n; row++) {
         if (g_str_equal(name, "coalesce")) {
             guint chosen = 0;

@@ -31,6 +31,9 @@ struct _DuetExpr {
     gint column_index; /* DUET_EXPR_COLUMN: field index in the input schema */
 };
 
+/* expr_eval.c: what current_timestamp() returns on the calling thread (G_MININT64: the wall
+ * clock). Tasks of a micro-batch set the batch's timestamp. */
+void duet_expr_set_batch_time(gint64 micros);
 /* expr_eval.c: typing of DUET_EXPR_FUNCTION nodes (children resolved). */
 gboolean duet_expr_type_function(DuetExpr *expr, GError **error);
 

@@ -68,10 +68,18 @@ fail_task(GError *error)
 
 /* ---- project and filter ------------------------------------------------------------------- */
 
+typedef struct {
+    DuetDataFrame *frame;
+    DuetExecution *execution;
+} NodeRun;
+
 static void
 run_project(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer user_data)
 {
-    DuetDataFrame *frame = user_data;
+    NodeRun *run = user_data;
+    DuetDataFrame *frame = run->frame;
+    duet_expr_set_batch_time(run->execution ? run->execution->batch_timestamp_ms * 1000
+                                            : G_MININT64);
     for (guint batch_idx = 0; batch_idx < batches->len && !duet_task_failed(); batch_idx++) {
         DuetBatch *batch = g_ptr_array_index(batches, batch_idx);
         gsize n_rows = duet_batch_n_rows(batch);
@@ -92,7 +100,10 @@ run_project(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer
 static void
 run_filter(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer user_data)
 {
-    DuetDataFrame *frame = user_data;
+    NodeRun *run = user_data;
+    DuetDataFrame *frame = run->frame;
+    duet_expr_set_batch_time(run->execution ? run->execution->batch_timestamp_ms * 1000
+                                            : G_MININT64);
     for (guint batch_idx = 0; batch_idx < batches->len && !duet_task_failed(); batch_idx++) {
         DuetBatch *batch = g_ptr_array_index(batches, batch_idx);
         GError *error = NULL;
@@ -171,11 +182,6 @@ run_window(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer 
 }
 
 /* ---- withWatermark: event-time statistics ------------------------------------------------- */
-
-typedef struct {
-    DuetDataFrame *frame;
-    DuetExecution *execution;
-} NodeRun;
 
 static void
 run_watermark(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer user_data)
@@ -294,6 +300,15 @@ map_node(DuetRdd *child, DuetDataFrame *frame, DuetPartitionFunc func, gpointer 
     return rdd;
 }
 
+static NodeRun *
+node_run(DuetDataFrame *frame, DuetExecution *execution)
+{
+    NodeRun *run = g_new(NodeRun, 1);
+    run->frame = frame;
+    run->execution = execution;
+    return run;
+}
+
 DuetRdd *
 duet_plan_rdd(DuetDataFrame *frame, DuetRdd *input, DuetExecution *execution, GError **error)
 {
@@ -304,19 +319,15 @@ duet_plan_rdd(DuetDataFrame *frame, DuetRdd *input, DuetExecution *execution, GE
         return NULL;
     switch (frame->kind) {
     case DUET_PLAN_PROJECT:
-        return map_node(child, frame, run_project, frame, NULL);
+        return map_node(child, frame, run_project, node_run(frame, execution), g_free);
     case DUET_PLAN_FILTER:
-        return map_node(child, frame, run_filter, frame, NULL);
+        return map_node(child, frame, run_filter, node_run(frame, execution), g_free);
+    case DUET_PLAN_WATERMARK:
+        return map_node(child, frame, run_watermark, node_run(frame, execution), g_free);
     case DUET_PLAN_WINDOW:
         return map_node(child, frame, run_window, frame, NULL);
     case DUET_PLAN_MAP:
         return map_node(child, frame, frame->map_func, frame->map_data, NULL);
-    case DUET_PLAN_WATERMARK: {
-        NodeRun *run = g_new(NodeRun, 1);
-        run->frame = frame;
-        run->execution = execution;
-        return map_node(child, frame, run_watermark, run, g_free);
-    }
     case DUET_PLAN_SORT: {
         g_autoptr(DuetRdd) gathered = duet_rdd_coalesce(child, 1, FALSE);
         return map_node(gathered, frame, run_sort, frame, NULL);

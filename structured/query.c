@@ -312,6 +312,10 @@ run_batch(DuetStreamingQuery *query, gint64 batch, const char *end, gboolean log
     reset_execution(execution);
     if (log_offsets && !write_offsets(query, batch, end, timestamp_ms, error))
         return FALSE;
+    /* the previous batch's range may go now (Spark commits it when the next batch is logged),
+     * so the last batch can always be re-run from its logged offsets */
+    if (start != NULL)
+        duet_source_commit(query->source, query->consumer, start);
     if (!prepare_stores(query, batch, error))
         return FALSE;
     GPtrArray *partitions = g_strcmp0(start, end) == 0 && start != NULL
@@ -352,7 +356,6 @@ run_batch(DuetStreamingQuery *query, gint64 batch, const char *end, gboolean log
     g_ptr_array_unref(results);
     if (!ok)
         return FALSE;
-    duet_source_commit(query->source, query->consumer, end);
     DuetQueryProgress *progress =
         make_progress(query, batch, timestamp_ms, input_rows, start, end, started_us);
     g_mutex_lock(&query->lock);
@@ -429,15 +432,19 @@ query_main(gpointer data)
         if (stopping)
             break;
         if (query->trigger.kind == DUET_TRIGGER_PROCESSING_TIME) {
-            g_mutex_lock(&query->lock);
-            query->waiting = TRUE;
-            query->wait_started_ms = duet_clock_now_ms(clock);
-            g_cond_broadcast(&query->changed);
-            g_mutex_unlock(&query->lock);
-            gint64 now = duet_clock_wait_until(clock, next_trigger);
-            g_mutex_lock(&query->lock);
-            query->waiting = FALSE;
-            g_mutex_unlock(&query->lock);
+            gint64 now = duet_clock_now_ms(clock);
+            if (now < next_trigger) {
+                /* blocking on the clock: say so (Spark's StreamManualClock.waitTillTime) */
+                g_mutex_lock(&query->lock);
+                query->waiting = TRUE;
+                query->wait_started_ms = now;
+                g_cond_broadcast(&query->changed);
+                g_mutex_unlock(&query->lock);
+                now = duet_clock_wait_until(clock, next_trigger);
+                g_mutex_lock(&query->lock);
+                query->waiting = FALSE;
+                g_mutex_unlock(&query->lock);
+            }
             if (now < next_trigger)
                 continue; /* woken early: check for a stop */
             next_trigger += MAX(query->trigger.interval_ms, 1) *
