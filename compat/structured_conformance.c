@@ -239,11 +239,65 @@ input_frame(Case *c, JsonObject *step, GError **error)
     return duet_dataframe_from_source(source);
 }
 
+/* A side of a union or join: a sub-pipeline, or the name of a static table. */
+static DuetDataFrame *
+side_frame(Case *c, DuetDataFrame *current, JsonObject *step, const char *member, GError **error)
+{
+    if (!json_object_has_member(step, member))
+        return current ? duet_dataframe_ref(current) : input_frame(c, step, error);
+    JsonNode *node = json_object_get_member(step, member);
+    if (JSON_NODE_HOLDS_ARRAY(node))
+        return build_steps(c, NULL, json_node_get_array(node), error);
+    const char *name = json_node_get_string(node);
+    DuetSource *source = name ? g_hash_table_lookup(c->inputs, name) : NULL;
+    JsonObject *tables = json_object_has_member(c->spec, "static_tables")
+                             ? json_object_get_object_member(c->spec, "static_tables")
+                             : NULL;
+    if (source == NULL || tables == NULL || !json_object_has_member(tables, name)) {
+        g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_FAILED, "no static table named %s",
+                    name ? name : "(none)");
+        return NULL;
+    }
+    g_autoptr(DuetDataFrame) table = duet_dataframe_from_static_source(source);
+    JsonObject *spec = json_object_get_object_member(tables, name);
+    if (!json_object_has_member(spec, "steps"))
+        return g_steal_pointer(&table);
+    return build_steps(c, table, json_object_get_array_member(spec, "steps"), error);
+}
+
+static DuetDataFrame *
+apply_union(Case *c, DuetDataFrame *frame, JsonObject *step, GError **error)
+{
+    g_autoptr(DuetDataFrame) left = side_frame(c, frame, step, "left", error);
+    g_autoptr(DuetDataFrame) right = left ? side_frame(c, NULL, step, "right", error) : NULL;
+    return right ? duet_dataframe_union(left, right, error) : NULL;
+}
+
+static DuetDataFrame *
+apply_join(Case *c, DuetDataFrame *frame, JsonObject *step, GError **error)
+{
+    g_autoptr(DuetDataFrame) left = side_frame(c, frame, step, "left", error);
+    g_autoptr(DuetDataFrame) right = left ? side_frame(c, NULL, step, "right", error) : NULL;
+    if (right == NULL)
+        return NULL;
+    if (!json_object_has_member(step, "using")) {
+        g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_FAILED,
+                    "duet: joins on conditions other than USING columns are not supported yet");
+        return NULL;
+    }
+    g_auto(GStrv) columns = strings_member(step, "using");
+    return duet_dataframe_join(left, right, (const char *const *)columns, g_strv_length(columns),
+                               string_member(step, "type", "inner"), error);
+}
+
 static DuetDataFrame *
 apply_step(Case *c, DuetDataFrame *frame, DuetGroupedData **grouped, JsonObject *step,
            GError **error)
 {
     const char *op = json_object_get_string_member(step, "op");
+    if (g_str_equal(op, "union") || g_str_equal(op, "join"))
+        return g_str_equal(op, "union") ? apply_union(c, frame, step, error)
+                                        : apply_join(c, frame, step, error);
     if (g_str_equal(op, "toDF") || g_str_equal(op, "toDS")) {
         DuetDataFrame *input = frame && !json_object_has_member(step, "input")
                                    ? duet_dataframe_ref(frame)
@@ -289,10 +343,8 @@ apply_step(Case *c, DuetDataFrame *frame, DuetGroupedData **grouped, JsonObject 
         return *grouped ? duet_dataframe_ref(frame) : NULL;
     }
     if (g_str_equal(op, "agg") || g_str_equal(op, "count")) {
-        if (*grouped == NULL) {
-            g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_FAILED, "%s without groupBy", op);
-            return NULL;
-        }
+        if (*grouped == NULL) /* Dataset.agg(...): a global aggregation */
+            *grouped = duet_dataframe_group_by(frame, NULL, 0);
         g_auto(GStrv) exprs = strings_member(step, "exprs");
         DuetDataFrame *result =
             g_str_equal(op, "count")
@@ -323,6 +375,10 @@ apply_step(Case *c, DuetDataFrame *frame, DuetGroupedData **grouped, JsonObject 
     if (g_str_equal(op, "map") || g_str_equal(op, "flatMap"))
         return duet_structured_named_map(frame, string_member(step, "named", NULL),
                                          string_member(step, "f", "?"), error);
+    if (g_str_equal(op, "union"))
+        return apply_union(c, frame, step, error);
+    if (g_str_equal(op, "join"))
+        return apply_join(c, frame, step, error);
     if (g_str_equal(op, "createOrReplaceTempView") || g_str_equal(op, "sql")) {
         g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_FAILED,
                     "duet: SQL over temporary views is not implemented yet");
@@ -804,6 +860,28 @@ run_action(Case *c, JsonObject *action, JsonObject *next)
         if (!g_str_equal(got, string_member(action, "expect", "")))
             fail(c, "CheckWatermark: expected %s, got %s", string_member(action, "expect", ""),
                  got);
+    } else if (g_str_equal(name, "WatermarkAfterData")) {
+        /* the suite's helper: add to `first` and `second` (when not empty), process; add 0 to
+         * the first input as a dummy batch and process; the watermark that batch used */
+        JsonArray *first = json_object_get_array_member(action, "first");
+        JsonArray *second = json_object_get_array_member(action, "second");
+        JsonArray *inputs = json_object_get_array_member(c->spec, "inputs");
+        const char *first_name =
+            json_object_get_string_member(json_array_get_object_element(inputs, 0), "name");
+        const char *second_name =
+            json_object_get_string_member(json_array_get_object_element(inputs, 1), "name");
+        if (json_array_get_length(first))
+            add_data(c, first_name, first);
+        if (json_array_get_length(second))
+            add_data(c, second_name, second);
+        wait_processed(c);
+        g_autoptr(JsonArray) zero = json_array_new();
+        json_array_add_int_element(zero, 0);
+        add_data(c, first_name, zero);
+        wait_processed(c);
+        const DuetQueryProgress *latest = last_progress(c, FALSE);
+        check_int(c, name, json_object_get_int_member(action, "expect_ms"),
+                  latest ? latest->watermark_ms : -1);
     } else if (g_str_equal(name, "AssertOnQuery")) {
         wait_processed(c);
         assert_on_query(c, action);

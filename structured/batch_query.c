@@ -11,20 +11,6 @@
 DuetBatch *
 duet_dataframe_collect(DuetContext *context, DuetDataFrame *frame, GError **error)
 {
-    DuetSource *source = duet_dataframe_source(frame);
-    g_autofree char *latest = duet_source_latest_offset(source, error);
-    if (latest == NULL && error && *error)
-        return NULL;
-    GPtrArray *partitions = latest
-                                ? duet_source_get_batch(source, NULL, latest, error)
-                                : g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
-    if (partitions == NULL)
-        return NULL;
-    g_autoptr(DuetRdd) input =
-        partitions->len
-            ? duet_rdd_new_from_partitions(context, duet_source_schema(source), partitions)
-            : duet_rdd_new_empty(context, duet_source_schema(source));
-    g_ptr_array_unref(partitions);
     GPtrArray *stateful = g_ptr_array_new(), *watermarks = g_ptr_array_new();
     DuetExecution execution;
     duet_execution_init(
@@ -32,13 +18,14 @@ duet_dataframe_collect(DuetContext *context, DuetDataFrame *frame, GError **erro
         (guint)CLAMP(duet_context_get_conf_int(context, "spark.sql.shuffle.partitions", 200), 1,
                      100000),
         stateful, watermarks);
-    execution.has_watermark = FALSE; /* inert in a batch query */
+    execution.has_watermark = FALSE;                        /* inert in a batch query */
+    g_clear_pointer(&execution.inputs, g_hash_table_unref); /* every source read whole */
     execution.batch_timestamp_ms = g_get_real_time() / 1000;
     for (guint id = 0; id < stateful->len; id++)
         execution.stores->pdata[id] =
-            duet_state_store_open("(batch query)", execution.shuffle_partitions, 0, NULL);
+            duet_state_store_open("(batch query)", execution.shuffle_partitions * 2, 0, NULL);
     DuetBatch *rows = NULL;
-    g_autoptr(DuetRdd) output = duet_plan_rdd(frame, input, &execution, error);
+    g_autoptr(DuetRdd) output = duet_plan_rdd(frame, &execution, error);
     if (output != NULL)
         rows = duet_rdd_collect(output, error);
     duet_execution_clear(&execution);

@@ -19,6 +19,10 @@ typedef struct _DuetDataFrame DuetDataFrame;
 
 /* spark.readStream...load(): a DataFrame over source. (transfer none) on source. */
 DuetDataFrame *duet_dataframe_from_source(DuetSource *source);
+/* spark.read...load(): a static DataFrame over everything source holds when a batch runs (for
+ * stream-static joins and batch queries). */
+DuetDataFrame *duet_dataframe_from_static_source(DuetSource *source);
+gboolean duet_dataframe_is_streaming(DuetDataFrame *frame);
 DuetDataFrame *duet_dataframe_ref(DuetDataFrame *frame);
 void duet_dataframe_unref(DuetDataFrame *frame);
 
@@ -89,8 +93,21 @@ DuetDataFrame *duet_dataframe_repartition(DuetDataFrame *frame, guint n, gboolea
  * nothing), and returns the rows in one batch. (transfer full) */
 DuetBatch *duet_dataframe_collect(DuetContext *context, DuetDataFrame *frame, GError **error);
 
-/* The source at the bottom of the plan. (transfer none) */
+/* union (by position; both sides streaming, or both static). */
+DuetDataFrame *duet_dataframe_union(DuetDataFrame *left, DuetDataFrame *right, GError **error);
+/* join(right, usingColumns, type): type "inner" (NULL) or "left_outer". The output is the
+ * USING columns once (from the left), the left's other columns, then the right's. A static
+ * right side is re-read every batch (Spark's stream-static join); a streaming right side
+ * makes a stream-stream inner join, which keeps both sides' rows in state and evicts them by a
+ * join key carrying event time (a window over a watermarked column). */
+DuetDataFrame *duet_dataframe_join(DuetDataFrame *left, DuetDataFrame *right,
+                                   const char *const *using_columns, guint n, const char *type,
+                                   GError **error);
+
+/* The source at the bottom of the (leftmost) plan. (transfer none) */
 DuetSource *duet_dataframe_source(DuetDataFrame *frame);
+/* The distinct streaming sources of the plan, left to right. (transfer container) */
+GPtrArray *duet_dataframe_streaming_sources(DuetDataFrame *frame);
 /* Spark's explain() physical plan text, one operator a line. (transfer full) */
 char *duet_dataframe_explain(DuetDataFrame *frame);
 

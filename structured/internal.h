@@ -149,6 +149,7 @@ typedef struct {
 
 typedef struct {
     DuetContext *context;
+    GHashTable *inputs; /* DuetSource* -> DuetRdd*: this batch's rows of each streaming source */
     gint64 batch_id;
     gint64 batch_timestamp_ms;
     gint64 watermark_ms;      /* batch N's: eviction and Append emission */
@@ -186,7 +187,14 @@ typedef enum {
     DUET_PLAN_LIMIT,       /* limit: global across batches in Append, per result in Complete */
     DUET_PLAN_MAP,         /* a user function over rows (map, flatMap, mapPartitions) */
     DUET_PLAN_REPARTITION, /* repartition(n) (a shuffle) or coalesce(n) */
+    DUET_PLAN_UNION,       /* child's rows, then right's */
+    DUET_PLAN_JOIN,        /* an equi-join of child (left) and right on key columns */
 } DuetPlanKind;
+
+typedef enum {
+    DUET_JOIN_INNER,
+    DUET_JOIN_LEFT_OUTER,
+} DuetJoinType;
 
 typedef struct {
     DuetExpr *expr; /* resolved */
@@ -198,8 +206,15 @@ struct _DuetDataFrame {
     gint ref_count;
     DuetPlanKind kind;
     DuetSchema *schema;        /* output schema */
-    DuetDataFrame *child;      /* every kind but SOURCE */
+    DuetDataFrame *child;      /* every kind but SOURCE; the left side of UNION and JOIN */
+    DuetDataFrame *right;      /* UNION, JOIN: the right side */
     DuetSource *source;        /* SOURCE */
+    gboolean is_static;        /* SOURCE: a static (batch) table, read whole at every batch */
+    gboolean is_streaming;     /* some leaf below is a streaming source */
+    DuetJoinType join_type;    /* JOIN */
+    GArray *left_keys;         /* JOIN: key column indices in child (guint) */
+    GArray *right_keys;        /* JOIN: key column indices in right (guint) */
+    GArray *right_values;      /* JOIN: right's non-key column indices (guint) */
     GPtrArray *exprs;          /* PROJECT: DuetExpr*; FILTER: the condition; AGGREGATE: the keys;
                                 * WINDOW: the time column */
     GPtrArray *aggs;           /* AGGREGATE: DuetAggSpec* */
@@ -222,13 +237,14 @@ struct _DuetDataFrame {
 };
 
 /* plan.c: the physical plan of frame over one batch's input, as RDD transformations. */
-DuetRdd *duet_plan_rdd(DuetDataFrame *frame, DuetRdd *input, DuetExecution *execution,
-                       GError **error);
+DuetRdd *duet_plan_rdd(DuetDataFrame *frame, DuetExecution *execution, GError **error);
 /* stateful.c: the stateful operators. */
 DuetRdd *duet_stateful_aggregate(DuetDataFrame *frame, DuetRdd *child, DuetExecution *execution,
                                  GError **error);
 DuetRdd *duet_stateful_dedup(DuetDataFrame *frame, DuetRdd *child, DuetExecution *execution,
                              GError **error);
+DuetRdd *duet_stateful_join(DuetDataFrame *frame, DuetRdd *left, DuetRdd *right,
+                            DuetExecution *execution, GError **error);
 DuetRdd *duet_stateful_limit(DuetDataFrame *frame, DuetRdd *child, DuetExecution *execution,
                              GError **error);
 /* output_mode.c: Spark's UnsupportedOperationChecker for the mode. */

@@ -16,6 +16,30 @@ duet_execution_node_id(DuetExecution *execution, gconstpointer node)
     return GPOINTER_TO_UINT(g_hash_table_lookup(execution->node_ids, node)) - 1;
 }
 
+/* Pre-order (a node, then its left side, then its right side): top-down ids. */
+static void
+number_nodes(DuetExecution *execution, DuetDataFrame *frame, GPtrArray *stateful_nodes,
+             GPtrArray *watermark_nodes)
+{
+    if (frame == NULL)
+        return;
+    GPtrArray *list = NULL;
+    if (!frame->is_streaming)
+        list = NULL; /* a static subtree runs with batch semantics, without state */
+    else if (frame->kind == DUET_PLAN_AGGREGATE || frame->kind == DUET_PLAN_DEDUP ||
+             frame->kind == DUET_PLAN_LIMIT ||
+             (frame->kind == DUET_PLAN_JOIN && frame->right->is_streaming))
+        list = stateful_nodes;
+    else if (frame->kind == DUET_PLAN_WATERMARK)
+        list = watermark_nodes;
+    if (list != NULL) {
+        g_hash_table_insert(execution->node_ids, frame, GUINT_TO_POINTER(list->len + 1));
+        g_ptr_array_add(list, frame);
+    }
+    number_nodes(execution, frame->child, stateful_nodes, watermark_nodes);
+    number_nodes(execution, frame->right, stateful_nodes, watermark_nodes);
+}
+
 void
 duet_execution_init(DuetExecution *execution, DuetContext *context, DuetDataFrame *plan,
                     DuetOutputMode mode, guint shuffle_partitions, GPtrArray *stateful_nodes,
@@ -26,22 +50,13 @@ duet_execution_init(DuetExecution *execution, DuetContext *context, DuetDataFram
     execution->mode = mode;
     execution->shuffle_partitions = shuffle_partitions;
     execution->node_ids = g_hash_table_new(g_direct_hash, g_direct_equal);
+    execution->inputs =
+        g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)duet_rdd_unref);
     execution->stores = g_ptr_array_new_with_free_func((GDestroyNotify)duet_state_store_free);
     execution->event_time = g_array_new(FALSE, TRUE, sizeof(DuetEventTimeStats));
     execution->metrics = g_array_new(FALSE, TRUE, sizeof(DuetStateMetrics));
     g_mutex_init(&execution->lock);
-    for (DuetDataFrame *frame = plan; frame != NULL; frame = frame->child) {
-        GPtrArray *list = NULL;
-        if (frame->kind == DUET_PLAN_AGGREGATE || frame->kind == DUET_PLAN_DEDUP ||
-            frame->kind == DUET_PLAN_LIMIT)
-            list = stateful_nodes;
-        else if (frame->kind == DUET_PLAN_WATERMARK)
-            list = watermark_nodes;
-        if (list == NULL)
-            continue;
-        g_hash_table_insert(execution->node_ids, frame, GUINT_TO_POINTER(list->len + 1));
-        g_ptr_array_add(list, frame);
-    }
+    number_nodes(execution, plan, stateful_nodes, watermark_nodes);
     execution->has_watermark = watermark_nodes->len > 0;
     g_ptr_array_set_size(execution->stores, (gint)stateful_nodes->len);
     g_array_set_size(execution->metrics, stateful_nodes->len);
@@ -52,6 +67,8 @@ void
 duet_execution_clear(DuetExecution *execution)
 {
     g_hash_table_unref(execution->node_ids);
+    if (execution->inputs)
+        g_hash_table_unref(execution->inputs);
     g_ptr_array_unref(execution->stores);
     g_array_unref(execution->event_time);
     g_array_unref(execution->metrics);
@@ -309,15 +326,67 @@ node_run(DuetDataFrame *frame, DuetExecution *execution)
     return run;
 }
 
+/* A union's right side under the left side's column names. */
+static void
+run_relabel(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer user_data)
+{
+    for (guint index = 0; index < batches->len; index++) {
+        DuetBatch *batch = g_ptr_array_index(batches, index);
+        for (guint column = 0; column < duet_batch_n_columns(batch); column++)
+            duet_column_builder_append_range(duet_batch_builder_column(out, column),
+                                             duet_batch_column(batch, column), 0,
+                                             duet_batch_n_rows(batch));
+    }
+}
+
+/* A source leaf: this batch's rows of a streaming source, or everything a static one holds. */
+static DuetRdd *
+source_rdd(DuetDataFrame *frame, DuetExecution *execution, GError **error)
+{
+    DuetSchema *schema = duet_source_schema(frame->source);
+    if (!frame->is_static && execution->inputs != NULL) {
+        DuetRdd *input = g_hash_table_lookup(execution->inputs, frame->source);
+        return input ? duet_rdd_ref(input) : duet_rdd_new_empty(execution->context, schema);
+    }
+    GError *local = NULL;
+    g_autofree char *latest = duet_source_latest_offset(frame->source, &local);
+    if (local != NULL) {
+        g_propagate_error(error, local);
+        return NULL;
+    }
+    if (latest == NULL)
+        return duet_rdd_new_empty(execution->context, schema);
+    GPtrArray *partitions = duet_source_get_batch(frame->source, NULL, latest, error);
+    if (partitions == NULL)
+        return NULL;
+    DuetRdd *rdd = partitions->len
+                       ? duet_rdd_new_from_partitions(execution->context, schema, partitions)
+                       : duet_rdd_new_empty(execution->context, schema);
+    g_ptr_array_unref(partitions);
+    return rdd;
+}
+
 DuetRdd *
-duet_plan_rdd(DuetDataFrame *frame, DuetRdd *input, DuetExecution *execution, GError **error)
+duet_plan_rdd(DuetDataFrame *frame, DuetExecution *execution, GError **error)
 {
     if (frame->kind == DUET_PLAN_SOURCE)
-        return duet_rdd_ref(input);
-    g_autoptr(DuetRdd) child = duet_plan_rdd(frame->child, input, execution, error);
+        return source_rdd(frame, execution, error);
+    g_autoptr(DuetRdd) child = duet_plan_rdd(frame->child, execution, error);
     if (child == NULL)
         return NULL;
+    g_autoptr(DuetRdd) right = frame->right ? duet_plan_rdd(frame->right, execution, error) : NULL;
+    if (frame->right && right == NULL)
+        return NULL;
     switch (frame->kind) {
+    case DUET_PLAN_UNION: {
+        g_autoptr(DuetRdd) relabeled = duet_schema_equal(frame->schema, duet_rdd_schema(right))
+                                           ? duet_rdd_ref(right)
+                                           : map_node(right, frame, run_relabel, NULL, NULL);
+        DuetRdd *both[] = {child, relabeled};
+        return duet_rdd_union(both, 2, error);
+    }
+    case DUET_PLAN_JOIN:
+        return duet_stateful_join(frame, child, right, execution, error);
     case DUET_PLAN_PROJECT:
         return map_node(child, frame, run_project, node_run(frame, execution), g_free);
     case DUET_PLAN_FILTER:
@@ -333,9 +402,16 @@ duet_plan_rdd(DuetDataFrame *frame, DuetRdd *input, DuetExecution *execution, GE
         return map_node(gathered, frame, run_sort, frame, NULL);
     }
     case DUET_PLAN_AGGREGATE:
-        return duet_stateful_aggregate(frame, child, execution, error);
     case DUET_PLAN_DEDUP:
-        return duet_stateful_dedup(frame, child, execution, error);
+        if (!frame->is_streaming && execution->inputs != NULL) {
+            g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_FAILED,
+                        "duet: aggregations and deduplication inside the static side of a "
+                        "streaming query are not supported yet");
+            return NULL;
+        }
+        return frame->kind == DUET_PLAN_AGGREGATE
+                   ? duet_stateful_aggregate(frame, child, execution, error)
+                   : duet_stateful_dedup(frame, child, execution, error);
     case DUET_PLAN_LIMIT:
         return duet_stateful_limit(frame, child, execution, error);
     case DUET_PLAN_REPARTITION:

@@ -19,8 +19,8 @@ struct _DuetStreamingQuery {
     DuetContext *context; /* owned */
     DuetDataFrame *frame; /* owned */
     DuetSink *sink;       /* owned */
-    DuetSource *source;   /* borrowed from frame */
-    guint consumer;       /* our consumer id at the source */
+    GPtrArray *sources;   /* the plan's streaming sources (DuetSource*, borrowed from frame) */
+    guint *consumers;     /* our consumer id at each source */
     DuetOutputMode mode;
     DuetTrigger trigger;
     char *id, *run_id, *name;
@@ -38,7 +38,7 @@ struct _DuetStreamingQuery {
     gboolean stopping;
     GError *failure;          /* what ended the query, if it failed */
     gint64 next_batch;        /* id of the next batch */
-    char *committed;          /* source offset of the last committed batch, or NULL */
+    char **committed;         /* per source: offset of the last committed batch, or NULL */
     gint64 watermark_ms;      /* global watermark for the next batch */
     gint64 used_watermark_ms; /* the watermark the last batch used */
     GPtrArray *progress;      /* DuetQueryProgress*, the last 100 */
@@ -90,36 +90,74 @@ json_number(const char *text, const char *field, gint64 fallback)
     return g_ascii_strtoll(at, NULL, 10);
 }
 
-/* Reads offsets/N: the source offset (third line) and the metadata line. (transfer full) */
-static char *
+/* Offsets per source (NULL where a source had none). */
+static char **
+offsets_new(DuetStreamingQuery *query)
+{
+    return g_new0(char *, query->sources->len + 1);
+}
+
+static void
+offsets_free(DuetStreamingQuery *query, char **offsets)
+{
+    if (offsets == NULL)
+        return;
+    for (guint index = 0; index < query->sources->len; index++)
+        g_free(offsets[index]);
+    g_free(offsets);
+}
+
+static char **
+offsets_copy(DuetStreamingQuery *query, char *const *offsets)
+{
+    char **copy = offsets_new(query);
+    for (guint index = 0; index < query->sources->len; index++)
+        copy[index] = g_strdup(offsets[index]);
+    return copy;
+}
+
+/* Reads offsets/N: the metadata line, then one source offset a line ("-": none), in the
+ * order of the plan's sources. (transfer full) */
+static char **
 read_offsets(DuetStreamingQuery *query, gint64 batch, char **metadata, GError **error)
 {
     g_autofree char *path = log_path(query, "offsets", batch);
     g_autofree char *text = NULL;
     if (!g_file_get_contents(path, &text, NULL, error))
         return NULL;
-    g_auto(GStrv) lines = g_strsplit(text, "\n", 4);
-    if (g_strv_length(lines) < 3 || !g_str_equal(lines[0], "v1")) {
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    guint n_sources = query->sources->len;
+    if (g_strv_length(lines) != 2 + n_sources || !g_str_equal(lines[0], "v1")) {
         g_set_error(error, DUET_FILE_ERROR, DUET_FILE_ERROR_CORRUPT,
-                    "offsets log file %s is damaged or of an unknown version (expected v1)", path);
+                    "offsets log file %s is damaged, of an unknown version (expected v1), or "
+                    "written by a query with another number of sources (this one has %u)",
+                    path, n_sources);
         return NULL;
     }
     if (metadata)
         *metadata = g_strdup(lines[1]);
-    return g_str_equal(lines[2], "-") ? g_strdup("") : g_strdup(lines[2]);
+    char **offsets = offsets_new(query);
+    for (guint index = 0; index < n_sources; index++)
+        offsets[index] = g_str_equal(lines[2 + index], "-") ? NULL : g_strdup(lines[2 + index]);
+    return offsets;
 }
 
 static gboolean
-write_offsets(DuetStreamingQuery *query, gint64 batch, const char *offset, gint64 timestamp_ms,
+write_offsets(DuetStreamingQuery *query, gint64 batch, char *const *offsets, gint64 timestamp_ms,
               GError **error)
 {
     g_autofree char *path = log_path(query, "offsets", batch);
-    g_autofree char *text = g_strdup_printf(
+    GString *text = g_string_new(NULL);
+    g_string_append_printf(
+        text,
         "v1\n{\"batchWatermarkMs\":%" G_GINT64_FORMAT ",\"batchTimestampMs\":%" G_GINT64_FORMAT
-        ",\"conf\":{\"spark.sql.shuffle.partitions\":\"%u\"}}\n%s",
-        query->execution.watermark_ms, timestamp_ms, query->execution.shuffle_partitions,
-        *offset ? offset : "-");
-    return duet_atomic_file_write(path, text, strlen(text), error);
+        ",\"conf\":{\"spark.sql.shuffle.partitions\":\"%u\"}}",
+        query->execution.watermark_ms, timestamp_ms, query->execution.shuffle_partitions);
+    for (guint index = 0; index < query->sources->len; index++)
+        g_string_append_printf(text, "\n%s", offsets[index] ? offsets[index] : "-");
+    gboolean ok = duet_atomic_file_write(path, text->str, text->len, error);
+    g_string_free(text, TRUE);
+    return ok;
 }
 
 static gboolean
@@ -156,7 +194,7 @@ load_metadata(DuetStreamingQuery *query, GError **error)
  * Recovers the watermark (the larger of the last offsets/N and commits/N values), the
  * watermark the last batch used, and the shuffle partitions the state was written with. */
 static gboolean
-recover(DuetStreamingQuery *query, gint64 *rerun, char **rerun_end, gint64 *rerun_timestamp,
+recover(DuetStreamingQuery *query, gint64 *rerun, char ***rerun_end, gint64 *rerun_timestamp,
         GError **error)
 {
     gint64 last_offsets = latest_in(query, "offsets");
@@ -167,7 +205,7 @@ recover(DuetStreamingQuery *query, gint64 *rerun, char **rerun_end, gint64 *reru
     if (last_offsets < 0)
         return TRUE;
     g_autofree char *metadata = NULL;
-    g_autofree char *offset = read_offsets(query, last_offsets, &metadata, error);
+    char **offset = read_offsets(query, last_offsets, &metadata, error);
     if (offset == NULL)
         return FALSE;
     query->execution.shuffle_partitions = (guint)json_number(
@@ -179,7 +217,8 @@ recover(DuetStreamingQuery *query, gint64 *rerun, char **rerun_end, gint64 *reru
         g_file_get_contents(path, &commit, NULL, NULL);
         query->watermark_ms = MAX(logged_watermark, json_number(commit, "nextBatchWatermarkMs", 0));
         query->used_watermark_ms = logged_watermark;
-        query->committed = g_steal_pointer(&offset);
+        offsets_free(query, query->committed);
+        query->committed = offset;
         query->next_batch = last_offsets + 1;
         return TRUE;
     }
@@ -189,15 +228,19 @@ recover(DuetStreamingQuery *query, gint64 *rerun, char **rerun_end, gint64 *reru
     query->used_watermark_ms = 0;
     if (last_offsets > 0) {
         g_autofree char *previous = NULL;
-        query->committed = read_offsets(query, last_offsets - 1, &previous, error);
-        if (query->committed == NULL)
+        char **committed = read_offsets(query, last_offsets - 1, &previous, error);
+        if (committed == NULL) {
+            offsets_free(query, offset);
             return FALSE;
+        }
+        offsets_free(query, query->committed);
+        query->committed = committed;
         query->used_watermark_ms = json_number(previous, "batchWatermarkMs", 0);
     }
     query->next_batch = last_offsets;
     *rerun = last_offsets;
     *rerun_timestamp = json_number(metadata, "batchTimestampMs", 0);
-    *rerun_end = g_steal_pointer(&offset);
+    *rerun_end = offset;
     return TRUE;
 }
 
@@ -214,7 +257,11 @@ prepare_stores(DuetStreamingQuery *query, gint64 batch, GError **error)
             continue;
         g_autofree char *name = g_strdup_printf("%u", id);
         g_autofree char *directory = g_build_filename(query->checkpoint, "state", name, NULL);
-        store = duet_state_store_open(directory, query->execution.shuffle_partitions, batch, error);
+        DuetDataFrame *node = query->stateful_nodes->pdata[id];
+        /* a stream-stream join keeps both sides: partitions [0, n) left, [n, 2n) right */
+        guint partitions =
+            query->execution.shuffle_partitions * (node->kind == DUET_PLAN_JOIN ? 2 : 1);
+        store = duet_state_store_open(directory, partitions, batch, error);
         if (store == NULL)
             return FALSE;
         duet_state_store_free(query->execution.stores->pdata[id]);
@@ -246,7 +293,7 @@ next_watermark(DuetStreamingQuery *query)
 
 static DuetQueryProgress *
 make_progress(DuetStreamingQuery *query, gint64 batch, gint64 timestamp_ms, gint64 input_rows,
-              const char *start, const char *end, gint64 started_us)
+              char *const *starts, char *const *ends, gint64 started_us)
 {
     DuetExecution *execution = &query->execution;
     DuetQueryProgress *progress = g_new0(DuetQueryProgress, 1);
@@ -283,8 +330,9 @@ make_progress(DuetStreamingQuery *query, gint64 batch, gint64 timestamp_ms, gint
             metrics->rows_removed, metrics->rows_output,  metrics->dropped_duplicate_rows};
         g_array_append_val(progress->state_operators, one);
     }
-    progress->start_offset = g_strdup(start && *start ? start : "null");
-    progress->end_offset = g_strdup(end && *end ? end : "null");
+    /* the first source's offsets (the progress JSON lists each source) */
+    progress->start_offset = g_strdup(query->sources->len && starts[0] ? starts[0] : "null");
+    progress->end_offset = g_strdup(query->sources->len && ends[0] ? ends[0] : "null");
     progress->trigger_execution_ms = (g_get_monotonic_time() - started_us) / 1000;
     progress->add_batch_ms = progress->trigger_execution_ms;
     return progress;
@@ -297,44 +345,50 @@ reset_execution(DuetExecution *execution)
     memset(execution->metrics->data, 0, execution->metrics->len * sizeof(DuetStateMetrics));
 }
 
-/* Runs batch over (committed, end]; log_offsets FALSE when re-running a logged batch. */
+/* Runs batch over (committed, ends] of every source; log_offsets FALSE when re-running a
+ * logged batch. */
 static gboolean
-run_batch(DuetStreamingQuery *query, gint64 batch, const char *end, gboolean log_offsets,
+run_batch(DuetStreamingQuery *query, gint64 batch, char *const *ends, gboolean log_offsets,
           gint64 timestamp_ms, GError **error)
 {
     gint64 started_us = g_get_monotonic_time();
     DuetExecution *execution = &query->execution;
-    const char *start = query->committed && *query->committed ? query->committed : NULL;
     execution->batch_id = batch;
     execution->batch_timestamp_ms = timestamp_ms;
     execution->watermark_ms = query->watermark_ms;
     execution->late_watermark_ms = query->used_watermark_ms;
     reset_execution(execution);
-    if (log_offsets && !write_offsets(query, batch, end, timestamp_ms, error))
+    if (log_offsets && !write_offsets(query, batch, ends, timestamp_ms, error))
         return FALSE;
-    /* the previous batch's range may go now (Spark commits it when the next batch is logged),
-     * so the last batch can always be re-run from its logged offsets */
-    if (start != NULL)
-        duet_source_commit(query->source, query->consumer, start);
     if (!prepare_stores(query, batch, error))
         return FALSE;
-    GPtrArray *partitions = g_strcmp0(start, end) == 0 && start != NULL
-                                ? g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref)
-                                : duet_source_get_batch(query->source, start, end, error);
-    if (partitions == NULL)
-        return FALSE;
     gint64 input_rows = 0;
-    for (guint partition = 0; partition < partitions->len; partition++) {
-        GPtrArray *batches = g_ptr_array_index(partitions, partition);
-        for (guint index = 0; index < batches->len; index++)
-            input_rows += (gint64)duet_batch_n_rows(g_ptr_array_index(batches, index));
+    g_hash_table_remove_all(execution->inputs);
+    for (guint index = 0; index < query->sources->len; index++) {
+        DuetSource *source = query->sources->pdata[index];
+        const char *start = query->committed[index], *end = ends[index];
+        /* the previous batch's range may go now (Spark commits it when the next batch is
+         * logged), so the last batch can always be re-run from its logged offsets */
+        if (start != NULL)
+            duet_source_commit(source, query->consumers[index], start);
+        if (end == NULL || g_strcmp0(start, end) == 0)
+            continue;
+        GPtrArray *partitions = duet_source_get_batch(source, start, end, error);
+        if (partitions == NULL)
+            return FALSE;
+        for (guint partition = 0; partition < partitions->len; partition++) {
+            GPtrArray *batches = g_ptr_array_index(partitions, partition);
+            for (guint at = 0; at < batches->len; at++)
+                input_rows += (gint64)duet_batch_n_rows(g_ptr_array_index(batches, at));
+        }
+        if (partitions->len)
+            g_hash_table_insert(execution->inputs, source,
+                                duet_rdd_new_from_partitions(
+                                    query->context, duet_source_schema(source), partitions));
+        g_ptr_array_unref(partitions);
     }
-    g_autoptr(DuetRdd) input =
-        partitions->len ? duet_rdd_new_from_partitions(
-                              query->context, duet_source_schema(query->source), partitions)
-                        : duet_rdd_new_empty(query->context, duet_source_schema(query->source));
-    g_ptr_array_unref(partitions);
-    g_autoptr(DuetRdd) output = duet_plan_rdd(query->frame, input, execution, error);
+    g_autoptr(DuetRdd) output = duet_plan_rdd(query->frame, execution, error);
+    g_hash_table_remove_all(execution->inputs);
     if (output == NULL)
         return FALSE;
     GPtrArray *results = duet_rdd_collect_partitions(output, error);
@@ -357,10 +411,10 @@ run_batch(DuetStreamingQuery *query, gint64 batch, const char *end, gboolean log
     if (!ok)
         return FALSE;
     DuetQueryProgress *progress =
-        make_progress(query, batch, timestamp_ms, input_rows, start, end, started_us);
+        make_progress(query, batch, timestamp_ms, input_rows, query->committed, ends, started_us);
     g_mutex_lock(&query->lock);
-    g_free(query->committed);
-    query->committed = g_strdup(end);
+    offsets_free(query, query->committed);
+    query->committed = offsets_copy(query, ends);
     query->next_batch = batch + 1;
     query->used_watermark_ms = execution->watermark_ms;
     query->watermark_ms = watermark;
@@ -381,28 +435,62 @@ wants_no_data_batch(DuetStreamingQuery *query)
            query->watermark_ms > query->used_watermark_ms;
 }
 
-/* Runs one batch if the source has new data (or a no-data batch is due); *ran tells. */
+/* The latest offset of every source. (transfer full) */
+static char **
+latest_offsets(DuetStreamingQuery *query, GError **error)
+{
+    char **latest = offsets_new(query);
+    for (guint index = 0; index < query->sources->len; index++) {
+        GError *local = NULL;
+        latest[index] = duet_source_latest_offset(query->sources->pdata[index], &local);
+        if (local != NULL) {
+            g_propagate_error(error, local);
+            offsets_free(query, latest);
+            return NULL;
+        }
+    }
+    return latest;
+}
+
+/* Whether any source has data beyond what was committed. Call with the lock. */
+static gboolean
+has_new_data(DuetStreamingQuery *query, char *const *latest)
+{
+    for (guint index = 0; index < query->sources->len; index++)
+        if (latest[index] != NULL && g_strcmp0(latest[index], query->committed[index]) != 0)
+            return TRUE;
+    return FALSE;
+}
+
+/* Runs one batch if a source has new data (or a no-data batch is due); *ran tells. */
 static gboolean
 trigger_once(DuetStreamingQuery *query, gboolean allow_no_data, gboolean *ran, GError **error)
 {
     *ran = FALSE;
-    GError *local = NULL;
-    g_autofree char *latest = duet_source_latest_offset(query->source, &local);
-    if (local != NULL) {
-        g_propagate_error(error, local);
+    char **latest = latest_offsets(query, error);
+    if (latest == NULL)
         return FALSE;
-    }
     g_mutex_lock(&query->lock);
-    gboolean new_data = latest != NULL && g_strcmp0(latest, query->committed) != 0;
+    gboolean new_data = has_new_data(query, latest);
     gboolean no_data = !new_data && allow_no_data && wants_no_data_batch(query);
     gint64 batch = query->next_batch;
-    g_autofree char *end = g_strdup(new_data ? latest : query->committed);
+    /* a source without new data keeps its committed offset */
+    for (guint index = 0; index < query->sources->len; index++)
+        if (latest[index] == NULL) {
+            latest[index] = g_strdup(query->committed[index]);
+        }
+    char **ends = new_data ? latest : offsets_copy(query, query->committed);
     g_mutex_unlock(&query->lock);
-    if (!new_data && !no_data)
-        return TRUE;
-    *ran = TRUE;
-    gint64 now = duet_clock_now_ms(duet_context_clock(query->context));
-    return run_batch(query, batch, end, TRUE, now, error);
+    gboolean ok = TRUE;
+    if (new_data || no_data) {
+        *ran = TRUE;
+        gint64 now = duet_clock_now_ms(duet_context_clock(query->context));
+        ok = run_batch(query, batch, ends, TRUE, now, error);
+    }
+    if (ends != latest)
+        offsets_free(query, ends);
+    offsets_free(query, latest);
+    return ok;
 }
 
 static void
@@ -485,8 +573,11 @@ duet_streaming_query_start(DuetContext *context, DuetDataFrame *frame, DuetSink 
     query->context = duet_context_ref(context);
     query->frame = duet_dataframe_ref(frame);
     query->sink = duet_sink_ref(sink);
-    query->source = duet_dataframe_source(frame);
-    query->consumer = duet_source_add_consumer(query->source);
+    query->sources = duet_dataframe_streaming_sources(frame);
+    query->consumers = g_new0(guint, MAX(query->sources->len, 1));
+    for (guint index = 0; index < query->sources->len; index++)
+        query->consumers[index] = duet_source_add_consumer(query->sources->pdata[index]);
+    query->committed = offsets_new(query);
     query->mode = mode;
     query->trigger = trigger ? *trigger : (DuetTrigger){DUET_TRIGGER_DEFAULT, 0};
     query->run_id = g_uuid_string_random();
@@ -504,8 +595,9 @@ duet_streaming_query_start(DuetContext *context, DuetDataFrame *frame, DuetSink 
     gboolean stateful_with_time = FALSE;
     for (guint id = 0; id < query->stateful_nodes->len; id++) {
         DuetDataFrame *node = query->stateful_nodes->pdata[id];
-        stateful_with_time |= node->kind == DUET_PLAN_DEDUP || (node->kind == DUET_PLAN_AGGREGATE &&
-                                                                mode != DUET_OUTPUT_MODE_COMPLETE);
+        stateful_with_time |=
+            node->kind == DUET_PLAN_DEDUP || node->kind == DUET_PLAN_JOIN ||
+            (node->kind == DUET_PLAN_AGGREGATE && mode != DUET_OUTPUT_MODE_COMPLETE);
     }
     g_autofree char *no_data =
         duet_context_get_conf(context, "spark.sql.streaming.noDataMicroBatches.enabled");
@@ -519,15 +611,17 @@ duet_streaming_query_start(DuetContext *context, DuetDataFrame *frame, DuetSink 
         query->temporary = TRUE;
     }
     gint64 rerun = -1, rerun_timestamp = 0;
-    g_autofree char *rerun_end = NULL;
+    char **rerun_end = NULL;
     if (query->checkpoint == NULL || !duet_atomic_mkdir(query->checkpoint, error) ||
         !load_metadata(query, error) ||
         !recover(query, &rerun, &rerun_end, &rerun_timestamp, error) ||
         (rerun >= 0 && !run_batch(query, rerun, rerun_end, FALSE, rerun_timestamp, error))) {
         g_prefix_error(error, "cannot start the query: ");
+        offsets_free(query, rerun_end);
         duet_streaming_query_unref(query);
         return NULL;
     }
+    offsets_free(query, rerun_end);
     query->active = TRUE;
     duet_clock_resume(duet_context_clock(context));
     query->thread = g_thread_new("duet-streaming-query", query_main, query);
@@ -584,7 +678,9 @@ duet_streaming_query_unref(DuetStreamingQuery *query)
     if (query->temporary && query->checkpoint)
         remove_tree(query->checkpoint);
     g_clear_error(&query->failure);
-    g_free(query->committed);
+    offsets_free(query, query->committed);
+    g_ptr_array_unref(query->sources);
+    g_free(query->consumers);
     g_free(query->checkpoint);
     g_free(query->id);
     g_free(query->run_id);
@@ -638,27 +734,38 @@ duet_streaming_query_last_batch_id(DuetStreamingQuery *query)
     return last;
 }
 
+/* Whether every source's committed offset reached target. Call with the lock. */
+static gboolean
+reached(DuetStreamingQuery *query, char *const *target)
+{
+    for (guint index = 0; index < query->sources->len; index++) {
+        if (target[index] == NULL)
+            continue;
+        if (query->committed[index] == NULL ||
+            duet_source_compare_offsets(query->sources->pdata[index], query->committed[index],
+                                        target[index]) < 0)
+            return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 duet_streaming_query_process_all_available(DuetStreamingQuery *query, GError **error)
 {
-    GError *local = NULL;
-    g_autofree char *target = duet_source_latest_offset(query->source, &local);
-    if (local != NULL) {
-        g_propagate_error(error, local);
+    char **target = latest_offsets(query, error);
+    if (target == NULL)
         return FALSE;
-    }
     g_mutex_lock(&query->lock);
     g_cond_broadcast(&query->changed); /* wake a polling trigger */
     while (query->active &&
-           ((target != NULL &&
-             (query->committed == NULL ||
-              duet_source_compare_offsets(query->source, query->committed, target) < 0)) ||
+           (!reached(query, target) ||
             (query->trigger.kind != DUET_TRIGGER_PROCESSING_TIME && wants_no_data_batch(query))))
         g_cond_wait(&query->changed, &query->lock);
     gboolean ok = query->failure == NULL;
     if (!ok)
         g_propagate_error(error, g_error_copy(query->failure));
     g_mutex_unlock(&query->lock);
+    offsets_free(query, target);
     return ok;
 }
 

@@ -33,7 +33,7 @@ run_new(DuetDataFrame *frame, DuetExecution *execution)
     StatefulRun *run = g_new(StatefulRun, 1);
     run->frame = frame;
     run->execution = execution;
-    run->id = duet_execution_node_id(execution, frame);
+    run->id = frame->is_streaming ? duet_execution_node_id(execution, frame) : 0;
     return run;
 }
 
@@ -475,7 +475,8 @@ run_limit(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer u
 {
     StatefulRun *run = user_data;
     DuetExecution *execution = run->execution;
-    gboolean complete = execution->mode == DUET_OUTPUT_MODE_COMPLETE;
+    /* Complete mode and static tables cut each result; a stream counts across batches */
+    gboolean complete = execution->mode == DUET_OUTPUT_MODE_COMPLETE || !run->frame->is_streaming;
     DuetStateStore *store = complete ? NULL : execution->stores->pdata[run->id];
     static const guint8 no_key[1] = {0};
     guint64 hash = duet_state_key_hash(no_key, 0);

@@ -1,0 +1,357 @@
+/* stream_join.c — equi-joins of a stream with a static table or with another stream.
+ *
+ * Layer: structured/. Both sides are shuffled together by their join key (each row tagged
+ * with its side) into spark.sql.shuffle.partitions partitions. Against a static table the
+ * join is stateless: every batch joins its rows with the whole table (Spark's stream-static
+ * join; a left outer join emits unmatched rows with nulls). Between two streams it is Spark's
+ * StreamingSymmetricHashJoin (inner): each side's rows are kept in state by key; a new left
+ * row joins the right side's stored rows, then a new right row joins the left side's stored
+ * rows (the batch's left rows included), so every pair is emitted exactly once. A side whose
+ * input carries a watermarked column drops rows at or below the late-events watermark
+ * (counted); when a join key carries event time (a window over a watermarked column on either
+ * side), rows whose key time is at or below the watermark are not stored, and stored rows are
+ * evicted from both sides once the watermark passes them.
+ */
+#include "structured/internal.h"
+
+#include <string.h>
+
+enum { SIDE_LEFT = 0, SIDE_RIGHT = 1 };
+
+typedef struct {
+    DuetDataFrame *frame;
+    DuetExecution *execution;
+    guint id;
+    guint side; /* for the map side */
+} JoinRun;
+
+/* A row on the reduce side: its key and its cells, pointing into the shuffled batch. */
+typedef struct {
+    const guint8 *key;
+    gsize key_len;
+    gint64 late_time, key_time;
+    const guint8 *cells;
+    gsize cells_len;
+} SideRow;
+
+static gint64
+time_of(const DuetColumn *column, gsize row, gboolean is_window)
+{
+    if (duet_column_is_null(column, row))
+        return G_MININT64;
+    if (is_window) {
+        const DuetColumn *end = duet_column_child(column, 1);
+        return duet_column_is_null(end, row) ? G_MININT64 : duet_column_get_int64(end, row);
+    }
+    return duet_column_get_int64(column, row);
+}
+
+static void
+put_i64(GByteArray *out, gint64 value)
+{
+    value = GINT64_TO_LE(value);
+    g_byte_array_append(out, (const guint8 *)&value, 8);
+}
+
+static gint64
+get_i64(const guint8 *at)
+{
+    gint64 value;
+    memcpy(&value, at, 8);
+    return GINT64_FROM_LE(value);
+}
+
+/* Map side: (key, [side][late time][key time][cells]) for every row of one side. */
+static void
+run_tag(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer user_data)
+{
+    JoinRun *run = user_data;
+    DuetDataFrame *frame = run->frame;
+    DuetDataFrame *input = run->side == SIDE_LEFT ? frame->child : frame->right;
+    GArray *keys = run->side == SIDE_LEFT ? frame->left_keys : frame->right_keys;
+    GArray *cells = run->side == SIDE_LEFT ? frame->columns : frame->right_values;
+    gint key_time_column = frame->state_time_column >= 0
+                               ? (gint)g_array_index(keys, guint, frame->state_time_column)
+                               : -1;
+    GByteArray *key = g_byte_array_new(), *value = g_byte_array_new();
+    for (guint batch_idx = 0; batch_idx < batches->len; batch_idx++) {
+        DuetBatch *batch = g_ptr_array_index(batches, batch_idx);
+        for (gsize row = 0; row < duet_batch_n_rows(batch); row++) {
+            g_byte_array_set_size(key, 0);
+            g_byte_array_set_size(value, 0);
+            gboolean null_key = FALSE;
+            for (guint index = 0; index < keys->len; index++) {
+                DuetColumn *column = duet_batch_column(batch, g_array_index(keys, guint, index));
+                null_key |= duet_column_is_null(column, row);
+                duet_row_codec_append_cell(key, column, row);
+            }
+            if (null_key && (frame->join_type == DUET_JOIN_INNER || run->side == SIDE_RIGHT))
+                continue; /* a null key never matches */
+            guint8 side = (guint8)run->side;
+            g_byte_array_append(value, &side, 1);
+            put_i64(value, input->event_time_column >= 0
+                               ? time_of(duet_batch_column(batch, (guint)input->event_time_column),
+                                         row, input->event_time_is_window)
+                               : G_MININT64);
+            put_i64(value, key_time_column >= 0
+                               ? time_of(duet_batch_column(batch, (guint)key_time_column), row,
+                                         frame->event_time_is_window)
+                               : G_MININT64);
+            for (guint index = 0; index < cells->len; index++)
+                duet_row_codec_append_cell(
+                    value, duet_batch_column(batch, g_array_index(cells, guint, index)), row);
+            duet_batch_builder_append_string(out, 0, (const char *)key->data, (gssize)key->len);
+            duet_batch_builder_append_string(out, 1, (const char *)value->data, (gssize)value->len);
+        }
+    }
+    g_byte_array_unref(key);
+    g_byte_array_unref(value);
+}
+
+/* Appends the output row of a left row's cells and a right row's cells (NULL: nulls). */
+static gboolean
+emit(DuetDataFrame *frame, const guint8 *left, gsize left_len, const guint8 *right, gsize right_len,
+     DuetBatchBuilder *out)
+{
+    guint n_left = frame->columns->len, n_right = frame->right_values->len;
+    DuetByteReader reader = {left, left + left_len, FALSE};
+    for (guint column = 0; column < n_left; column++)
+        if (!duet_row_codec_read_cell(&reader, duet_batch_builder_column(out, column)))
+            return FALSE;
+    if (right == NULL) {
+        for (guint column = 0; column < n_right; column++)
+            duet_batch_builder_append_null(out, n_left + column);
+        return TRUE;
+    }
+    DuetByteReader other = {right, right + right_len, FALSE};
+    for (guint column = 0; column < n_right; column++)
+        if (!duet_row_codec_read_cell(&other, duet_batch_builder_column(out, n_left + column)))
+            return FALSE;
+    return TRUE;
+}
+
+/* Stored rows of a key: [u32 count] then [u32 length][cells] per row. */
+static guint32
+stored_count(const DuetStateEntry *entry)
+{
+    guint32 count = 0;
+    if (entry && entry->value->len >= 4)
+        memcpy(&count, entry->value->data, 4);
+    return GUINT32_FROM_LE(count);
+}
+
+static void
+store_row(DuetStateEntry *entry, const SideRow *row)
+{
+    guint32 count = GUINT32_TO_LE(stored_count(entry) + 1);
+    if (entry->value->len < 4)
+        g_byte_array_set_size(entry->value, 4);
+    memcpy(entry->value->data, &count, 4);
+    guint32 length = GUINT32_TO_LE((guint32)row->cells_len);
+    g_byte_array_append(entry->value, (const guint8 *)&length, 4);
+    g_byte_array_append(entry->value, row->cells, (guint)row->cells_len);
+    entry->event_time = row->key_time;
+}
+
+/* Joins row with every row stored under its key in the other side's table. */
+static gboolean
+join_stored(DuetDataFrame *frame, const SideRow *row, guint side, DuetStateEntry *other,
+            DuetBatchBuilder *out)
+{
+    if (other == NULL)
+        return TRUE;
+    const guint8 *at = other->value->data + 4, *end = other->value->data + other->value->len;
+    while (at + 4 <= end) {
+        guint32 length;
+        memcpy(&length, at, 4);
+        length = GUINT32_FROM_LE(length);
+        const guint8 *cells = at + 4;
+        if (cells + length > end)
+            return FALSE;
+        gboolean ok = side == SIDE_LEFT
+                          ? emit(frame, row->cells, row->cells_len, cells, length, out)
+                          : emit(frame, cells, length, row->cells, row->cells_len, out);
+        if (!ok)
+            return FALSE;
+        at = cells + length;
+    }
+    return TRUE;
+}
+
+static void
+read_rows(GPtrArray *batches, GArray *left, GArray *right)
+{
+    for (guint batch_idx = 0; batch_idx < batches->len; batch_idx++) {
+        DuetBatch *batch = g_ptr_array_index(batches, batch_idx);
+        DuetColumn *keys = duet_batch_column(batch, 0), *values = duet_batch_column(batch, 1);
+        for (gsize row = 0; row < duet_batch_n_rows(batch); row++) {
+            SideRow side_row;
+            gsize value_len = 0;
+            side_row.key = (const guint8 *)duet_column_get_string(keys, row, &side_row.key_len);
+            const guint8 *value = (const guint8 *)duet_column_get_string(values, row, &value_len);
+            side_row.late_time = get_i64(value + 1);
+            side_row.key_time = get_i64(value + 9);
+            side_row.cells = value + 17;
+            side_row.cells_len = value_len - 17;
+            g_array_append_val(value[0] == SIDE_LEFT ? left : right, side_row);
+        }
+    }
+}
+
+/* Stream-static: the batch's left rows against the whole static table. */
+static gboolean
+join_static(DuetDataFrame *frame, GArray *left, GArray *right, DuetBatchBuilder *out)
+{
+    GHashTable *table =
+        g_hash_table_new_full(g_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref,
+                              (GDestroyNotify)g_ptr_array_unref);
+    for (guint index = 0; index < right->len; index++) {
+        SideRow *row = &g_array_index(right, SideRow, index);
+        GBytes *key = g_bytes_new_static(row->key, row->key_len);
+        GPtrArray *rows = g_hash_table_lookup(table, key);
+        if (rows == NULL) {
+            rows = g_ptr_array_new();
+            g_hash_table_insert(table, g_bytes_ref(key), rows);
+        }
+        g_ptr_array_add(rows, row);
+        g_bytes_unref(key);
+    }
+    gboolean ok = TRUE;
+    for (guint index = 0; ok && index < left->len; index++) {
+        SideRow *row = &g_array_index(left, SideRow, index);
+        g_autoptr(GBytes) key = g_bytes_new_static(row->key, row->key_len);
+        GPtrArray *matches = g_hash_table_lookup(table, key);
+        if (matches == NULL && frame->join_type == DUET_JOIN_LEFT_OUTER)
+            ok = emit(frame, row->cells, row->cells_len, NULL, 0, out);
+        for (guint match = 0; ok && matches && match < matches->len; match++) {
+            SideRow *other = matches->pdata[match];
+            ok = emit(frame, row->cells, row->cells_len, other->cells, other->cells_len, out);
+        }
+    }
+    g_hash_table_unref(table);
+    return ok;
+}
+
+/* Stream-stream: Spark's symmetric hash join over the two sides' state. */
+static gboolean
+join_streams(JoinRun *run, guint partition, GArray *left, GArray *right, DuetBatchBuilder *out,
+             DuetStateMetrics *metrics)
+{
+    DuetDataFrame *frame = run->frame;
+    DuetExecution *execution = run->execution;
+    DuetStateStore *store = execution->stores->pdata[run->id];
+    guint n = duet_state_store_n_partitions(store) / 2;
+    guint tables[2] = {partition, n + partition};
+    gboolean watermarked[2] = {frame->child->event_time_column >= 0 && execution->has_watermark,
+                               frame->right->event_time_column >= 0 && execution->has_watermark};
+    gboolean key_evicts = frame->state_time_column >= 0 && execution->has_watermark;
+    gint64 late_us = execution->late_watermark_ms * 1000;
+    gint64 watermark_us = execution->watermark_ms * 1000;
+    GArray *sides[2] = {left, right};
+    for (guint side = SIDE_LEFT; side <= SIDE_RIGHT; side++) {
+        for (guint index = 0; index < sides[side]->len; index++) {
+            SideRow *row = &g_array_index(sides[side], SideRow, index);
+            if (watermarked[side] && row->late_time <= late_us) {
+                metrics->rows_dropped_by_watermark++;
+                continue;
+            }
+            guint64 hash = duet_state_key_hash(row->key, row->key_len);
+            DuetStateEntry *other =
+                duet_state_store_get(store, tables[1 - side], row->key, row->key_len, hash);
+            if (!join_stored(frame, row, side, other, out))
+                return FALSE;
+            if (key_evicts && row->key_time <= watermark_us)
+                continue; /* too old to be matched later: not stored */
+            store_row(duet_state_store_put(store, tables[side], row->key, row->key_len, hash), row);
+            metrics->rows_updated++;
+        }
+    }
+    for (guint side = SIDE_LEFT; side <= SIDE_RIGHT; side++) {
+        g_autoptr(GPtrArray) entries = duet_state_store_entries(store, tables[side]);
+        for (guint index = 0; index < entries->len; index++) {
+            DuetStateEntry *entry = entries->pdata[index];
+            guint32 count = stored_count(entry);
+            if (key_evicts && entry->event_time <= watermark_us) {
+                metrics->rows_removed += count;
+                duet_state_store_remove(store, tables[side], entry);
+            } else {
+                metrics->rows_total += count;
+            }
+        }
+    }
+    return TRUE;
+}
+
+static void
+run_join(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer user_data)
+{
+    JoinRun *run = user_data;
+    GArray *left = g_array_new(FALSE, FALSE, sizeof(SideRow));
+    GArray *right = g_array_new(FALSE, FALSE, sizeof(SideRow));
+    read_rows(batches, left, right);
+    DuetStateMetrics metrics = {0};
+    gboolean ok = run->frame->right->is_streaming
+                      ? join_streams(run, partition, left, right, out, &metrics)
+                      : join_static(run->frame, left, right, out);
+    g_array_unref(left);
+    g_array_unref(right);
+    if (!ok) {
+        duet_task_fail("a joined row of partition %u does not decode (damaged state?)", partition);
+        return;
+    }
+    if (run->frame->right->is_streaming) {
+        metrics.rows_output = (gint64)duet_batch_builder_n_rows(out);
+        g_mutex_lock(&run->execution->lock);
+        DuetStateMetrics *total =
+            &g_array_index(run->execution->metrics, DuetStateMetrics, run->id);
+        total->rows_total += metrics.rows_total;
+        total->rows_updated += metrics.rows_updated;
+        total->rows_dropped_by_watermark += metrics.rows_dropped_by_watermark;
+        total->rows_removed += metrics.rows_removed;
+        total->rows_output += metrics.rows_output;
+        g_mutex_unlock(&run->execution->lock);
+    }
+}
+
+static JoinRun *
+join_run_new(DuetDataFrame *frame, DuetExecution *execution, guint side)
+{
+    JoinRun *run = g_new(JoinRun, 1);
+    run->frame = frame;
+    run->execution = execution;
+    run->id = frame->right->is_streaming ? duet_execution_node_id(execution, frame) : 0;
+    run->side = side;
+    return run;
+}
+
+static DuetRdd *
+keep_alive(DuetRdd *rdd, DuetDataFrame *frame, JoinRun *run)
+{
+    duet_rdd_attach_data(rdd, duet_dataframe_ref(frame), (GDestroyNotify)duet_dataframe_unref);
+    duet_rdd_attach_data(rdd, run, g_free);
+    return rdd;
+}
+
+DuetRdd *
+duet_stateful_join(DuetDataFrame *frame, DuetRdd *left, DuetRdd *right, DuetExecution *execution,
+                   GError **error)
+{
+    g_autoptr(DuetSchema) pairs = duet_schema_parse("key BINARY, value BINARY", NULL);
+    JoinRun *left_run = join_run_new(frame, execution, SIDE_LEFT);
+    JoinRun *right_run = join_run_new(frame, execution, SIDE_RIGHT);
+    g_autoptr(DuetRdd) tagged_left =
+        keep_alive(duet_rdd_map_partitions(left, pairs, run_tag, left_run, FALSE), frame, left_run);
+    g_autoptr(DuetRdd) tagged_right = keep_alive(
+        duet_rdd_map_partitions(right, pairs, run_tag, right_run, FALSE), frame, right_run);
+    DuetRdd *both[] = {tagged_left, tagged_right};
+    g_autoptr(DuetRdd) tagged = duet_rdd_union(both, 2, error);
+    if (tagged == NULL)
+        return NULL;
+    g_autoptr(DuetRdd) shuffled =
+        duet_rdd_partition_by(tagged, execution->shuffle_partitions, error);
+    if (shuffled == NULL)
+        return NULL;
+    JoinRun *run = join_run_new(frame, execution, SIDE_LEFT);
+    return keep_alive(duet_rdd_map_partitions(shuffled, frame->schema, run_join, run, TRUE), frame,
+                      run);
+}
