@@ -27,7 +27,8 @@ typedef struct {
 typedef struct {
     JsonObject *spec;
     DuetContext *context;
-    DuetClock *manual_clock; /* set when a StartStream asks for one */
+    DuetClock *manual_clock; /* the context's clock when a case needs a manual one */
+    gboolean manual_trigger; /* a StartStream asked for the manual trigger clock */
     GHashTable *inputs;      /* name -> DuetSource (memory) */
     char *first_input;
     char *checkpoint;
@@ -42,6 +43,10 @@ typedef struct {
     GPtrArray *progress;       /* DuetQueryProgress*, every batch of every run */
     GHashTable *seen_progress; /* "runId/batchId" */
     guint state_rows_from;     /* first progress index for AssertNumStateRows sums */
+    gboolean timestamps_as_ms; /* row_encoding: timestamps as epoch milliseconds */
+    GString *console;          /* what a console sink printed */
+    GPtrArray *writers;        /* foreach: GPtrArray of event texts per writer instance */
+    char *process_error;       /* foreach: the error process() throws, if the case expects one */
     GString *failure;
 } Case;
 
@@ -132,7 +137,7 @@ expected_rows(Case *c, JsonArray *rows)
 
 /* Rows of a batch as canonical strings: always an array per row. */
 static void
-append_actual_rows(GPtrArray *out, DuetBatch *batch)
+append_actual_rows(Case *c, GPtrArray *out, DuetBatch *batch)
 {
     gsize n_rows = duet_batch_n_rows(batch);
     guint n_columns = duet_batch_n_columns(batch);
@@ -143,6 +148,8 @@ append_actual_rows(GPtrArray *out, DuetBatch *batch)
             duet_column_get_value(duet_batch_column(batch, column), row, &value);
             if (column)
                 g_string_append_c(json, ',');
+            if (c->timestamps_as_ms && value.type == DUET_TYPE_TIMESTAMP && !value.is_null)
+                value = duet_value_int64(value.v.i64 / 1000);
             duet_json_append_value(json, &value);
         }
         g_string_append_c(json, ']');
@@ -495,6 +502,7 @@ start_stream(Case *c, JsonObject *action, GError **error)
             c->manual_clock = duet_clock_new_manual(start);
             duet_context_set_clock(c->context, c->manual_clock);
         }
+        c->manual_trigger = TRUE;
     }
     if (action && json_object_has_member(action, "confs")) {
         JsonObject *confs = json_object_get_object_member(action, "confs");
@@ -526,7 +534,7 @@ wait_until_processed(Case *c, gboolean report_failure)
     if (c->query == NULL)
         return;
     GError *error = NULL;
-    if (c->manual_clock != NULL) {
+    if (c->manual_trigger) {
         /* Spark's harness waits until the stream blocks on the manual clock at its time */
         duet_streaming_query_await_waiting_at(c->query, duet_clock_now_ms(c->manual_clock), 30000);
     } else if (!duet_streaming_query_process_all_available(c->query, &error)) {
@@ -550,7 +558,7 @@ rows_of_batches(Case *c, guint from, gboolean last_only)
     g_mutex_lock(&c->lock);
     guint start = last_only ? (c->batches->len ? c->batches->len - 1 : 0) : from;
     for (guint index = start; index < c->batches->len; index++)
-        append_actual_rows(rows, g_array_index(c->batches, RecordedBatch, index).rows);
+        append_actual_rows(c, rows, g_array_index(c->batches, RecordedBatch, index).rows);
     g_mutex_unlock(&c->lock);
     return rows;
 }
@@ -745,6 +753,154 @@ add_data(Case *c, const char *name, JsonArray *rows)
     duet_memory_source_add(source, batch);
 }
 
+/* ---- foreach writers --------------------------------------------------------------------------
+ */
+
+typedef struct {
+    Case *c;
+    GPtrArray *events; /* of the writer instance in use on this thread */
+} WriterThread;
+
+static GPrivate current_events;
+
+static gboolean
+writer_open(guint partition, gint64 epoch, gpointer user_data)
+{
+    Case *c = user_data;
+    GPtrArray *events = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(events,
+                    g_strdup_printf("[\"Open\",%u,%" G_GINT64_FORMAT "]", partition, epoch));
+    g_mutex_lock(&c->lock);
+    g_ptr_array_add(c->writers, events);
+    g_mutex_unlock(&c->lock);
+    g_private_set(&current_events, events);
+    return TRUE;
+}
+
+static gboolean
+writer_process(const DuetRow *row, char **message, gpointer user_data)
+{
+    Case *c = user_data;
+    GPtrArray *events = g_private_get(&current_events);
+    GString *value = g_string_new(NULL);
+    DuetValue cell;
+    duet_row_get_value(row, 0, &cell);
+    duet_json_append_value(value, &cell);
+    g_mutex_lock(&c->lock);
+    g_ptr_array_add(events, g_strdup_printf("[\"Process\",%s]", value->str));
+    g_mutex_unlock(&c->lock);
+    g_string_free(value, TRUE);
+    if (c->process_error != NULL) {
+        *message = g_strdup(c->process_error);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void
+writer_close(const char *error, gpointer user_data)
+{
+    Case *c = user_data;
+    GPtrArray *events = g_private_get(&current_events);
+    GString *text = g_string_new("[\"Close\",");
+    if (error == NULL) {
+        g_string_append(text, "null]");
+    } else {
+        g_autoptr(JsonNode) node = json_node_init_string(json_node_alloc(), error);
+        g_autofree char *quoted = json_to_string(node, FALSE);
+        g_string_append_printf(text, "%s]", quoted);
+    }
+    g_mutex_lock(&c->lock);
+    g_ptr_array_add(events, g_string_free(text, FALSE));
+    g_mutex_unlock(&c->lock);
+}
+
+static const DuetForeachWriter recording_writer = {writer_open, writer_process, writer_close};
+
+static char *
+canonical_node(JsonNode *node)
+{
+    GString *out = g_string_new(NULL);
+    append_canonical(out, node);
+    return g_string_free(out, FALSE);
+}
+
+static char *
+sequence_text(GPtrArray *events)
+{
+    GString *out = g_string_new("[");
+    for (guint index = 0; index < events->len; index++) {
+        g_autofree char *event = canonical_text(events->pdata[index]);
+        g_string_append_printf(out, "%s%s", index ? "," : "", event);
+    }
+    g_string_append_c(out, ']');
+    return g_string_free(out, FALSE);
+}
+
+/* Spark's ForeachWriterSuite checks: "exact" (every writer's events, in order of epoch and
+ * partition), "exact_prefix" (the expected writers come first), "per_partition_sets"
+ * (number of writers, their first and last events as sets, processed values as a multiset). */
+static void
+check_foreach_events(Case *c, JsonObject *action)
+{
+    const char *compare = string_member(action, "compare", "exact");
+    JsonNode *expect = json_object_get_member(action, "expect");
+    g_autoptr(GPtrArray) sequences = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) firsts = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) lasts = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func(g_free);
+    g_mutex_lock(&c->lock);
+    for (guint index = 0; index < c->writers->len; index++) {
+        GPtrArray *events = c->writers->pdata[index];
+        g_ptr_array_add(sequences, sequence_text(events));
+        if (events->len == 0)
+            continue;
+        g_ptr_array_add(firsts, canonical_text(events->pdata[0]));
+        g_ptr_array_add(lasts, canonical_text(events->pdata[events->len - 1]));
+        for (guint at = 0; at < events->len; at++)
+            if (g_str_has_prefix(events->pdata[at], "[\"Process\","))
+                g_ptr_array_add(values, canonical_text((char *)events->pdata[at] + 11));
+    }
+    g_mutex_unlock(&c->lock);
+    if (g_str_equal(compare, "per_partition_sets")) {
+        JsonObject *object = json_node_get_object(expect);
+        check_int(c, "number of writers", json_object_get_int_member(object, "num_sequences"),
+                  sequences->len);
+        static const char *const members[] = {"first_events", "last_events", "process_values"};
+        GPtrArray *actuals[] = {firsts, lasts, values};
+        for (guint kind = 0; kind < G_N_ELEMENTS(members); kind++) {
+            JsonArray *wanted = json_object_get_array_member(object, members[kind]);
+            g_autoptr(GPtrArray) expected = g_ptr_array_new_with_free_func(g_free);
+            for (guint index = 0; index < json_array_get_length(wanted); index++) {
+                char *text = canonical_node(json_array_get_element(wanted, index));
+                if (kind == 2) { /* a value: strip to the bare value, as actual ones are */
+                    g_ptr_array_add(expected, text);
+                } else {
+                    g_ptr_array_add(expected, text);
+                }
+            }
+            g_autoptr(GPtrArray) actual = g_ptr_array_new_with_free_func(g_free);
+            for (guint index = 0; index < actuals[kind]->len; index++) {
+                char *text = g_strdup(actuals[kind]->pdata[index]);
+                if (kind == 2 && g_str_has_suffix(text, "]"))
+                    text[strlen(text) - 1] = '\0'; /* "[\"Process\",v]" minus its head */
+                g_ptr_array_add(actual, text);
+            }
+            compare_rows(c, members[kind], expected, actual, FALSE);
+        }
+        return;
+    }
+    JsonArray *wanted = json_node_get_array(expect);
+    g_autoptr(GPtrArray) expected = g_ptr_array_new_with_free_func(g_free);
+    for (guint index = 0; index < json_array_get_length(wanted); index++)
+        g_ptr_array_add(expected, canonical_node(json_array_get_element(wanted, index)));
+    g_ptr_array_sort(sequences, compare_strings);
+    g_ptr_array_sort(expected, compare_strings);
+    if (g_str_equal(compare, "exact_prefix") && sequences->len > expected->len)
+        g_ptr_array_set_size(sequences, (gint)expected->len);
+    compare_rows(c, "foreach events", expected, sequences, TRUE);
+}
+
 static gboolean
 needs_running_stream(const char *action)
 {
@@ -761,7 +917,7 @@ run_action(Case *c, JsonObject *action, JsonObject *next)
         add_data(c, string_member(action, "source", NULL),
                  json_object_get_array_member(action, "rows"));
         /* the harness's usual batch boundary: one batch per AddData */
-        if (c->query && c->manual_clock == NULL)
+        if (c->query && !c->manual_trigger)
             wait_until_processed(c, FALSE);
     } else if (g_str_equal(name, "MultiAddData")) {
         JsonArray *adds = json_object_get_array_member(action, "adds");
@@ -860,6 +1016,35 @@ run_action(Case *c, JsonObject *action, JsonObject *next)
         if (!g_str_equal(got, string_member(action, "expect", "")))
             fail(c, "CheckWatermark: expected %s, got %s", string_member(action, "expect", ""),
                  got);
+    } else if (g_str_equal(name, "AdvanceRateManualClock")) {
+        if (c->manual_clock == NULL) {
+            fail(c, "AdvanceRateManualClock without a rate source on a manual clock");
+            return;
+        }
+        duet_clock_advance_ms(c->manual_clock,
+                              json_object_get_int_member(action, "seconds") * 1000);
+        wait_processed(c);
+    } else if (g_str_equal(name, "CheckForeachEvents")) {
+        wait_processed(c);
+        check_foreach_events(c, action);
+    } else if (g_str_equal(name, "ClearForeachEvents")) {
+        g_mutex_lock(&c->lock);
+        g_ptr_array_set_size(c->writers, 0);
+        g_mutex_unlock(&c->lock);
+    } else if (g_str_equal(name, "CheckBatchRecord")) {
+        wait_processed(c);
+        gint64 batch_id = json_object_get_int_member(action, "batchId");
+        g_autoptr(GPtrArray) actual = g_ptr_array_new_with_free_func(g_free);
+        g_mutex_lock(&c->lock);
+        for (guint index = 0; index < c->batches->len; index++) {
+            RecordedBatch *batch = &g_array_index(c->batches, RecordedBatch, index);
+            if (batch->batch_id == batch_id)
+                append_actual_rows(c, actual, batch->rows);
+        }
+        g_mutex_unlock(&c->lock);
+        g_autoptr(GPtrArray) expected =
+            expected_rows(c, json_object_get_array_member(action, "rows"));
+        compare_rows(c, name, expected, actual, FALSE);
     } else if (g_str_equal(name, "WatermarkAfterData")) {
         /* the suite's helper: add to `first` and `second` (when not empty), process; add 0 to
          * the first input as a dummy batch and process; the watermark that batch used */
@@ -893,6 +1078,36 @@ run_action(Case *c, JsonObject *action, JsonObject *next)
 /* ---- cases ------------------------------------------------------------------------------------
  */
 
+/* A rate source; option useManualClock runs the context on a manual clock from 0 (Spark's
+ * rate source then uses its own ManualClock). */
+static gboolean
+add_rate_input(Case *c, JsonObject *input, GError **error)
+{
+    JsonObject *options = json_object_has_member(input, "options")
+                              ? json_object_get_object_member(input, "options")
+                              : NULL;
+    DuetSourceOptions *parsed = duet_source_options_new();
+    g_autoptr(GList) names = options ? json_object_get_members(options) : NULL;
+    for (GList *name = names; name; name = name->next)
+        duet_source_options_set(parsed, name->data,
+                                json_object_get_string_member(options, name->data));
+    if (g_ascii_strcasecmp(string_member(options, "useManualClock", "false"), "true") == 0 &&
+        c->manual_clock == NULL) {
+        c->manual_clock = duet_clock_new_manual(0);
+        duet_context_set_clock(c->context, c->manual_clock);
+    }
+    DuetSource *source = duet_source_new("rate", parsed, NULL, duet_context_clock(c->context),
+                                         duet_context_default_partitions(c->context), error);
+    g_hash_table_unref(parsed);
+    if (source == NULL)
+        return FALSE;
+    const char *name = json_object_get_string_member(input, "name");
+    g_hash_table_insert(c->inputs, g_strdup(name), source);
+    if (c->first_input == NULL)
+        c->first_input = g_strdup(name);
+    return TRUE;
+}
+
 static gboolean
 setup_inputs(Case *c, GError **error)
 {
@@ -902,6 +1117,11 @@ setup_inputs(Case *c, GError **error)
     for (guint index = 0; inputs && index < json_array_get_length(inputs); index++) {
         JsonObject *input = json_array_get_object_element(inputs, index);
         const char *kind = string_member(input, "kind", "memory");
+        if (g_str_equal(kind, "rate")) {
+            if (!add_rate_input(c, input, error))
+                return FALSE;
+            continue;
+        }
         if (!g_str_has_prefix(kind, "memory") && !g_str_has_prefix(kind, "block_rdd")) {
             g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_FAILED,
                         "the %s input is not wired into the conformance runner yet", kind);
@@ -965,7 +1185,7 @@ run_batch_case(Case *c)
             return;
         }
         g_autoptr(GPtrArray) actual = g_ptr_array_new_with_free_func(g_free);
-        append_actual_rows(actual, rows);
+        append_actual_rows(c, actual, rows);
         g_autoptr(GPtrArray) expected =
             expected_rows(c, json_object_get_array_member(action, "rows"));
         gboolean ordered = json_object_has_member(action, "ordered") &&
@@ -1038,6 +1258,142 @@ run_stream_case(Case *c)
                    index + 1 < n ? json_array_get_object_element(steps, index + 1) : NULL);
 }
 
+/* ---- other kinds of cases ----------------------------------------------------------------------
+ */
+
+static void
+append_console(const char *text, gpointer user_data)
+{
+    Case *c = user_data;
+    g_mutex_lock(&c->lock);
+    g_string_append(c->console, text);
+    g_mutex_unlock(&c->lock);
+}
+
+/* Console options are case-insensitive, as Spark's. */
+static const char *
+option_ci(JsonObject *options, const char *name)
+{
+    g_autoptr(GList) names = options ? json_object_get_members(options) : NULL;
+    for (GList *item = names; item; item = item->next)
+        if (g_ascii_strcasecmp(item->data, name) == 0)
+            return json_object_get_string_member(options, item->data);
+    return NULL;
+}
+
+static gint
+console_num_rows(JsonObject *options)
+{
+    const char *text = option_ci(options, "numRows");
+    return text ? (gint)g_ascii_strtoll(text, NULL, 10) : 20;
+}
+
+static gboolean
+console_truncate(JsonObject *options)
+{
+    const char *text = option_ci(options, "truncate");
+    return text == NULL || g_ascii_strcasecmp(text, "false") != 0;
+}
+
+/* The error a case's ForeachWriter.process throws: the Close event it expects. */
+static char *
+expected_process_error(JsonObject *spec)
+{
+    JsonArray *steps = json_object_get_array_member(spec, "steps");
+    for (guint index = 0; index < json_array_get_length(steps); index++) {
+        JsonObject *action = json_array_get_object_element(steps, index);
+        if (!g_str_equal(string_member(action, "action", ""), "CheckForeachEvents") ||
+            !JSON_NODE_HOLDS_ARRAY(json_object_get_member(action, "expect")))
+            continue;
+        JsonArray *sequences = json_object_get_array_member(action, "expect");
+        for (guint at = 0; at < json_array_get_length(sequences); at++) {
+            JsonArray *events = json_array_get_array_element(sequences, at);
+            for (guint event = 0; event < json_array_get_length(events); event++) {
+                JsonArray *item = json_array_get_array_element(events, event);
+                if (g_str_equal(json_array_get_string_element(item, 0), "Close") &&
+                    !json_array_get_null_element(item, 1))
+                    return g_strdup(json_array_get_string_element(item, 1));
+            }
+        }
+    }
+    return NULL;
+}
+
+static void
+run_function_case(Case *c)
+{
+    const char *function = string_member(c->spec, "function", "");
+    JsonArray *vectors = json_object_get_array_member(c->spec, "vectors");
+    if (!g_str_has_prefix(function, "RateStreamProvider.valueAtSecond")) {
+        fail(c, "the function %s is not known to the runner", function);
+        return;
+    }
+    for (guint index = 0; index < json_array_get_length(vectors); index++) {
+        JsonObject *vector = json_array_get_object_element(vectors, index);
+        JsonArray *args = json_object_get_array_member(vector, "args");
+        gint64 got = duet_rate_source_value_at_second(json_array_get_int_element(args, 0),
+                                                      json_array_get_int_element(args, 1),
+                                                      json_array_get_int_element(args, 2));
+        check_int(c, function, json_object_get_int_member(vector, "result"), got);
+    }
+}
+
+/* Direct calls on Spark's MemorySink. */
+static void
+run_sink_unit_case(Case *c)
+{
+    JsonArray *steps = json_object_get_array_member(c->spec, "steps");
+    g_autoptr(DuetSink) sink = NULL;
+    for (guint index = 0; index < json_array_get_length(steps) && c->failure->len == 0; index++) {
+        JsonObject *action = json_array_get_object_element(steps, index);
+        const char *name = string_member(action, "action", "");
+        GError *error = NULL;
+        if (g_str_equal(name, "SinkAddBatch")) {
+            JsonArray *rows = json_object_get_array_member(action, "rows");
+            if (sink == NULL) {
+                g_autoptr(DuetDataType) type =
+                    json_array_get_length(rows)
+                        ? duet_json_infer_type(json_array_get_element(rows, 0))
+                        : duet_data_type_new_scalar(DUET_TYPE_INT32);
+                g_autoptr(DuetSchema) schema = duet_schema_new();
+                duet_schema_add_field(schema, "value", type, TRUE);
+                sink = duet_memory_sink_new(schema);
+            }
+            g_autoptr(DuetBatch) batch =
+                duet_json_rows_to_batch(duet_sink_schema(sink), rows, &error);
+            GPtrArray *partitions = batch ? duet_sink_partitions_of(batch) : NULL;
+            if (batch == NULL ||
+                !duet_sink_add_batch(sink, json_object_get_int_member(action, "batchId"),
+                                     partitions, DUET_OUTPUT_MODE_APPEND, &error))
+                fail(c, "SinkAddBatch: %s", error->message);
+            g_clear_error(&error);
+            if (partitions)
+                g_ptr_array_unref(partitions);
+        } else if (g_str_equal(name, "SinkAssert")) {
+            gint64 latest = sink ? duet_sink_latest_batch_id(sink) : -1;
+            gint64 expected = json_object_get_null_member(action, "latestBatchId")
+                                  ? -1
+                                  : json_object_get_int_member(action, "latestBatchId");
+            check_int(c, "latestBatchId", expected, latest);
+            static const char *const members[] = {"latestBatchData", "allData"};
+            for (guint kind = 0; kind < 2; kind++) {
+                g_autoptr(GPtrArray) actual = g_ptr_array_new_with_free_func(g_free);
+                if (sink) {
+                    g_autoptr(DuetBatch) rows = kind ? duet_memory_sink_all_data(sink)
+                                                     : duet_memory_sink_latest_batch_data(sink);
+                    if (rows)
+                        append_actual_rows(c, actual, rows);
+                }
+                g_autoptr(GPtrArray) wanted =
+                    expected_rows(c, json_object_get_array_member(action, members[kind]));
+                compare_rows(c, members[kind], wanted, actual, TRUE);
+            }
+        } else {
+            fail(c, "sink_unit action %s is not implemented", name);
+        }
+    }
+}
+
 static void
 recorded_batch_clear(RecordedBatch *batch)
 {
@@ -1049,9 +1405,16 @@ run_case(JsonObject *spec, GString *failure)
 {
     Case c = {.spec = spec, .failure = failure};
     const char *kind = string_member(spec, "kind", "stream");
-    if (!g_str_equal(kind, "stream") && !g_str_equal(kind, "stream_error") &&
-        !g_str_equal(kind, "batch") && !g_str_equal(kind, "api_error")) {
-        fail(&c, "the '%s' kind of case is not wired into the runner yet", kind);
+    if (g_str_equal(kind, "function")) {
+        run_function_case(&c);
+        return;
+    }
+    if (g_str_equal(kind, "sink_unit")) {
+        run_sink_unit_case(&c);
+        return;
+    }
+    if (g_str_equal(kind, "progress_json")) {
+        fail(&c, "the progress JSON writer is not built yet");
         return;
     }
     GError *error = NULL;
@@ -1072,6 +1435,8 @@ run_case(JsonObject *spec, GString *failure)
     c.progress = g_ptr_array_new_with_free_func((GDestroyNotify)duet_query_progress_free);
     c.seen_progress = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_mutex_init(&c.lock);
+    c.console = g_string_new(NULL);
+    c.writers = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
     const char *mode = string_member(spec, "output_mode", "append");
     c.mode = g_str_equal(mode, "complete") ? DUET_OUTPUT_MODE_COMPLETE
              : g_str_equal(mode, "update") ? DUET_OUTPUT_MODE_UPDATE
@@ -1084,8 +1449,8 @@ run_case(JsonObject *spec, GString *failure)
         JsonObject *query = json_object_get_object_member(spec, "query");
         c.frame =
             build_steps(&c, NULL, json_object_get_array_member(query, "steps"), &c.build_error);
-        if (c.frame == NULL && c.build_error == NULL)
-            g_set_error(&c.build_error, DUET_SQL_ERROR, DUET_SQL_ERROR_FAILED, "no query");
+        if (c.frame == NULL && c.build_error == NULL) /* no steps: the input itself */
+            c.frame = input_frame(&c, NULL, &c.build_error);
         if (g_str_equal(kind, "api_error")) {
             g_clear_pointer(&c.frame, duet_dataframe_unref);
             g_clear_error(&c.build_error);
@@ -1097,9 +1462,28 @@ run_case(JsonObject *spec, GString *failure)
         } else if (g_str_equal(kind, "batch")) {
             run_batch_case(&c);
         } else {
-            c.sink = duet_foreach_batch_sink_new(
-                c.frame ? duet_dataframe_schema(c.frame) : duet_schema_new(), record_batch, &c);
+            g_autoptr(DuetSchema) empty = duet_schema_new();
+            DuetSchema *schema = c.frame ? duet_dataframe_schema(c.frame) : empty;
+            if (g_str_equal(kind, "console")) {
+                JsonObject *options = json_object_has_member(spec, "sink_options")
+                                          ? json_object_get_object_member(spec, "sink_options")
+                                          : NULL;
+                c.sink = duet_console_sink_new(schema, console_num_rows(options),
+                                               console_truncate(options), append_console, &c);
+            } else if (g_str_equal(kind, "foreach")) {
+                c.process_error = expected_process_error(spec);
+                c.sink = duet_foreach_sink_new(schema, &recording_writer, &c);
+            } else {
+                c.sink = duet_foreach_batch_sink_new(schema, record_batch, &c);
+            }
+            c.timestamps_as_ms =
+                strstr(string_member(spec, "row_encoding", ""), "epoch milli") != NULL;
             run_stream_case(&c);
+            stop_stream(&c);
+            if (g_str_equal(kind, "console") && c.failure->len == 0 &&
+                !g_str_equal(c.console->str, string_member(spec, "expected_stdout", "")))
+                fail(&c, "console output differs:\n--- expected\n%s--- got\n%s",
+                     string_member(spec, "expected_stdout", ""), c.console->str);
         }
     }
     stop_stream(&c);
@@ -1109,6 +1493,9 @@ run_case(JsonObject *spec, GString *failure)
     if (c.frame)
         duet_dataframe_unref(c.frame);
     g_array_unref(c.batches);
+    g_string_free(c.console, TRUE);
+    g_ptr_array_unref(c.writers);
+    g_free(c.process_error);
     g_ptr_array_unref(c.progress);
     g_hash_table_unref(c.seen_progress);
     g_hash_table_unref(c.inputs);
