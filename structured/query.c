@@ -11,6 +11,7 @@
 #include "rdd/atomic_file.h"
 
 #include <errno.h>
+#include <math.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 
@@ -36,14 +37,18 @@ struct _DuetStreamingQuery {
     GCond changed; /* a batch finished, the query ended, or a stop was asked */
     gboolean active;
     gboolean stopping;
-    GError *failure;          /* what ended the query, if it failed */
-    gint64 next_batch;        /* id of the next batch */
-    char **committed;         /* per source: offset of the last committed batch, or NULL */
-    gint64 watermark_ms;      /* global watermark for the next batch */
-    gint64 used_watermark_ms; /* the watermark the last batch used */
-    GPtrArray *progress;      /* DuetQueryProgress*, the last 100 */
-    gboolean waiting;         /* blocked on the clock for the next trigger */
-    gint64 wait_started_ms;   /* the clock's time when that wait began */
+    GError *failure;            /* what ended the query, if it failed */
+    gint64 next_batch;          /* id of the next batch */
+    char **committed;           /* per source: offset of the last committed batch, or NULL */
+    gint64 watermark_ms;        /* global watermark for the next batch */
+    gint64 used_watermark_ms;   /* the watermark the last batch used */
+    GPtrArray *progress;        /* DuetQueryProgress*, the last 100 */
+    gint64 last_trigger_us;     /* monotonic start of the previous batch (input rates) */
+    const char *status_message; /* Spark's StreamingQueryStatus.message */
+    gboolean trigger_active;
+    gboolean data_available;
+    gboolean waiting;       /* blocked on the clock for the next trigger */
+    gint64 wait_started_ms; /* the clock's time when that wait began */
     GThread *thread;
 };
 
@@ -291,18 +296,60 @@ next_watermark(DuetStreamingQuery *query)
     return MAX(query->watermark_ms, global);
 }
 
+static const char *
+operator_name(DuetDataFrame *node)
+{
+    switch (node->kind) {
+    case DUET_PLAN_AGGREGATE:
+        return "stateStoreSave";
+    case DUET_PLAN_DEDUP:
+        return node->within_watermark ? "dedupeWithinWatermark" : "dedupe";
+    case DUET_PLAN_JOIN:
+        return "symmetricHashJoin";
+    default:
+        return "globalLimit";
+    }
+}
+
+static gdouble
+rate(gint64 rows, gint64 micros)
+{
+    return micros > 0 ? (gdouble)rows * 1e6 / (gdouble)micros : (rows ? INFINITY : NAN);
+}
+
 static DuetQueryProgress *
-make_progress(DuetStreamingQuery *query, gint64 batch, gint64 timestamp_ms, gint64 input_rows,
-              char *const *starts, char *const *ends, gint64 started_us)
+make_progress(DuetStreamingQuery *query, gint64 batch, gint64 timestamp_ms, gint64 *input_rows,
+              char *const *starts, char *const *ends, gint64 output_rows, gint64 started_us,
+              gint64 add_batch_us)
 {
     DuetExecution *execution = &query->execution;
-    DuetQueryProgress *progress = g_new0(DuetQueryProgress, 1);
+    DuetQueryProgress *progress = duet_query_progress_new();
     progress->id = g_strdup(query->id);
     progress->run_id = g_strdup(query->run_id);
     progress->name = g_strdup(query->name);
     progress->batch_id = batch;
     progress->timestamp_ms = timestamp_ms;
-    progress->num_input_rows = input_rows;
+    gint64 elapsed_us = g_get_monotonic_time() - started_us;
+    gint64 since_last_us = query->last_trigger_us ? started_us - query->last_trigger_us : 0;
+    query->last_trigger_us = started_us;
+    for (guint index = 0; index < query->sources->len; index++) {
+        DuetSource *source = query->sources->pdata[index];
+        g_autofree char *description = duet_source_description(source);
+        DuetSourceProgress *one = duet_source_progress_new(description);
+        one->start_offset = g_strdup(starts[index]);
+        one->end_offset = g_strdup(ends[index]);
+        one->latest_offset = g_strdup(ends[index]);
+        one->num_input_rows = input_rows[index];
+        one->input_rows_per_second = since_last_us ? rate(input_rows[index], since_last_us) : NAN;
+        one->processed_rows_per_second = rate(input_rows[index], elapsed_us);
+        progress->num_input_rows += input_rows[index];
+        g_ptr_array_add(progress->sources, one);
+    }
+    progress->input_rows_per_second =
+        since_last_us ? rate(progress->num_input_rows, since_last_us) : NAN;
+    progress->processed_rows_per_second = rate(progress->num_input_rows, elapsed_us);
+    duet_metrics_add(progress->duration_ms, "addBatch", add_batch_us / 1000);
+    duet_metrics_add(progress->duration_ms, "triggerExecution", elapsed_us / 1000);
     progress->has_watermark = query->watermark_nodes->len > 0;
     progress->watermark_ms = execution->watermark_ms;
     DuetEventTimeStats all = {0, G_MAXINT64, G_MININT64, 0};
@@ -322,19 +369,26 @@ make_progress(DuetStreamingQuery *query, gint64 batch, gint64 timestamp_ms, gint
         progress->event_time_max_ms = all.max / 1000;
         progress->event_time_avg_ms = (gint64)(all.sum / (gdouble)all.count / 1000.0);
     }
-    progress->state_operators = g_array_new(FALSE, TRUE, sizeof(DuetStateOperatorProgress));
     for (guint id = 0; id < query->stateful_nodes->len; id++) {
+        DuetDataFrame *node = query->stateful_nodes->pdata[id];
         const DuetStateMetrics *metrics = &g_array_index(execution->metrics, DuetStateMetrics, id);
-        DuetStateOperatorProgress one = {
-            metrics->rows_total,   metrics->rows_updated, metrics->rows_dropped_by_watermark,
-            metrics->rows_removed, metrics->rows_output,  metrics->dropped_duplicate_rows};
-        g_array_append_val(progress->state_operators, one);
+        DuetStateOperatorProgress *op = duet_state_operator_progress_new(operator_name(node));
+        op->num_rows_total = metrics->rows_total;
+        op->num_rows_updated = metrics->rows_updated;
+        op->num_rows_removed = metrics->rows_removed;
+        op->num_rows_dropped_by_watermark = metrics->rows_dropped_by_watermark;
+        op->num_output_rows = metrics->rows_output;
+        DuetStateStore *store = execution->stores->pdata[id];
+        op->num_shuffle_partitions = execution->shuffle_partitions;
+        op->num_state_store_instances = store ? duet_state_store_n_partitions(store) : 0;
+        if (node->kind == DUET_PLAN_DEDUP)
+            duet_metrics_add(op->custom_metrics, "numDroppedDuplicateRows",
+                             metrics->dropped_duplicate_rows);
+        g_ptr_array_add(progress->state_operators, op);
     }
-    /* the first source's offsets (the progress JSON lists each source) */
-    progress->start_offset = g_strdup(query->sources->len && starts[0] ? starts[0] : "null");
-    progress->end_offset = g_strdup(query->sources->len && ends[0] ? ends[0] : "null");
-    progress->trigger_execution_ms = (g_get_monotonic_time() - started_us) / 1000;
-    progress->add_batch_ms = progress->trigger_execution_ms;
+    g_autofree char *sink = duet_sink_description(query->sink);
+    progress->sink_description = g_strdup(sink);
+    progress->sink_num_output_rows = output_rows;
     return progress;
 }
 
@@ -362,7 +416,7 @@ run_batch(DuetStreamingQuery *query, gint64 batch, char *const *ends, gboolean l
         return FALSE;
     if (!prepare_stores(query, batch, error))
         return FALSE;
-    gint64 input_rows = 0;
+    gint64 *input_rows = g_new0(gint64, query->sources->len + 1);
     g_hash_table_remove_all(execution->inputs);
     for (guint index = 0; index < query->sources->len; index++) {
         DuetSource *source = query->sources->pdata[index];
@@ -374,12 +428,14 @@ run_batch(DuetStreamingQuery *query, gint64 batch, char *const *ends, gboolean l
         if (end == NULL || g_strcmp0(start, end) == 0)
             continue;
         GPtrArray *partitions = duet_source_get_batch(source, start, end, error);
-        if (partitions == NULL)
+        if (partitions == NULL) {
+            g_free(input_rows);
             return FALSE;
+        }
         for (guint partition = 0; partition < partitions->len; partition++) {
             GPtrArray *batches = g_ptr_array_index(partitions, partition);
             for (guint at = 0; at < batches->len; at++)
-                input_rows += (gint64)duet_batch_n_rows(g_ptr_array_index(batches, at));
+                input_rows[index] += (gint64)duet_batch_n_rows(g_ptr_array_index(batches, at));
         }
         if (partitions->len)
             g_hash_table_insert(execution->inputs, source,
@@ -387,13 +443,17 @@ run_batch(DuetStreamingQuery *query, gint64 batch, char *const *ends, gboolean l
                                     query->context, duet_source_schema(source), partitions));
         g_ptr_array_unref(partitions);
     }
+    gint64 add_batch_started_us = g_get_monotonic_time();
     g_autoptr(DuetRdd) output = duet_plan_rdd(query->frame, execution, error);
     g_hash_table_remove_all(execution->inputs);
-    if (output == NULL)
+    GPtrArray *results = output ? duet_rdd_collect_partitions(output, error) : NULL;
+    if (results == NULL) {
+        g_free(input_rows);
         return FALSE;
-    GPtrArray *results = duet_rdd_collect_partitions(output, error);
-    if (results == NULL)
-        return FALSE;
+    }
+    gint64 output_rows = 0;
+    for (guint partition = 0; partition < results->len; partition++)
+        output_rows += (gint64)duet_batch_n_rows(g_ptr_array_index(results, partition));
     gboolean ok = TRUE;
     for (guint id = 0; ok && id < query->stateful_nodes->len; id++)
         ok = duet_state_store_commit(execution->stores->pdata[id], error);
@@ -408,10 +468,15 @@ run_batch(DuetStreamingQuery *query, gint64 batch, char *const *ends, gboolean l
          write_commit(query, batch, watermark, error);
     g_ptr_array_unref(lists);
     g_ptr_array_unref(results);
-    if (!ok)
+    gint64 add_batch_us = g_get_monotonic_time() - add_batch_started_us;
+    if (!ok) {
+        g_free(input_rows);
         return FALSE;
+    }
     DuetQueryProgress *progress =
-        make_progress(query, batch, timestamp_ms, input_rows, query->committed, ends, started_us);
+        make_progress(query, batch, timestamp_ms, input_rows, query->committed, ends, output_rows,
+                      started_us, add_batch_us);
+    g_free(input_rows);
     g_mutex_lock(&query->lock);
     offsets_free(query, query->committed);
     query->committed = offsets_copy(query, ends);
@@ -789,41 +854,13 @@ duet_streaming_query_await_termination(DuetStreamingQuery *query, gint64 timeout
 
 /* ---- progress ------------------------------------------------------------------------------ */
 
-void
-duet_query_progress_free(DuetQueryProgress *progress)
-{
-    if (progress == NULL)
-        return;
-    g_free(progress->id);
-    g_free(progress->run_id);
-    g_free(progress->name);
-    g_free(progress->start_offset);
-    g_free(progress->end_offset);
-    if (progress->state_operators)
-        g_array_unref(progress->state_operators);
-    g_free(progress);
-}
-
-static DuetQueryProgress *
-progress_copy(const DuetQueryProgress *progress)
-{
-    DuetQueryProgress *copy = g_memdup2(progress, sizeof *progress);
-    copy->id = g_strdup(progress->id);
-    copy->run_id = g_strdup(progress->run_id);
-    copy->name = g_strdup(progress->name);
-    copy->start_offset = g_strdup(progress->start_offset);
-    copy->end_offset = g_strdup(progress->end_offset);
-    copy->state_operators = g_array_copy(progress->state_operators);
-    return copy;
-}
-
 GPtrArray *
 duet_streaming_query_recent_progress(DuetStreamingQuery *query)
 {
     GPtrArray *recent = g_ptr_array_new_with_free_func((GDestroyNotify)duet_query_progress_free);
     g_mutex_lock(&query->lock);
     for (guint index = 0; index < query->progress->len; index++)
-        g_ptr_array_add(recent, progress_copy(query->progress->pdata[index]));
+        g_ptr_array_add(recent, duet_query_progress_copy(query->progress->pdata[index]));
     g_mutex_unlock(&query->lock);
     return recent;
 }
@@ -834,7 +871,7 @@ duet_streaming_query_last_progress(DuetStreamingQuery *query)
     g_mutex_lock(&query->lock);
     DuetQueryProgress *last =
         query->progress->len
-            ? progress_copy(g_ptr_array_index(query->progress, query->progress->len - 1))
+            ? duet_query_progress_copy(g_ptr_array_index(query->progress, query->progress->len - 1))
             : NULL;
     g_mutex_unlock(&query->lock);
     return last;
@@ -862,4 +899,28 @@ duet_streaming_query_await_waiting_at(DuetStreamingQuery *query, gint64 now_ms, 
         }
     g_mutex_unlock(&query->lock);
     return reached;
+}
+
+DuetQueryStatus *
+duet_streaming_query_status(DuetStreamingQuery *query)
+{
+    DuetQueryStatus *status = g_new0(DuetQueryStatus, 1);
+    g_mutex_lock(&query->lock);
+    status->message = g_strdup(!query->active          ? "Stopped"
+                               : query->waiting        ? "Waiting for next trigger"
+                               : query->status_message ? query->status_message
+                                                       : "Initializing sources");
+    status->is_trigger_active = query->trigger_active;
+    status->is_data_available = query->data_available;
+    g_mutex_unlock(&query->lock);
+    return status;
+}
+
+void
+duet_query_status_free(DuetQueryStatus *status)
+{
+    if (status == NULL)
+        return;
+    g_free(status->message);
+    g_free(status);
 }

@@ -17,6 +17,7 @@
 
 #include "sinks/sink.h"
 #include "structured/dataframe.h"
+#include "structured/progress.h"
 
 G_BEGIN_DECLS
 
@@ -68,40 +69,18 @@ void duet_streaming_query_stop(DuetStreamingQuery *query);
 gboolean duet_streaming_query_await_termination(DuetStreamingQuery *query, gint64 timeout_ms,
                                                 GError **error);
 
-/* ---- progress (Spark's StreamingQueryProgress) ------------------------------------------- */
+/* ---- progress (structured/progress.h) ------------------------------------------------------ */
 
-typedef struct {
-    gint64 num_rows_total;                /* state rows after the batch */
-    gint64 num_rows_updated;              /* state rows put in the batch */
-    gint64 num_rows_dropped_by_watermark; /* late input rows dropped */
-    gint64 num_rows_removed;              /* state rows evicted */
-    gint64 num_output_rows;               /* rows the operator emitted (a SQL metric) */
-    gint64 num_dropped_duplicate_rows;    /* deduplication's custom metric */
-} DuetStateOperatorProgress;
-
-typedef struct {
-    char *id, *run_id, *name;
-    gint64 batch_id;
-    gint64 timestamp_ms; /* the batch's timestamp (batchTimestampMs) */
-    gint64 num_input_rows;
-    gboolean has_watermark;  /* the query has withWatermark: eventTime is reported */
-    gint64 watermark_ms;     /* the watermark the batch used */
-    gboolean has_event_time; /* the batch had rows with event times: min/max/avg are set */
-    gint64 event_time_min_ms, event_time_max_ms, event_time_avg_ms;
-    GArray *state_operators; /* DuetStateOperatorProgress, top-down (0 = nearest the sink) */
-    char *start_offset, *end_offset; /* the source's offsets ("null" before the first) */
-    gint64 add_batch_ms, trigger_execution_ms;
-} DuetQueryProgress;
-
-void duet_query_progress_free(DuetQueryProgress *progress);
 /* Progress of the batches run so far by this run (at most 100, oldest first). (transfer full) */
 GPtrArray *duet_streaming_query_recent_progress(DuetStreamingQuery *query);
 /* The latest, or NULL before the first batch. (transfer full) */
 DuetQueryProgress *duet_streaming_query_last_progress(DuetStreamingQuery *query);
+/* Spark's StreamingQuery.status. (transfer full) */
+DuetQueryStatus *duet_streaming_query_status(DuetStreamingQuery *query);
+void duet_query_status_free(DuetQueryStatus *status);
 /* The global watermark the next batch will use, in milliseconds. */
 gint64 duet_streaming_query_watermark_ms(DuetStreamingQuery *query);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DuetStreamingQuery, duet_streaming_query_unref)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(DuetQueryProgress, duet_query_progress_free)
 
 G_END_DECLS
