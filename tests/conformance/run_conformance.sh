@@ -8,4 +8,5 @@ if [ ! -f "$cases" ]; then
     echo "conformance vectors not found: $cases (shared/ must sit beside the repository)" >&2
     exit 1
 fi
-exec "$duet" conformance "$cases"
+shift 2
+exec "$duet" conformance "$cases" "$@"
