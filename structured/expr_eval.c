@@ -385,24 +385,18 @@ static const FunctionInfo functions[] = {
 
 /* The time current_timestamp() reads on this thread: the micro-batch's timestamp while a task
  * of the batch runs (Spark's ComputeCurrentTime fixes it per batch), else the wall clock. */
-static GPrivate batch_time_us;
+static __thread gint64 batch_time_us = G_MININT64;
 
 void
 duet_expr_set_batch_time(gint64 micros)
 {
-    gint64 *slot = g_private_get(&batch_time_us);
-    if (slot == NULL) {
-        slot = g_new(gint64, 1);
-        g_private_set(&batch_time_us, slot);
-    }
-    *slot = micros;
+    batch_time_us = micros;
 }
 
 static gint64
 current_time_us(void)
 {
-    gint64 *slot = g_private_get(&batch_time_us);
-    return slot && *slot != G_MININT64 ? *slot : g_get_real_time();
+    return batch_time_us != G_MININT64 ? batch_time_us : g_get_real_time();
 }
 
 gboolean

@@ -170,7 +170,8 @@ void duet_execution_init(DuetExecution *execution, DuetContext *context, DuetDat
                          DuetOutputMode mode, guint shuffle_partitions, GPtrArray *stateful_nodes,
                          GPtrArray *watermark_nodes);
 void duet_execution_clear(DuetExecution *execution);
-/* The id a stateful or watermark node has in this execution. */
+/* The id a stateful or watermark node has in this execution; G_MAXUINT for a node that
+ * keeps no state (a stateful operator on the static side of a streaming query). */
 guint duet_execution_node_id(DuetExecution *execution, gconstpointer node);
 
 /* ---- logical plans (dataframe.c) ------------------------------------------------------------ */

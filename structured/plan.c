@@ -13,22 +13,23 @@
 guint
 duet_execution_node_id(DuetExecution *execution, gconstpointer node)
 {
-    return GPOINTER_TO_UINT(g_hash_table_lookup(execution->node_ids, node)) - 1;
+    guint id = GPOINTER_TO_UINT(g_hash_table_lookup(execution->node_ids, node));
+    return id ? id - 1 : G_MAXUINT;
 }
 
 /* Pre-order (a node, then its left side, then its right side): top-down ids. */
 static void
-number_nodes(DuetExecution *execution, DuetDataFrame *frame, GPtrArray *stateful_nodes,
-             GPtrArray *watermark_nodes)
+number_nodes(DuetExecution *execution, DuetDataFrame *frame, gboolean streaming_plan,
+             GPtrArray *stateful_nodes, GPtrArray *watermark_nodes)
 {
     if (frame == NULL)
         return;
     GPtrArray *list = NULL;
-    if (!frame->is_streaming)
-        list = NULL; /* a static subtree runs with batch semantics, without state */
+    if (streaming_plan && !frame->is_streaming)
+        list = NULL; /* a static side of a streaming query runs as a batch, without state */
     else if (frame->kind == DUET_PLAN_AGGREGATE || frame->kind == DUET_PLAN_DEDUP ||
              frame->kind == DUET_PLAN_LIMIT ||
-             (frame->kind == DUET_PLAN_JOIN && frame->right->is_streaming))
+             (frame->kind == DUET_PLAN_JOIN && frame->right->is_streaming && streaming_plan))
         list = stateful_nodes;
     else if (frame->kind == DUET_PLAN_WATERMARK)
         list = watermark_nodes;
@@ -36,8 +37,8 @@ number_nodes(DuetExecution *execution, DuetDataFrame *frame, GPtrArray *stateful
         g_hash_table_insert(execution->node_ids, frame, GUINT_TO_POINTER(list->len + 1));
         g_ptr_array_add(list, frame);
     }
-    number_nodes(execution, frame->child, stateful_nodes, watermark_nodes);
-    number_nodes(execution, frame->right, stateful_nodes, watermark_nodes);
+    number_nodes(execution, frame->child, streaming_plan, stateful_nodes, watermark_nodes);
+    number_nodes(execution, frame->right, streaming_plan, stateful_nodes, watermark_nodes);
 }
 
 void
@@ -56,7 +57,7 @@ duet_execution_init(DuetExecution *execution, DuetContext *context, DuetDataFram
     execution->event_time = g_array_new(FALSE, TRUE, sizeof(DuetEventTimeStats));
     execution->metrics = g_array_new(FALSE, TRUE, sizeof(DuetStateMetrics));
     g_mutex_init(&execution->lock);
-    number_nodes(execution, plan, stateful_nodes, watermark_nodes);
+    number_nodes(execution, plan, plan->is_streaming, stateful_nodes, watermark_nodes);
     execution->has_watermark = watermark_nodes->len > 0;
     g_ptr_array_set_size(execution->stores, (gint)stateful_nodes->len);
     g_array_set_size(execution->metrics, stateful_nodes->len);

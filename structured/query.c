@@ -395,8 +395,11 @@ make_progress(DuetStreamingQuery *query, gint64 batch, gint64 timestamp_ms, gint
 static void
 reset_execution(DuetExecution *execution)
 {
-    memset(execution->event_time->data, 0, execution->event_time->len * sizeof(DuetEventTimeStats));
-    memset(execution->metrics->data, 0, execution->metrics->len * sizeof(DuetStateMetrics));
+    if (execution->event_time->len)
+        memset(execution->event_time->data, 0,
+               execution->event_time->len * sizeof(DuetEventTimeStats));
+    if (execution->metrics->len)
+        memset(execution->metrics->data, 0, execution->metrics->len * sizeof(DuetStateMetrics));
 }
 
 /* Runs batch over (committed, ends] of every source; log_offsets FALSE when re-running a

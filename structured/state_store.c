@@ -44,7 +44,7 @@ entry_equal(gconstpointer a, gconstpointer b)
 {
     const DuetStateEntry *x = a, *y = b;
     return x->hash == y->hash && x->key_len == y->key_len &&
-           memcmp(x->key, y->key, x->key_len) == 0;
+           (x->key_len == 0 || memcmp(x->key, y->key, x->key_len) == 0);
 }
 
 static void

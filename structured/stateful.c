@@ -33,7 +33,7 @@ run_new(DuetDataFrame *frame, DuetExecution *execution)
     StatefulRun *run = g_new(StatefulRun, 1);
     run->frame = frame;
     run->execution = execution;
-    run->id = frame->is_streaming ? duet_execution_node_id(execution, frame) : 0;
+    run->id = duet_execution_node_id(execution, frame); /* G_MAXUINT: a static limit */
     return run;
 }
 
@@ -120,7 +120,7 @@ partial_equal(gconstpointer a, gconstpointer b)
 {
     const Partial *x = a, *y = b;
     return x->key.hash == y->key.hash && x->key.key_len == y->key.key_len &&
-           memcmp(x->key.key, y->key.key, x->key.key_len) == 0;
+           (x->key.key_len == 0 || memcmp(x->key.key, y->key.key, x->key.key_len) == 0);
 }
 
 static void
@@ -476,7 +476,7 @@ run_limit(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer u
     StatefulRun *run = user_data;
     DuetExecution *execution = run->execution;
     /* Complete mode and static tables cut each result; a stream counts across batches */
-    gboolean complete = execution->mode == DUET_OUTPUT_MODE_COMPLETE || !run->frame->is_streaming;
+    gboolean complete = execution->mode == DUET_OUTPUT_MODE_COMPLETE || run->id == G_MAXUINT;
     DuetStateStore *store = complete ? NULL : execution->stores->pdata[run->id];
     static const guint8 no_key[1] = {0};
     guint64 hash = duet_state_key_hash(no_key, 0);
