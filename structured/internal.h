@@ -131,7 +131,17 @@ gboolean duet_state_store_was_put(DuetStateStore *store, guint partition, DuetSt
 void duet_state_store_remove(DuetStateStore *store, guint partition, DuetStateEntry *entry);
 /* (transfer container) */
 GPtrArray *duet_state_store_entries(DuetStateStore *store, guint partition);
-/* Writes this batch's changes as the next version. */
+/* Callers that set an entry's event_time report it, so that eviction can skip partitions
+ * with nothing old enough. */
+void duet_state_store_note_time(DuetStateStore *store, guint partition, gint64 event_time);
+/* The entries whose event time is at or below watermark (without scanning when none can be).
+ * (transfer container) */
+GPtrArray *duet_state_store_expired(DuetStateStore *store, guint partition, gint64 watermark);
+/* Encodes one partition's changes of this batch (the task that changed it calls this, so
+ * partitions encode in parallel). Later changes to the partition are not recorded. */
+void duet_state_store_seal_partition(DuetStateStore *store, guint partition);
+/* Writes this batch's changes as the next version (every tenth also as a snapshot, written in
+ * the background). */
 gboolean duet_state_store_commit(DuetStateStore *store, GError **error);
 
 /* ---- one batch's execution (plan.c, stateful.c) --------------------------------------------- */

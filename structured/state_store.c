@@ -17,21 +17,46 @@
 #include <string.h>
 #include <xxhash.h>
 
-#define SNAPSHOT_INTERVAL 10
+/* Spark's maintenance: a snapshot once at least this many deltas follow the last one and
+ * spark.sql.streaming.stateStore.maintenanceInterval (60 s) passed since the last. */
+#define SNAPSHOT_MIN_DELTAS      10
+#define SNAPSHOT_MIN_INTERVAL_US (60 * G_USEC_PER_SEC)
 enum { RECORD_PUT = 1, RECORD_REMOVE = 2 };
 
 typedef struct {
-    GHashTable *entries; /* DuetStateEntry* -> itself */
-    GHashTable *changed; /* DuetStateEntry* put this batch (set) */
-    GPtrArray *removed;  /* removed keys this batch (DuetStateEntry*, owned) */
+    GHashTable *entries;   /* DuetStateEntry* -> itself */
+    GHashTable *changed;   /* DuetStateEntry* put this batch (set) */
+    GPtrArray *removed;    /* removed keys this batch (DuetStateEntry*, owned) */
+    GByteArray *delta;     /* this batch's records, once sealed by the partition's task */
+    GByteArray *snapshot;  /* every entry, when the next version is a snapshot version */
+    gint64 min_event_time; /* no entry has an earlier event time (G_MAXINT64: none) */
 } Table;
+
+/* Snapshots are written by a background thread (Spark's maintenance task does the same), so
+ * that a batch never waits for the whole state to reach the disk. */
+typedef struct {
+    char *path;
+    GByteArray *bytes;
+} SnapshotJob;
 
 struct _DuetStateStore {
     char *directory;
     gint64 version; /* the version held in memory */
     guint n_partitions;
-    Table *tables; /* one per partition */
+    Table *tables;            /* one per partition */
+    GThread *snapshot_writer; /* the snapshot in flight, or NULL */
+    gint64 snapshot_version;  /* the version of the last snapshot (loaded or written) */
+    gint64 snapshot_time_us;  /* monotonic time it was written (0: at load) */
+    gboolean snapshot_due;    /* the batch in progress ends with a snapshot */
 };
+
+static gboolean
+snapshot_due(const DuetStateStore *store)
+{
+    return store->version + 1 - store->snapshot_version >= SNAPSHOT_MIN_DELTAS &&
+           (store->snapshot_time_us == 0 ||
+            g_get_monotonic_time() - store->snapshot_time_us >= SNAPSHOT_MIN_INTERVAL_US);
+}
 
 static guint
 entry_hash(gconstpointer data)
@@ -85,30 +110,49 @@ file_path(const char *directory, gint64 version, const char *kind)
 #define FILE_KIND_DELTA    "state-delta"
 #define FILE_KIND_SNAPSHOT "state-snapshot"
 
-static void
-put_u32(GByteArray *out, guint32 x)
+/* Grows out by len bytes and returns where they start (one resize per record). */
+static guint8 *
+reserve(GByteArray *out, gsize len)
+{
+    guint at = out->len;
+    g_byte_array_set_size(out, at + (guint)len);
+    return out->data + at;
+}
+
+static guint8 *
+put_u32_at(guint8 *at, guint32 x)
 {
     x = GUINT32_TO_LE(x);
-    g_byte_array_append(out, (const guint8 *)&x, 4);
+    memcpy(at, &x, 4);
+    return at + 4;
 }
 
 static void
 write_key(GByteArray *out, guint8 kind, guint partition, const DuetStateEntry *entry)
 {
-    g_byte_array_append(out, &kind, 1);
-    put_u32(out, partition);
-    put_u32(out, (guint32)entry->key_len);
-    g_byte_array_append(out, entry->key, (guint)entry->key_len);
+    guint8 *at = reserve(out, 9 + entry->key_len);
+    *at++ = kind;
+    at = put_u32_at(at, partition);
+    at = put_u32_at(at, (guint32)entry->key_len);
+    if (entry->key_len)
+        memcpy(at, entry->key, entry->key_len);
 }
 
 static void
 write_put(GByteArray *out, guint partition, const DuetStateEntry *entry)
 {
-    write_key(out, RECORD_PUT, partition, entry);
+    guint8 *at = reserve(out, 9 + entry->key_len + 12 + entry->value->len);
+    *at++ = RECORD_PUT;
+    at = put_u32_at(at, partition);
+    at = put_u32_at(at, (guint32)entry->key_len);
+    if (entry->key_len)
+        memcpy(at, entry->key, entry->key_len);
+    at += entry->key_len;
     gint64 time = GINT64_TO_LE(entry->event_time);
-    g_byte_array_append(out, (const guint8 *)&time, 8);
-    put_u32(out, entry->value->len);
-    g_byte_array_append(out, entry->value->data, entry->value->len);
+    memcpy(at, &time, 8);
+    at = put_u32_at(at + 8, entry->value->len);
+    if (entry->value->len)
+        memcpy(at, entry->value->data, entry->value->len);
 }
 
 static gboolean
@@ -161,6 +205,7 @@ apply_file(DuetStateStore *store, const char *path, const char *kind, GError **e
             g_hash_table_add(table->entries, entry);
         }
         entry->event_time = GINT64_FROM_LE(time);
+        table->min_event_time = MIN(table->min_event_time, entry->event_time);
         g_byte_array_set_size(entry->value, 0);
         g_byte_array_append(entry->value, reader.at, value_len);
         reader.at += value_len;
@@ -191,9 +236,12 @@ duet_state_store_open(const char *directory, guint n_partitions, gint64 version,
             g_hash_table_new_full(entry_hash, entry_equal, (GDestroyNotify)entry_free, NULL);
         table->changed = g_hash_table_new(g_direct_hash, g_direct_equal);
         table->removed = g_ptr_array_new_with_free_func((GDestroyNotify)entry_free);
+        table->min_event_time = G_MAXINT64;
     }
-    if (version == 0)
+    if (version == 0) {
+        store->snapshot_due = snapshot_due(store);
         return store;
+    }
     /* the newest snapshot at or below version, then the deltas after it */
     gint64 base = version;
     for (; base > 0; base--) {
@@ -222,6 +270,8 @@ duet_state_store_open(const char *directory, guint n_partitions, gint64 version,
         duet_state_store_free(store);
         return NULL;
     }
+    store->snapshot_version = base;
+    store->snapshot_due = snapshot_due(store);
     return store;
 }
 
@@ -230,8 +280,14 @@ duet_state_store_free(DuetStateStore *store)
 {
     if (store == NULL)
         return;
+    if (store->snapshot_writer)
+        g_thread_join(store->snapshot_writer);
     for (guint partition = 0; partition < store->n_partitions; partition++) {
         Table *table = &store->tables[partition];
+        if (table->delta)
+            g_byte_array_unref(table->delta);
+        if (table->snapshot)
+            g_byte_array_unref(table->snapshot);
         g_hash_table_unref(table->changed);
         g_ptr_array_unref(table->removed);
         g_hash_table_unref(table->entries);
@@ -309,42 +365,125 @@ duet_state_store_entries(DuetStateStore *store, guint partition)
     return all;
 }
 
+void
+duet_state_store_note_time(DuetStateStore *store, guint partition, gint64 event_time)
+{
+    Table *table = &store->tables[partition];
+    table->min_event_time = MIN(table->min_event_time, event_time);
+}
+
+GPtrArray *
+duet_state_store_expired(DuetStateStore *store, guint partition, gint64 watermark)
+{
+    Table *table = &store->tables[partition];
+    GPtrArray *expired = g_ptr_array_new();
+    if (table->min_event_time > watermark)
+        return expired; /* nothing is old enough: no scan */
+    gint64 remaining_min = G_MAXINT64;
+    GHashTableIter iter;
+    gpointer key;
+    g_hash_table_iter_init(&iter, table->entries);
+    while (g_hash_table_iter_next(&iter, &key, NULL)) {
+        DuetStateEntry *entry = key;
+        if (entry->event_time <= watermark)
+            g_ptr_array_add(expired, entry);
+        else
+            remaining_min = MIN(remaining_min, entry->event_time);
+    }
+    table->min_event_time = remaining_min;
+    return expired;
+}
+
+void
+duet_state_store_seal_partition(DuetStateStore *store, guint partition)
+{
+    Table *table = &store->tables[partition];
+    if (table->delta != NULL)
+        return;
+    guint changed = g_hash_table_size(table->changed);
+    table->delta = g_byte_array_sized_new(changed * 48 + table->removed->len * 24 + 16);
+    GHashTableIter iter;
+    gpointer key;
+    g_hash_table_iter_init(&iter, table->changed);
+    while (g_hash_table_iter_next(&iter, &key, NULL))
+        write_put(table->delta, partition, key);
+    for (guint index = 0; index < table->removed->len; index++)
+        write_key(table->delta, RECORD_REMOVE, partition, g_ptr_array_index(table->removed, index));
+    if (store->snapshot_due) {
+        table->snapshot = g_byte_array_sized_new(g_hash_table_size(table->entries) * 48 + 16);
+        g_hash_table_iter_init(&iter, table->entries);
+        while (g_hash_table_iter_next(&iter, &key, NULL))
+            write_put(table->snapshot, partition, key);
+    }
+}
+
+static gpointer
+write_snapshot(gpointer data)
+{
+    SnapshotJob *job = data;
+    GError *error = NULL;
+    if (!duet_versioned_file_write(job->path, FILE_KIND_SNAPSHOT, 1, job->bytes->data,
+                                   job->bytes->len, &error)) {
+        /* a missing snapshot only makes loading replay more deltas */
+        g_warning("state snapshot %s not written: %s", job->path, error->message);
+        g_error_free(error);
+    }
+    g_byte_array_unref(job->bytes);
+    g_free(job->path);
+    g_free(job);
+    return NULL;
+}
+
+/* Concatenates the partitions' sealed buffers (sealing those no task sealed). */
+static GByteArray *
+gather(DuetStateStore *store, gboolean snapshot)
+{
+    gsize total = 0;
+    for (guint partition = 0; partition < store->n_partitions; partition++) {
+        duet_state_store_seal_partition(store, partition);
+        GByteArray *part =
+            snapshot ? store->tables[partition].snapshot : store->tables[partition].delta;
+        total += part ? part->len : 0;
+    }
+    GByteArray *all = g_byte_array_sized_new((guint)total);
+    for (guint partition = 0; partition < store->n_partitions; partition++) {
+        GByteArray *part =
+            snapshot ? store->tables[partition].snapshot : store->tables[partition].delta;
+        if (part && part->len)
+            g_byte_array_append(all, part->data, part->len);
+    }
+    return all;
+}
+
 gboolean
 duet_state_store_commit(DuetStateStore *store, GError **error)
 {
     gint64 next = store->version + 1;
-    GByteArray *delta = g_byte_array_new();
-    for (guint partition = 0; partition < store->n_partitions; partition++) {
-        Table *table = &store->tables[partition];
-        GHashTableIter iter;
-        gpointer key;
-        g_hash_table_iter_init(&iter, table->changed);
-        while (g_hash_table_iter_next(&iter, &key, NULL))
-            write_put(delta, partition, key);
-        for (guint index = 0; index < table->removed->len; index++)
-            write_key(delta, RECORD_REMOVE, partition, g_ptr_array_index(table->removed, index));
-    }
+    GByteArray *delta = gather(store, FALSE);
     g_autofree char *delta_path = file_path(store->directory, next, "delta");
     gboolean ok =
         duet_versioned_file_write(delta_path, FILE_KIND_DELTA, 1, delta->data, delta->len, error);
     g_byte_array_unref(delta);
-    if (ok && next % SNAPSHOT_INTERVAL == 0) {
-        GByteArray *snapshot = g_byte_array_new();
-        for (guint partition = 0; partition < store->n_partitions; partition++) {
-            GHashTableIter iter;
-            gpointer key;
-            g_hash_table_iter_init(&iter, store->tables[partition].entries);
-            while (g_hash_table_iter_next(&iter, &key, NULL))
-                write_put(snapshot, partition, key);
-        }
-        g_autofree char *path = file_path(store->directory, next, "snapshot");
-        ok = duet_versioned_file_write(path, FILE_KIND_SNAPSHOT, 1, snapshot->data, snapshot->len,
-                                       error);
-        g_byte_array_unref(snapshot);
+    if (ok && store->snapshot_due) {
+        GByteArray *snapshot = gather(store, TRUE);
+        if (store->snapshot_writer)
+            g_thread_join(store->snapshot_writer);
+        SnapshotJob *job = g_new(SnapshotJob, 1);
+        job->path = file_path(store->directory, next, "snapshot");
+        job->bytes = snapshot;
+        store->snapshot_writer = g_thread_new("duet-state-snapshot", write_snapshot, job);
+        store->snapshot_version = next;
+        store->snapshot_time_us = g_get_monotonic_time();
+    }
+    for (guint partition = 0; partition < store->n_partitions; partition++) {
+        Table *table = &store->tables[partition];
+        g_clear_pointer(&table->delta, g_byte_array_unref);
+        g_clear_pointer(&table->snapshot, g_byte_array_unref);
     }
     if (!ok)
         return FALSE;
     store->version = next;
+    store->snapshot_due = snapshot_due(store);
     for (guint partition = 0; partition < store->n_partitions; partition++) {
         g_hash_table_remove_all(store->tables[partition].changed);
         g_ptr_array_set_size(store->tables[partition].removed, 0);

@@ -275,14 +275,14 @@ run_merge(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer u
                 duet_agg_buffer_merge(spec, &state[index], &partial[index]);
                 duet_agg_buffer_clear(&partial[index]);
             }
-            GByteArray *merged = g_byte_array_new();
+            /* every buffer was read out of entry->value: rewrite it in place */
+            g_byte_array_set_size(entry->value, 0);
             for (guint index = 0; index < n_aggs; index++) {
-                duet_agg_buffer_write(frame->aggs->pdata[index], &state[index], merged);
+                duet_agg_buffer_write(frame->aggs->pdata[index], &state[index], entry->value);
                 duet_agg_buffer_clear(&state[index]);
             }
-            g_byte_array_unref(entry->value);
-            entry->value = merged;
             entry->event_time = time;
+            duet_state_store_note_time(store, partition, time);
         }
     }
     if (!damaged && frame->exprs->len == 0 && partition == 0) {
@@ -312,12 +312,10 @@ run_merge(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer u
             damaged |= !emit_group(run, updated->pdata[index], out);
     }
     if (!damaged && evicting) {
-        gint64 watermark_us = execution->watermark_ms * 1000;
-        g_autoptr(GPtrArray) all = duet_state_store_entries(store, partition);
-        for (guint index = 0; index < all->len && !damaged; index++) {
-            DuetStateEntry *entry = all->pdata[index];
-            if (entry->event_time > watermark_us)
-                continue;
+        g_autoptr(GPtrArray) expired =
+            duet_state_store_expired(store, partition, execution->watermark_ms * 1000);
+        for (guint index = 0; index < expired->len && !damaged; index++) {
+            DuetStateEntry *entry = expired->pdata[index];
             if (execution->mode == DUET_OUTPUT_MODE_APPEND)
                 damaged |= !emit_group(run, entry, out);
             duet_state_store_remove(store, partition, entry);
@@ -326,6 +324,7 @@ run_merge(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer u
     }
     metrics.rows_total = duet_state_store_size(store, partition);
     metrics.rows_output = (gint64)duet_batch_builder_n_rows(out);
+    duet_state_store_seal_partition(store, partition);
     g_ptr_array_unref(updated);
     g_free(state);
     g_free(partial);
@@ -424,6 +423,7 @@ run_dedup_state(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpoi
             }
             DuetStateEntry *entry = duet_state_store_put(store, partition, key, key_len, hash);
             entry->event_time = time == G_MININT64 ? time : time + delay_us;
+            duet_state_store_note_time(store, partition, entry->event_time);
             metrics.rows_updated++;
             DuetByteReader cells = {value + 8, value + value_len, FALSE};
             for (guint column = 0; column < n_columns && !damaged; column++)
@@ -432,18 +432,16 @@ run_dedup_state(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpoi
         }
     }
     if (evicting && !damaged) {
-        gint64 watermark_us = execution->watermark_ms * 1000;
-        g_autoptr(GPtrArray) all = duet_state_store_entries(store, partition);
-        for (guint index = 0; index < all->len; index++) {
-            DuetStateEntry *entry = all->pdata[index];
-            if (entry->event_time <= watermark_us) {
-                duet_state_store_remove(store, partition, entry);
-                metrics.rows_removed++;
-            }
+        g_autoptr(GPtrArray) expired =
+            duet_state_store_expired(store, partition, execution->watermark_ms * 1000);
+        for (guint index = 0; index < expired->len; index++) {
+            duet_state_store_remove(store, partition, expired->pdata[index]);
+            metrics.rows_removed++;
         }
     }
     metrics.rows_total = duet_state_store_size(store, partition);
     metrics.rows_output = (gint64)duet_batch_builder_n_rows(out);
+    duet_state_store_seal_partition(store, partition);
     if (damaged) {
         duet_task_fail("a deduplicated row of partition %u does not decode", partition);
         return;
@@ -503,6 +501,7 @@ run_limit(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer u
             metrics.rows_updated = 1;
         }
         metrics.rows_total = duet_state_store_size(store, 0);
+        duet_state_store_seal_partition(store, 0);
         add_metrics(execution, run->id, &metrics);
     }
 }

@@ -263,21 +263,23 @@ join_streams(JoinRun *run, guint partition, GArray *left, GArray *right, DuetBat
             if (key_evicts && row->key_time <= watermark_us)
                 continue; /* too old to be matched later: not stored */
             store_row(duet_state_store_put(store, tables[side], row->key, row->key_len, hash), row);
+            duet_state_store_note_time(store, tables[side], row->key_time);
             metrics->rows_updated++;
         }
     }
     for (guint side = SIDE_LEFT; side <= SIDE_RIGHT; side++) {
-        g_autoptr(GPtrArray) entries = duet_state_store_entries(store, tables[side]);
-        for (guint index = 0; index < entries->len; index++) {
-            DuetStateEntry *entry = entries->pdata[index];
-            guint32 count = stored_count(entry);
-            if (key_evicts && entry->event_time <= watermark_us) {
-                metrics->rows_removed += count;
-                duet_state_store_remove(store, tables[side], entry);
-            } else {
-                metrics->rows_total += count;
+        if (key_evicts) {
+            g_autoptr(GPtrArray) expired =
+                duet_state_store_expired(store, tables[side], watermark_us);
+            for (guint index = 0; index < expired->len; index++) {
+                metrics->rows_removed += stored_count(expired->pdata[index]);
+                duet_state_store_remove(store, tables[side], expired->pdata[index]);
             }
         }
+        g_autoptr(GPtrArray) entries = duet_state_store_entries(store, tables[side]);
+        for (guint index = 0; index < entries->len; index++)
+            metrics->rows_total += stored_count(entries->pdata[index]);
+        duet_state_store_seal_partition(store, tables[side]);
     }
     return TRUE;
 }
