@@ -1,0 +1,809 @@
+/* expr_function.c — the registry of built-in scalar functions, and the general ones: simple
+ * string functions, null handling, comparison across arguments, collections and math.
+ *
+ * Layer: structured/. Includes rdd/ and structured/. A function is a DuetFunctionDef (see
+ * structured/internal.h): its arity, a typing callback that gives Spark's result type (and
+ * fills in the default arguments Spark's names show), and an evaluator that turns the argument
+ * columns into the result column in one loop over the rows. String and regex functions live in
+ * expr_string.c, date-time ones in expr_time.c; this file looks them up by name.
+ */
+#include "structured/internal.h"
+
+#include <math.h>
+
+/* ---- the batch time ------------------------------------------------------------------------ */
+
+/* The time current_timestamp() reads on this thread: the micro-batch's timestamp while a task
+ * of the batch runs (Spark's ComputeCurrentTime fixes it per batch), else the wall clock. */
+static GPrivate batch_time_us = G_PRIVATE_INIT(g_free);
+
+void
+duet_expr_set_batch_time(gint64 micros)
+{
+    gint64 *slot = g_private_get(&batch_time_us);
+    if (slot == NULL) {
+        slot = g_new(gint64, 1);
+        g_private_set(&batch_time_us, slot);
+    }
+    *slot = micros;
+}
+
+gint64
+duet_expr_current_time_us(void)
+{
+    gint64 *slot = g_private_get(&batch_time_us);
+    return slot && *slot != G_MININT64 ? *slot : g_get_real_time();
+}
+
+/* ---- shared typing helpers ------------------------------------------------------------------ */
+
+static gboolean
+any_nullable(const DuetExpr *expr)
+{
+    for (guint child = 0; child < expr->n_children; child++)
+        if (expr->children[child]->nullable)
+            return TRUE;
+    return FALSE;
+}
+
+static DuetTypeId
+argument_type(const DuetExpr *expr, guint argument)
+{
+    return duet_data_type_id(expr->children[argument]->type);
+}
+
+static gboolean
+set_type(DuetExpr *expr, DuetTypeId id, gboolean nullable)
+{
+    expr->type = duet_data_type_new_scalar(id);
+    expr->nullable = nullable;
+    return TRUE;
+}
+
+/* Spark's implicit cast to a number: numbers, strings (parsed) and null. */
+static gboolean
+numeric_argument(const DuetExpr *expr, guint argument, const char *required, GError **error)
+{
+    DuetTypeId id = argument_type(expr, argument);
+    if (duet_expr_is_numeric(expr->children[argument]) || id == DUET_TYPE_STRING ||
+        id == DUET_TYPE_NULL)
+        return TRUE;
+    return duet_expr_input_type_error(expr, argument, required, error);
+}
+
+static gboolean
+row_has_null(DuetColumn *const *arguments, guint n, gsize row)
+{
+    for (guint argument = 0; argument < n; argument++)
+        if (duet_column_is_null(arguments[argument], row))
+            return TRUE;
+    return FALSE;
+}
+
+/* ---- simple string functions: null in, null out ---------------------------------------------- */
+
+static gboolean
+type_string(DuetExpr *expr, GError **error)
+{
+    (void)error;
+    return set_type(expr, DUET_TYPE_STRING, any_nullable(expr));
+}
+
+static gboolean
+type_length(DuetExpr *expr, GError **error)
+{
+    (void)error;
+    return set_type(expr, DUET_TYPE_INT32, any_nullable(expr));
+}
+
+/* Spark's substring(str, pos, len): 1-based, 0 acts as 1, negative counts from the end. */
+static char *
+substring(const char *text, gint64 position, gint64 length)
+{
+    glong n = g_utf8_strlen(text, -1);
+    gint64 start = position > 0 ? position - 1 : position < 0 ? n + position : 0;
+    if (start < 0) {
+        length += start;
+        start = 0;
+    }
+    if (start >= n || length <= 0)
+        return g_strdup("");
+    gint64 end = MIN(n, start + length);
+    const char *from = g_utf8_offset_to_pointer(text, (glong)start);
+    const char *to = g_utf8_offset_to_pointer(text, (glong)end);
+    return g_strndup(from, to - from);
+}
+
+static gboolean
+evaluate_simple_string(const DuetExpr *expr, DuetColumn *const *arguments, gsize n_rows,
+                       DuetColumnBuilder *out, GError **error)
+{
+    (void)error;
+    const char *name = expr->name;
+    for (gsize row = 0; row < n_rows; row++) {
+        if (row_has_null(arguments, expr->n_children, row)) {
+            duet_column_builder_append_null(out);
+            continue;
+        }
+        g_autofree char *text = duet_expr_cell_string(arguments[0], row);
+        if (g_str_equal(name, "length")) {
+            duet_column_builder_append_int32(out, (gint32)g_utf8_strlen(text, -1));
+            continue;
+        }
+        char *result = NULL;
+        if (g_str_equal(name, "lower"))
+            result = g_utf8_strdown(text, -1);
+        else if (g_str_equal(name, "upper"))
+            result = g_utf8_strup(text, -1);
+        else if (g_str_equal(name, "trim"))
+            result = g_strstrip(g_strdup(text));
+        else if (g_str_equal(name, "ltrim"))
+            result = g_strchug(g_strdup(text));
+        else if (g_str_equal(name, "rtrim"))
+            result = g_strchomp(g_strdup(text));
+        else if (g_str_equal(name, "substring")) {
+            gint64 position = 1, length = G_MAXINT32;
+            duet_expr_cell_int(arguments[1], row, &position);
+            if (expr->n_children > 2)
+                duet_expr_cell_int(arguments[2], row, &length);
+            result = substring(text, position, length);
+        } else if (g_str_equal(name, "concat")) {
+            GString *joined = g_string_new(text);
+            for (guint argument = 1; argument < expr->n_children; argument++) {
+                g_autofree char *part = duet_expr_cell_string(arguments[argument], row);
+                g_string_append(joined, part);
+            }
+            result = g_string_free(joined, FALSE);
+        }
+        duet_column_builder_append_string(out, result ? result : "", -1);
+        g_free(result);
+    }
+    return TRUE;
+}
+
+/* ---- null handling and comparison across arguments ------------------------------------------ */
+
+/* coalesce, nvl, ifnull: the common type; null only when every argument may be. */
+static gboolean
+type_coalesce(DuetExpr *expr, GError **error)
+{
+    expr->type = duet_expr_common_type(expr, 0, expr->n_children, expr->name, error);
+    if (expr->type == NULL)
+        return FALSE;
+    expr->nullable = TRUE;
+    for (guint child = 0; child < expr->n_children; child++)
+        if (!expr->children[child]->nullable)
+            expr->nullable = FALSE;
+    return TRUE;
+}
+
+static gboolean
+evaluate_coalesce(const DuetExpr *expr, DuetColumn *const *arguments, gsize n_rows,
+                  DuetColumnBuilder *out, GError **error)
+{
+    (void)error;
+    DuetColumn **cast = g_new0(DuetColumn *, expr->n_children);
+    for (guint argument = 0; argument < expr->n_children; argument++)
+        cast[argument] = duet_expr_cast_column(arguments[argument], expr->type);
+    for (gsize row = 0; row < n_rows; row++) {
+        guint chosen = 0;
+        while (chosen < expr->n_children && duet_column_is_null(cast[chosen], row))
+            chosen++;
+        if (chosen == expr->n_children)
+            duet_column_builder_append_null(out);
+        else
+            duet_column_builder_append_from(out, cast[chosen], row);
+    }
+    for (guint argument = 0; argument < expr->n_children; argument++)
+        duet_column_unref(cast[argument]);
+    g_free(cast);
+    return TRUE;
+}
+
+/* greatest, least: Spark widens without promoting to string (int with string is an error), and
+ * skips nulls: null only when every argument is null. */
+static gboolean
+type_greatest(DuetExpr *expr, GError **error)
+{
+    DuetDataType *common = duet_expr_common_type(expr, 0, expr->n_children, expr->name, NULL);
+    gboolean mixed_string = FALSE;
+    if (common != NULL && duet_data_type_id(common) == DUET_TYPE_STRING)
+        for (guint child = 0; child < expr->n_children; child++)
+            mixed_string |= argument_type(expr, child) != DUET_TYPE_STRING &&
+                            argument_type(expr, child) != DUET_TYPE_NULL;
+    if (common == NULL || mixed_string || duet_data_type_id(common) > DUET_TYPE_DATE) {
+        g_clear_pointer(&common, duet_data_type_unref);
+        /* for the message */
+        GString *types = g_string_new(NULL);
+        for (guint child = 0; child < expr->n_children; child++) {
+            g_autofree char *type = duet_data_type_to_string(expr->children[child]->type);
+            g_autofree char *upper = g_ascii_strup(type, -1);
+            g_string_append_printf(types, "%s\"%s\"", child ? ", " : "", upper);
+        }
+        g_autofree char *name = duet_expr_name(expr);
+        g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_ANALYSIS,
+                    "[DATATYPE_MISMATCH.DATA_DIFF_TYPES] Cannot resolve \"%s\" due to data type "
+                    "mismatch: Input to `%s` should all be the same type, but it's [%s].",
+                    name, expr->name, types->str);
+        g_string_free(types, TRUE);
+        return FALSE;
+    }
+    expr->type = common;
+    expr->nullable = TRUE;
+    for (guint child = 0; child < expr->n_children; child++)
+        if (!expr->children[child]->nullable)
+            expr->nullable = FALSE;
+    return TRUE;
+}
+
+static gboolean
+evaluate_greatest(const DuetExpr *expr, DuetColumn *const *arguments, gsize n_rows,
+                  DuetColumnBuilder *out, GError **error)
+{
+    (void)error;
+    int sign = g_str_equal(expr->name, "greatest") ? 1 : -1;
+    DuetColumn **cast = g_new0(DuetColumn *, expr->n_children);
+    for (guint argument = 0; argument < expr->n_children; argument++)
+        cast[argument] = duet_expr_cast_column(arguments[argument], expr->type);
+    for (gsize row = 0; row < n_rows; row++) {
+        gint best = -1;
+        for (guint argument = 0; argument < expr->n_children; argument++) {
+            if (duet_column_is_null(cast[argument], row))
+                continue;
+            if (best < 0 ||
+                sign * duet_column_compare_rows(cast[argument], row, cast[best], row) > 0)
+                best = (gint)argument;
+        }
+        if (best < 0)
+            duet_column_builder_append_null(out);
+        else
+            duet_column_builder_append_from(out, cast[best], row);
+    }
+    for (guint argument = 0; argument < expr->n_children; argument++)
+        duet_column_unref(cast[argument]);
+    g_free(cast);
+    return TRUE;
+}
+
+/* ---- collections ----------------------------------------------------------------------------- */
+
+/* size(array | map): -1 for null (Spark's default spark.sql.legacy.sizeOfNull). */
+static gboolean
+type_size(DuetExpr *expr, GError **error)
+{
+    DuetTypeId id = argument_type(expr, 0);
+    if (id != DUET_TYPE_ARRAY && id != DUET_TYPE_MAP && id != DUET_TYPE_NULL)
+        return duet_expr_input_type_error(expr, 0, "(\"ARRAY\" or \"MAP\")", error);
+    return set_type(expr, DUET_TYPE_INT32, FALSE);
+}
+
+static gboolean
+evaluate_size(const DuetExpr *expr, DuetColumn *const *arguments, gsize n_rows,
+              DuetColumnBuilder *out, GError **error)
+{
+    (void)expr;
+    (void)error;
+    gboolean typed = duet_data_type_id(duet_column_type(arguments[0])) != DUET_TYPE_NULL;
+    for (gsize row = 0; row < n_rows; row++) {
+        if (!typed || duet_column_is_null(arguments[0], row)) {
+            duet_column_builder_append_int32(out, -1);
+            continue;
+        }
+        gsize start, end;
+        duet_column_list_range(arguments[0], row, &start, &end);
+        duet_column_builder_append_int32(out, (gint32)(end - start));
+    }
+    return TRUE;
+}
+
+/* The element type of array argument 0 widened with argument 1, or an error. */
+static DuetDataType *
+element_and_value_type(DuetExpr *expr, GError **error)
+{
+    if (argument_type(expr, 0) != DUET_TYPE_ARRAY) {
+        duet_expr_input_type_error(expr, 0, "\"ARRAY\"", error);
+        return NULL;
+    }
+    DuetDataType *common = duet_expr_wider_type(duet_data_type_element(expr->children[0]->type),
+                                                expr->children[1]->type);
+    if (common == NULL || duet_data_type_id(common) == DUET_TYPE_NULL) {
+        g_clear_pointer(&common, duet_data_type_unref);
+        g_autofree char *name = duet_expr_name(expr);
+        g_autofree char *array = duet_data_type_to_string(expr->children[0]->type);
+        g_autofree char *value = duet_data_type_to_string(expr->children[1]->type);
+        g_autofree char *array_upper = g_ascii_strup(array, -1);
+        g_autofree char *value_upper = g_ascii_strup(value, -1);
+        g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_ANALYSIS,
+                    "[DATATYPE_MISMATCH.ARRAY_FUNCTION_DIFF_TYPES] Cannot resolve \"%s\" due to "
+                    "data type mismatch: Input to `%s` should have been \"ARRAY\" followed by a "
+                    "value with same element type, but it's [\"%s\", \"%s\"].",
+                    name, expr->name, array_upper, value_upper);
+    }
+    return common;
+}
+
+static gboolean
+type_array_contains(DuetExpr *expr, GError **error)
+{
+    g_autoptr(DuetDataType) common = element_and_value_type(expr, error);
+    if (common == NULL)
+        return FALSE;
+    return set_type(expr, DUET_TYPE_BOOLEAN, TRUE);
+}
+
+/* array_contains: true on a match; else null when the value or an element is null. */
+static gboolean
+evaluate_array_contains(const DuetExpr *expr, DuetColumn *const *arguments, gsize n_rows,
+                        DuetColumnBuilder *out, GError **error)
+{
+    g_autoptr(DuetDataType) common = element_and_value_type((DuetExpr *)expr, error);
+    if (common == NULL)
+        return FALSE;
+    g_autoptr(DuetColumn) elements =
+        duet_expr_cast_column(duet_column_child(arguments[0], 0), common);
+    g_autoptr(DuetColumn) value = duet_expr_cast_column(arguments[1], common);
+    for (gsize row = 0; row < n_rows; row++) {
+        if (duet_column_is_null(arguments[0], row) || duet_column_is_null(value, row)) {
+            duet_column_builder_append_null(out);
+            continue;
+        }
+        gsize start, end;
+        duet_column_list_range(arguments[0], row, &start, &end);
+        gboolean found = FALSE, saw_null = FALSE;
+        for (gsize element = start; element < end && !found; element++) {
+            if (duet_column_is_null(elements, element))
+                saw_null = TRUE;
+            else
+                found = duet_column_compare_rows(elements, element, value, row) == 0;
+        }
+        if (!found && saw_null)
+            duet_column_builder_append_null(out);
+        else
+            duet_column_builder_append_boolean(out, found);
+    }
+    return TRUE;
+}
+
+/* element_at(array, index) (1-based, negative from the end, null out of range) and
+ * element_at(map, key). */
+static gboolean
+type_element_at(DuetExpr *expr, GError **error)
+{
+    DuetTypeId id = argument_type(expr, 0);
+    if (id == DUET_TYPE_ARRAY) {
+        DuetTypeId index = argument_type(expr, 1);
+        if (index != DUET_TYPE_INT32 && index != DUET_TYPE_INT64 && index != DUET_TYPE_NULL)
+            return duet_expr_input_type_error(expr, 1, "\"INT\"", error);
+        expr->type = duet_data_type_ref(duet_data_type_element(expr->children[0]->type));
+    } else if (id == DUET_TYPE_MAP) {
+        g_autoptr(DuetDataType) key = duet_expr_wider_type(
+            duet_data_type_map_key(expr->children[0]->type), expr->children[1]->type);
+        if (key == NULL)
+            return duet_expr_input_type_error(expr, 1, "map key", error);
+        expr->type = duet_data_type_ref(duet_data_type_map_value(expr->children[0]->type));
+    } else {
+        return duet_expr_input_type_error(expr, 0, "(\"ARRAY\" or \"MAP\")", error);
+    }
+    expr->nullable = TRUE;
+    return TRUE;
+}
+
+static gboolean
+evaluate_element_at(const DuetExpr *expr, DuetColumn *const *arguments, gsize n_rows,
+                    DuetColumnBuilder *out, GError **error)
+{
+    gboolean map = duet_data_type_id(expr->children[0]->type) == DUET_TYPE_MAP;
+    DuetColumn *values = duet_column_child(arguments[0], map ? 1 : 0);
+    g_autoptr(DuetColumn) keys = NULL;
+    g_autoptr(DuetColumn) wanted = NULL;
+    if (map) {
+        g_autoptr(DuetDataType) key_type = duet_expr_wider_type(
+            duet_data_type_map_key(expr->children[0]->type), expr->children[1]->type);
+        keys = duet_expr_cast_column(duet_column_child(arguments[0], 0), key_type);
+        wanted = duet_expr_cast_column(arguments[1], key_type);
+    }
+    for (gsize row = 0; row < n_rows; row++) {
+        if (row_has_null(arguments, 2, row)) {
+            duet_column_builder_append_null(out);
+            continue;
+        }
+        gsize start, end;
+        duet_column_list_range(arguments[0], row, &start, &end);
+        gint64 chosen = -1;
+        if (map) {
+            for (gsize entry = start; entry < end && chosen < 0; entry++)
+                if (duet_column_compare_rows(keys, entry, wanted, row) == 0)
+                    chosen = (gint64)entry;
+        } else {
+            gint64 index = 0;
+            duet_expr_cell_int(arguments[1], row, &index);
+            if (index == 0) {
+                g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_FAILED,
+                            "[INVALID_INDEX_OF_ZERO] The index 0 is invalid. An index shall be "
+                            "either < 0 or > 0 (the first element has index 1).");
+                return FALSE;
+            }
+            gint64 length = (gint64)(end - start);
+            if (index > 0 && index <= length)
+                chosen = (gint64)start + index - 1;
+            else if (index < 0 && -index <= length)
+                chosen = (gint64)end + index;
+        }
+        if (chosen < 0 || duet_column_is_null(values, (gsize)chosen))
+            duet_column_builder_append_null(out);
+        else
+            duet_column_builder_append_from(out, values, (gsize)chosen);
+    }
+    return TRUE;
+}
+
+/* ---- math ------------------------------------------------------------------------------------ */
+
+static gboolean
+type_abs(DuetExpr *expr, GError **error)
+{
+    if (!duet_expr_is_numeric(expr->children[0]) && argument_type(expr, 0) != DUET_TYPE_NULL)
+        return duet_expr_input_type_error(expr, 0, "\"NUMERIC\"", error);
+    expr->type = duet_data_type_ref(expr->children[0]->type);
+    expr->nullable = any_nullable(expr);
+    return TRUE;
+}
+
+static gboolean
+evaluate_abs(const DuetExpr *expr, DuetColumn *const *arguments, gsize n_rows,
+             DuetColumnBuilder *out, GError **error)
+{
+    (void)expr;
+    (void)error;
+    for (gsize row = 0; row < n_rows; row++) {
+        DuetValue value;
+        duet_column_get_value(arguments[0], row, &value);
+        if (value.is_null)
+            duet_column_builder_append_null(out);
+        else if (value.type == DUET_TYPE_DOUBLE)
+            duet_column_builder_append_double(out, fabs(value.v.f64));
+        else {
+            gint64 number = 0;
+            duet_value_as_int64(&value, &number);
+            duet_expr_append_int(out, number < 0 ? (gint64)(0 - (guint64)number) : number);
+        }
+    }
+    return TRUE;
+}
+
+/* round(x, scale): x's type (a string is a double); the scale must be a constant int. */
+static gboolean
+type_round(DuetExpr *expr, GError **error)
+{
+    if (expr->n_children == 1) {
+        DuetValue zero = duet_value_int32(0);
+        duet_expr_append_default(expr, &zero);
+    }
+    if (!numeric_argument(expr, 0, "\"NUMERIC\"", error))
+        return FALSE;
+    const DuetExpr *scale = expr->children[1];
+    if (scale->kind != DUET_EXPR_LITERAL ||
+        (!scale->literal.is_null && scale->literal.type != DUET_TYPE_INT32))
+        return duet_expr_input_type_error(expr, 1, "\"INT\"", error);
+    DuetTypeId id = argument_type(expr, 0);
+    return set_type(expr, id == DUET_TYPE_STRING || id == DUET_TYPE_NULL ? DUET_TYPE_DOUBLE : id,
+                    any_nullable(expr));
+}
+
+/* Spark rounds a double as Scala's BigDecimal(d).setScale(scale, HALF_UP): on the decimal
+ * digits of Double.toString (so round(2.675, 2) is 2.68, not 2.67 as in binary). */
+static gdouble
+round_half_up(gdouble value, gint scale)
+{
+    if (!isfinite(value))
+        return value;
+    GString *text = g_string_new(NULL);
+    duet_format_java_double(text, value);
+    const char *at = text->str;
+    gboolean negative = *at == '-';
+    if (negative)
+        at++;
+    GString *digits = g_string_new(NULL);
+    gint point = -1, exponent = 0;
+    for (; *at && *at != 'E'; at++) {
+        if (*at == '.')
+            point = (gint)digits->len;
+        else
+            g_string_append_c(digits, *at);
+    }
+    if (*at == 'E')
+        exponent = atoi(at + 1);
+    if (point < 0)
+        point = (gint)digits->len;
+    point += exponent;         /* value = 0.digits x 10^point */
+    gint keep = point + scale; /* digits before the rounding position */
+    gdouble result = 0;
+    if (keep >= (gint)digits->len) {
+        result = fabs(value);
+    } else if (keep >= 0) {
+        GString *kept = g_string_new_len(digits->str, keep);
+        if (keep == 0)
+            g_string_assign(kept, "0");
+        if (digits->str[keep] >= '5') {
+            /* add one to the last kept digit, carrying */
+            gint position = (gint)kept->len - 1;
+            while (position >= 0 && kept->str[position] == '9')
+                kept->str[position--] = '0';
+            if (position >= 0)
+                kept->str[position]++;
+            else
+                g_string_prepend_c(kept, '1');
+        }
+        g_string_append_printf(kept, "E%d", -scale);
+        result = g_ascii_strtod(kept->str, NULL);
+        g_string_free(kept, TRUE);
+    }
+    g_string_free(digits, TRUE);
+    g_string_free(text, TRUE);
+    return negative ? -result : result;
+}
+
+static gboolean
+evaluate_round(const DuetExpr *expr, DuetColumn *const *arguments, gsize n_rows,
+               DuetColumnBuilder *out, GError **error)
+{
+    (void)error;
+    gint64 scale = 0;
+    if (expr->children[1]->literal.is_null) {
+        for (gsize row = 0; row < n_rows; row++)
+            duet_column_builder_append_null(out);
+        return TRUE;
+    }
+    scale = expr->children[1]->literal.v.i32;
+    gboolean real = duet_data_type_id(expr->type) == DUET_TYPE_DOUBLE;
+    for (gsize row = 0; row < n_rows; row++) {
+        if (real) {
+            gdouble value;
+            if (!duet_expr_cell_double(arguments[0], row, &value))
+                duet_column_builder_append_null(out);
+            else
+                duet_column_builder_append_double(out, round_half_up(value, (gint)scale));
+            continue;
+        }
+        gint64 value;
+        if (!duet_expr_cell_int(arguments[0], row, &value)) {
+            duet_column_builder_append_null(out);
+            continue;
+        }
+        if (scale < 0) {
+            /* HALF_UP on the magnitude, as BigDecimal does; overflow wraps as Spark's does */
+            guint64 unit = 1;
+            for (gint64 step = 0; step < -scale && unit <= G_MAXUINT64 / 10; step++)
+                unit *= 10;
+            guint64 magnitude = value < 0 ? 0 - (guint64)value : (guint64)value;
+            guint64 rounded = (-scale > 19) ? 0 : (magnitude + unit / 2) / unit * unit;
+            value = value < 0 ? (gint64)(0 - rounded) : (gint64)rounded;
+            if (duet_data_type_id(expr->type) == DUET_TYPE_INT32)
+                value = (gint32)(guint32)value;
+        }
+        duet_expr_append_int(out, value);
+    }
+    return TRUE;
+}
+
+/* floor, ceil: bigint (Java's (long) cast saturates, NaN is 0). */
+static gboolean
+type_floor(DuetExpr *expr, GError **error)
+{
+    if (!numeric_argument(expr, 0, "(\"DOUBLE\" or \"DECIMAL\" or \"BIGINT\")", error))
+        return FALSE;
+    return set_type(expr, DUET_TYPE_INT64, any_nullable(expr));
+}
+
+static gboolean
+evaluate_floor(const DuetExpr *expr, DuetColumn *const *arguments, gsize n_rows,
+               DuetColumnBuilder *out, GError **error)
+{
+    (void)error;
+    gboolean ceiling = g_str_equal(expr->name, "ceil") || g_str_equal(expr->name, "ceiling");
+    gboolean integral =
+        argument_type(expr, 0) == DUET_TYPE_INT32 || argument_type(expr, 0) == DUET_TYPE_INT64;
+    for (gsize row = 0; row < n_rows; row++) {
+        if (integral) {
+            gint64 value;
+            if (duet_expr_cell_int(arguments[0], row, &value))
+                duet_column_builder_append_int64(out, value);
+            else
+                duet_column_builder_append_null(out);
+            continue;
+        }
+        gdouble value;
+        if (!duet_expr_cell_double(arguments[0], row, &value)) {
+            duet_column_builder_append_null(out);
+            continue;
+        }
+        gdouble rounded = ceiling ? ceil(value) : floor(value);
+        gint64 result = isnan(rounded)                      ? 0
+                        : rounded >= 9223372036854775807.0  ? G_MAXINT64
+                        : rounded <= -9223372036854775808.0 ? G_MININT64
+                                                            : (gint64)rounded;
+        duet_column_builder_append_int64(out, result);
+    }
+    return TRUE;
+}
+
+/* sqrt, pow/power: double; sqrt of a negative number is NaN, as Java's Math.sqrt. */
+static gboolean
+type_double_math(DuetExpr *expr, GError **error)
+{
+    for (guint argument = 0; argument < expr->n_children; argument++)
+        if (!numeric_argument(expr, argument, "\"DOUBLE\"", error))
+            return FALSE;
+    return set_type(expr, DUET_TYPE_DOUBLE, any_nullable(expr));
+}
+
+static gboolean
+evaluate_double_math(const DuetExpr *expr, DuetColumn *const *arguments, gsize n_rows,
+                     DuetColumnBuilder *out, GError **error)
+{
+    (void)error;
+    gboolean square_root = g_str_equal(expr->name, "sqrt");
+    for (gsize row = 0; row < n_rows; row++) {
+        gdouble x, y = 0;
+        if (!duet_expr_cell_double(arguments[0], row, &x) ||
+            (!square_root && !duet_expr_cell_double(arguments[1], row, &y))) {
+            duet_column_builder_append_null(out);
+            continue;
+        }
+        duet_column_builder_append_double(out, square_root ? sqrt(x) : pow(x, y));
+    }
+    return TRUE;
+}
+
+/* isnan(x): never null; isnan(null) is false. */
+static gboolean
+type_isnan(DuetExpr *expr, GError **error)
+{
+    if (!numeric_argument(expr, 0, "\"DOUBLE\"", error))
+        return FALSE;
+    return set_type(expr, DUET_TYPE_BOOLEAN, FALSE);
+}
+
+static gboolean
+evaluate_isnan(const DuetExpr *expr, DuetColumn *const *arguments, gsize n_rows,
+               DuetColumnBuilder *out, GError **error)
+{
+    (void)expr;
+    (void)error;
+    for (gsize row = 0; row < n_rows; row++) {
+        gdouble value;
+        duet_column_builder_append_boolean(out, duet_expr_cell_double(arguments[0], row, &value) &&
+                                                    isnan(value));
+    }
+    return TRUE;
+}
+
+/* ---- current time and seconds ---------------------------------------------------------------- */
+
+static gboolean
+type_timestamp(DuetExpr *expr, GError **error)
+{
+    (void)error;
+    return set_type(expr, DUET_TYPE_TIMESTAMP, any_nullable(expr));
+}
+
+static gboolean
+evaluate_now(const DuetExpr *expr, DuetColumn *const *arguments, gsize n_rows,
+             DuetColumnBuilder *out, GError **error)
+{
+    (void)expr;
+    (void)arguments;
+    (void)error;
+    gint64 now = duet_expr_current_time_us(); /* one value for the batch */
+    for (gsize row = 0; row < n_rows; row++)
+        duet_column_builder_append_int64(out, now);
+    return TRUE;
+}
+
+static gboolean
+evaluate_timestamp_seconds(const DuetExpr *expr, DuetColumn *const *arguments, gsize n_rows,
+                           DuetColumnBuilder *out, GError **error)
+{
+    (void)expr;
+    (void)error;
+    for (gsize row = 0; row < n_rows; row++) {
+        gdouble seconds;
+        if (!duet_expr_cell_double(arguments[0], row, &seconds))
+            duet_column_builder_append_null(out);
+        else
+            duet_column_builder_append_int64(out, (gint64)llround(seconds * 1e6));
+    }
+    return TRUE;
+}
+
+/* ---- the registry ---------------------------------------------------------------------------- */
+
+static const DuetFunctionDef functions[] = {
+    {"lower", 1, 1, type_string, evaluate_simple_string},
+    {"upper", 1, 1, type_string, evaluate_simple_string},
+    {"trim", 1, 1, type_string, evaluate_simple_string},
+    {"ltrim", 1, 1, type_string, evaluate_simple_string},
+    {"rtrim", 1, 1, type_string, evaluate_simple_string},
+    {"length", 1, 1, type_length, evaluate_simple_string},
+    {"concat", 1, G_MAXUINT, type_string, evaluate_simple_string},
+    {"substring", 2, 3, type_string, evaluate_simple_string},
+    {"coalesce", 1, G_MAXUINT, type_coalesce, evaluate_coalesce},
+    {"nvl", 2, 2, type_coalesce, evaluate_coalesce},
+    {"ifnull", 2, 2, type_coalesce, evaluate_coalesce},
+    {"greatest", 2, G_MAXUINT, type_greatest, evaluate_greatest},
+    {"least", 2, G_MAXUINT, type_greatest, evaluate_greatest},
+    {"size", 1, 1, type_size, evaluate_size},
+    {"array_contains", 2, 2, type_array_contains, evaluate_array_contains},
+    {"element_at", 2, 2, type_element_at, evaluate_element_at},
+    {"abs", 1, 1, type_abs, evaluate_abs},
+    {"round", 1, 2, type_round, evaluate_round},
+    {"floor", 1, 1, type_floor, evaluate_floor},
+    {"ceil", 1, 1, type_floor, evaluate_floor},
+    {"ceiling", 1, 1, type_floor, evaluate_floor},
+    {"sqrt", 1, 1, type_double_math, evaluate_double_math},
+    {"pow", 2, 2, type_double_math, evaluate_double_math},
+    {"power", 2, 2, type_double_math, evaluate_double_math},
+    {"isnan", 1, 1, type_isnan, evaluate_isnan},
+    {"timestamp_seconds", 1, 1, type_timestamp, evaluate_timestamp_seconds},
+    {"current_timestamp", 0, 0, type_timestamp, evaluate_now},
+    {"now", 0, 0, type_timestamp, evaluate_now},
+};
+
+const DuetFunctionDef *
+duet_expr_lookup_function(const char *name)
+{
+    for (gsize entry = 0; entry < G_N_ELEMENTS(functions); entry++)
+        if (g_str_equal(functions[entry].name, name))
+            return &functions[entry];
+    const DuetFunctionDef *found = duet_expr_string_function(name);
+    return found ? found : duet_expr_time_function(name);
+}
+
+/* Spark's WRONG_NUM_ARGS: "requires 2 parameters", "requires [1, 2] parameters", "requires
+ * > 1 parameters". */
+static gboolean
+wrong_arity(const DuetExpr *expr, const DuetFunctionDef *info, GError **error)
+{
+    GString *expected = g_string_new(NULL);
+    if (info->max_args == G_MAXUINT)
+        g_string_printf(expected, "> %u", info->min_args - 1);
+    else if (info->min_args == info->max_args)
+        g_string_printf(expected, "%u", info->min_args);
+    else {
+        g_string_append_c(expected, '[');
+        for (guint count = info->min_args; count <= info->max_args; count++)
+            g_string_append_printf(expected, "%s%u", count > info->min_args ? ", " : "", count);
+        g_string_append_c(expected, ']');
+    }
+    g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_ANALYSIS,
+                "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `%s` requires %s parameters but the "
+                "actual number is %u.",
+                expr->name, expected->str, expr->n_children);
+    g_string_free(expected, TRUE);
+    return FALSE;
+}
+
+gboolean
+duet_expr_type_function(DuetExpr *expr, GError **error)
+{
+    const DuetFunctionDef *info = duet_expr_lookup_function(expr->name);
+    if (info == NULL) {
+        g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_ANALYSIS,
+                    "[UNRESOLVED_ROUTINE] Cannot resolve function `%s` on search path "
+                    "[`system`.`builtin`, `system`.`session`, `spark_catalog`.`default`].",
+                    expr->name);
+        return FALSE;
+    }
+    if (expr->n_children < info->min_args || expr->n_children > info->max_args)
+        return wrong_arity(expr, info, error);
+    return info->type(expr, error);
+}
+
+gboolean
+duet_expr_evaluate_function(const DuetExpr *expr, DuetColumn *const *arguments, gsize n_rows,
+                            DuetColumnBuilder *out, GError **error)
+{
+    const DuetFunctionDef *info = duet_expr_lookup_function(expr->name);
+    g_assert(info != NULL); /* resolution found it */
+    return info->evaluate(expr, arguments, n_rows, out, error);
+}
