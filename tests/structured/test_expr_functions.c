@@ -294,6 +294,33 @@ test_collections_and_math(void)
     run_cases(cases, G_N_ELEMENTS(cases));
 }
 
+/* Null literals (Spark's NullType) in every position. */
+static void
+test_null_literals(void)
+{
+    static const Case cases[] = {
+        {"CASE WHEN NULL THEN 1 END", "CASE WHEN NULL THEN 1 END", "int",
+         "[null, null, null, null]"},
+        {"CASE WHEN a = 2 THEN NULL ELSE s END", "CASE WHEN (a = 2) THEN NULL ELSE s END", "string",
+         "[a b  c , null, null, héllo wörld]"},
+        {"NULL IN (1, 2)", "(NULL IN (1, 2))", "boolean", "[null, null, null, null]"},
+        {"split(NULL, ',')", "split(NULL, ,, -1)", "array<string>", "[null, null, null, null]"},
+        {"concat_ws(',')", "concat_ws(,)", "string", "[, , , ]"},
+        {"greatest(NULL, NULL)", "greatest(NULL, NULL)", "void", "[null, null, null, null]"},
+        {"round(NULL, 1)", "round(NULL, 1)", "double", "[null, null, null, null]"},
+        {"size(NULL)", "size(NULL)", "int", "[-1, -1, -1, -1]"},
+        {"to_timestamp(NULL)", "to_timestamp(NULL)", "timestamp", "[null, null, null, null]"},
+        {"date_format(t, NULL)", "date_format(t, NULL)", "string", "[null, null, null, null]"},
+        {"s RLIKE NULL", "s RLIKE NULL", "boolean", "[null, null, null, null]"},
+        {"regexp_replace(s, 'l', NULL)", "regexp_replace(s, l, NULL, 1)", "string",
+         "[null, null, null, null]"},
+        {"nvl(NULL, 1)", "nvl(NULL, 1)", "int", "[1, 1, 1, 1]"},
+        {"unix_timestamp() > 0", "(unix_timestamp(current_timestamp(), yyyy-MM-dd HH:mm:ss) > 0)",
+         "boolean", "[true, true, true, true]"},
+    };
+    run_cases(cases, G_N_ELEMENTS(cases));
+}
+
 static void
 test_errors(void)
 {
@@ -371,5 +398,5 @@ test_builders(void)
 
 DUET_TEST_MAIN("expr_functions", DUET_TEST(test_split_and_concat_ws), DUET_TEST(test_regexp),
                DUET_TEST(test_like), DUET_TEST(test_case_in_between), DUET_TEST(test_time),
-               DUET_TEST(test_collections_and_math), DUET_TEST(test_errors),
-               DUET_TEST(test_builders))
+               DUET_TEST(test_collections_and_math), DUET_TEST(test_null_literals),
+               DUET_TEST(test_errors), DUET_TEST(test_builders))
