@@ -36,7 +36,7 @@ struct _DuetExpr {
 void duet_expr_set_batch_time(gint64 micros);
 gint64 duet_expr_current_time_us(void);
 
-/* ---- built-in scalar functions (expr_function.c, expr_string.c, expr_time.c) ------------- */
+/* ---- built-in scalar functions (expr_function.c, expr_string.c, expr_math.c, expr_time.c) - */
 
 /* Types a function node whose children are resolved: sets expr->type and expr->nullable, and
  * may append the default arguments Spark fills in (split's limit -1, round's scale 0), which
@@ -57,6 +57,7 @@ typedef struct {
 
 /* The definition of a function by lower-case name, or NULL; one lookup per file. */
 const DuetFunctionDef *duet_expr_string_function(const char *name);
+const DuetFunctionDef *duet_expr_math_function(const char *name);
 const DuetFunctionDef *duet_expr_time_function(const char *name);
 const DuetFunctionDef *duet_expr_lookup_function(const char *name);
 /* expr_function.c: typing and evaluation of DUET_EXPR_FUNCTION nodes (children resolved). */
