@@ -456,14 +456,7 @@ duet_expr_wider_type(DuetDataType *a, DuetDataType *b)
     gboolean atomic_y = y <= DUET_TYPE_DATE && y != DUET_TYPE_BINARY;
     if ((x == DUET_TYPE_STRING && atomic_y) || (y == DUET_TYPE_STRING && atomic_x))
         return scalar(DUET_TYPE_STRING);
-    if (x == DUET_TYPE_ARRAY && y == DUET_TYPE_ARRAY) {
-        g_autoptr(DuetDataType) element =
-            duet_expr_wider_type(duet_data_type_element(a), duet_data_type_element(b));
-        if (element == NULL)
-            return NULL;
-        return duet_data_type_new_array(element, duet_data_type_contains_null(a) ||
-                                                     duet_data_type_contains_null(b));
-    }
+    /* nested types must agree (up to nullability): duet does not cast their elements */
     return NULL;
 }
 

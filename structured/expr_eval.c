@@ -355,7 +355,8 @@ evaluate_cast(DuetTypeId target, DuetColumn *input, gsize n, DuetColumnBuilder *
             break;
         }
         default:
-            duet_column_builder_append_value(out, &value);
+            if (!duet_column_builder_append_value(out, &value))
+                duet_column_builder_append_null(out);
             break;
         }
     }

@@ -249,6 +249,9 @@ test_time(void)
         {"to_date(t)", "to_date(t)", "date", "[2023-11-14, 1969-12-31, null, 2024-02-29]"},
         {"to_date('03.2021', 'MM.yyyy')", "to_date(03.2021, MM.yyyy)", "date",
          "[2021-03-01, 2021-03-01, 2021-03-01, 2021-03-01]"},
+        {"CAST(ts AS DATE)", "CAST(ts AS DATE)", "date", "[2021-03-04, 2021-03-04, null, null]"},
+        {"CAST(CAST(t AS DATE) AS TIMESTAMP)", "CAST(CAST(t AS DATE) AS TIMESTAMP)", "timestamp",
+         "[2023-11-14 00:00:00.0, 1969-12-31 00:00:00.0, null, 2024-02-29 00:00:00.0]"},
         {"year(t)", "year(t)", "int", "[2023, 1969, null, 2024]"},
         {"month(t)", "month(t)", "int", "[11, 12, null, 2]"},
         {"dayofmonth(t)", "dayofmonth(t)", "int", "[14, 31, null, 29]"},
@@ -353,6 +356,8 @@ test_errors(void)
          "[DATATYPE_MISMATCH.DATA_DIFF_TYPES] Cannot resolve \"CASE WHEN (a = 1) THEN 1 ELSE "
          "true END\" due to data type mismatch: Input to `casewhen` should all be the same type, "
          "but it's [\"INT\", \"BOOLEAN\"]."},
+        {"CASE WHEN a = 1 THEN words ELSE array_contains(words, 'x') END",
+         "[DATATYPE_MISMATCH.DATA_DIFF_TYPES]"},
         {"a IN (words)", "[DATATYPE_MISMATCH.DATA_DIFF_TYPES] Cannot resolve \"(a IN (words))\""},
         {"greatest(a, s)", "[DATATYPE_MISMATCH.DATA_DIFF_TYPES] Cannot resolve \"greatest(a, "
                            "s)\" due to data type mismatch: Input to `greatest` should all be "
