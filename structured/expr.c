@@ -154,6 +154,37 @@ duet_expr_function(const char *name, DuetExpr *const *arguments, guint n)
     return expr;
 }
 
+DuetExpr *
+duet_expr_case_when(DuetExpr *const *conditions, DuetExpr *const *values, guint n,
+                    DuetExpr *else_value)
+{
+    g_return_val_if_fail(n > 0, NULL);
+    DuetExpr *expr = expr_new(DUET_EXPR_CASE, 2 * n + (else_value ? 1 : 0));
+    for (guint branch = 0; branch < n; branch++) {
+        expr->children[2 * branch] = duet_expr_ref(conditions[branch]);
+        expr->children[2 * branch + 1] = duet_expr_ref(values[branch]);
+    }
+    if (else_value)
+        expr->children[2 * n] = duet_expr_ref(else_value);
+    return expr;
+}
+
+DuetExpr *
+duet_expr_when(DuetExpr *condition, DuetExpr *value, DuetExpr *else_value)
+{
+    return duet_expr_case_when(&condition, &value, 1, else_value);
+}
+
+DuetExpr *
+duet_expr_in(DuetExpr *value, DuetExpr *const *list, guint n)
+{
+    DuetExpr *expr = expr_new(DUET_EXPR_IN, n + 1);
+    expr->children[0] = duet_expr_ref(value);
+    for (guint element = 0; element < n; element++)
+        expr->children[element + 1] = duet_expr_ref(list[element]);
+    return expr;
+}
+
 DuetExprKind
 duet_expr_kind(const DuetExpr *expr)
 {
@@ -186,6 +217,21 @@ binary_symbol(DuetBinaryOp op)
     static const char *const symbols[] = {
         "+", "-", "*", "/", "%", "=", "!=", "<", "<=", ">", ">=", "AND", "OR"};
     return symbols[op];
+}
+
+/* Spark's math expressions print their SQL names in capitals (UnaryMathExpression's name):
+ * FLOOR(x), CEIL(x), SQRT(x), POWER(x, y). */
+static const char *
+function_display_name(const char *name)
+{
+    static const char *const capitals[][2] = {
+        {"floor", "FLOOR"}, {"ceil", "CEIL"},   {"sqrt", "SQRT"},
+        {"pow", "POWER"},   {"power", "POWER"},
+    };
+    for (gsize entry = 0; entry < G_N_ELEMENTS(capitals); entry++)
+        if (g_str_equal(capitals[entry][0], name))
+            return capitals[entry][1];
+    return name;
 }
 
 static void
@@ -246,8 +292,46 @@ append_name(GString *out, const DuetExpr *expr)
         append_name(out, expr->children[0]);
         g_string_append_printf(out, ".%s", expr->name);
         return;
+    case DUET_EXPR_CASE:
+        g_string_append(out, "CASE");
+        for (guint child = 0; child + 1 < expr->n_children; child += 2) {
+            g_string_append(out, " WHEN ");
+            append_name(out, expr->children[child]);
+            g_string_append(out, " THEN ");
+            append_name(out, expr->children[child + 1]);
+        }
+        if (expr->n_children % 2 == 1) {
+            g_string_append(out, " ELSE ");
+            append_name(out, expr->children[expr->n_children - 1]);
+        }
+        g_string_append(out, " END");
+        return;
+    case DUET_EXPR_IN:
+        g_string_append_c(out, '(');
+        append_name(out, expr->children[0]);
+        g_string_append(out, " IN (");
+        for (guint child = 1; child < expr->n_children; child++) {
+            if (child > 1)
+                g_string_append(out, ", ");
+            append_name(out, expr->children[child]);
+        }
+        g_string_append(out, "))");
+        return;
     case DUET_EXPR_FUNCTION:
-        g_string_append_printf(out, "%s(", expr->name);
+        if ((g_str_equal(expr->name, "like") || g_str_equal(expr->name, "rlike")) &&
+            (expr->n_children == 2 || expr->n_children == 3)) {
+            /* Spark's Like.sql and RLike.sql: infix, unparenthesised */
+            append_name(out, expr->children[0]);
+            g_string_append(out, g_str_equal(expr->name, "like") ? " LIKE " : " RLIKE ");
+            append_name(out, expr->children[1]);
+            if (expr->n_children == 3) {
+                g_string_append(out, " ESCAPE '");
+                append_name(out, expr->children[2]);
+                g_string_append_c(out, '\'');
+            }
+            return;
+        }
+        g_string_append_printf(out, "%s(", function_display_name(expr->name));
         for (guint argument = 0; argument < expr->n_children; argument++) {
             if (argument)
                 g_string_append(out, ", ");
@@ -326,6 +410,136 @@ static gboolean
 type_is(const DuetExpr *expr, DuetTypeId id)
 {
     return duet_data_type_id(expr->type) == id;
+}
+
+gboolean
+duet_expr_is_numeric(const DuetExpr *expr)
+{
+    return is_numeric_id(duet_data_type_id(expr->type));
+}
+
+static char *
+sql_type_name(const DuetDataType *type)
+{
+    g_autofree char *text = duet_data_type_to_string(type);
+    return g_ascii_strup(text, -1);
+}
+
+gboolean
+duet_expr_input_type_error(const DuetExpr *expr, guint argument, const char *required,
+                           GError **error)
+{
+    g_autofree char *name = duet_expr_name(expr);
+    g_autofree char *input = duet_expr_name(expr->children[argument]);
+    g_autofree char *type = sql_type_name(expr->children[argument]->type);
+    return analysis_error(error,
+                          "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"%s\" due "
+                          "to data type mismatch: Parameter %u requires the %s type, however "
+                          "\"%s\" has the type \"%s\".",
+                          name, argument + 1, required, input, type);
+}
+
+DuetDataType *
+duet_expr_wider_type(DuetDataType *a, DuetDataType *b)
+{
+    DuetTypeId x = duet_data_type_id(a), y = duet_data_type_id(b);
+    if (duet_data_type_equal(a, b) || y == DUET_TYPE_NULL)
+        return duet_data_type_ref(a);
+    if (x == DUET_TYPE_NULL)
+        return duet_data_type_ref(b);
+    if (is_numeric_id(x) && is_numeric_id(y))
+        return scalar(wider_numeric(x, y));
+    if ((x == DUET_TYPE_DATE && y == DUET_TYPE_TIMESTAMP) ||
+        (x == DUET_TYPE_TIMESTAMP && y == DUET_TYPE_DATE))
+        return scalar(DUET_TYPE_TIMESTAMP);
+    gboolean atomic_x = x <= DUET_TYPE_DATE && x != DUET_TYPE_BINARY;
+    gboolean atomic_y = y <= DUET_TYPE_DATE && y != DUET_TYPE_BINARY;
+    if ((x == DUET_TYPE_STRING && atomic_y) || (y == DUET_TYPE_STRING && atomic_x))
+        return scalar(DUET_TYPE_STRING);
+    /* nested types must agree (up to nullability): duet does not cast their elements */
+    return NULL;
+}
+
+DuetDataType *
+duet_expr_common_type(DuetExpr *expr, guint first, guint n, const char *what, GError **error)
+{
+    DuetDataType *common = scalar(DUET_TYPE_NULL);
+    for (guint child = first; child < first + n; child++) {
+        DuetDataType *wider = duet_expr_wider_type(common, expr->children[child]->type);
+        duet_data_type_unref(common);
+        common = wider;
+        if (common == NULL)
+            break;
+    }
+    if (common != NULL)
+        return common;
+    GString *types = g_string_new(NULL);
+    for (guint child = first; child < first + n; child++) {
+        g_autofree char *type = sql_type_name(expr->children[child]->type);
+        g_string_append_printf(types, "%s\"%s\"", types->len ? ", " : "", type);
+    }
+    g_autofree char *name = duet_expr_name(expr);
+    analysis_error(error,
+                   "[DATATYPE_MISMATCH.DATA_DIFF_TYPES] Cannot resolve \"%s\" due to data type "
+                   "mismatch: Input to `%s` should all be the same type, but it's [%s].",
+                   name, what, types->str);
+    g_string_free(types, TRUE);
+    return NULL;
+}
+
+void
+duet_expr_append_default(DuetExpr *expr, const DuetValue *value)
+{
+    DuetExpr *literal = duet_expr_literal(value);
+    literal->type = scalar(value->is_null ? DUET_TYPE_NULL : value->type);
+    literal->nullable = value->is_null;
+    expr->children = g_renew(DuetExpr *, expr->children, expr->n_children + 1);
+    expr->children[expr->n_children++] = literal;
+}
+
+/* Spark's CaseWhen: boolean conditions, values of one common type; null without an ELSE. */
+static gboolean
+type_case(DuetExpr *expr, GError **error)
+{
+    gboolean has_else = expr->n_children % 2 == 1;
+    for (guint child = 0; child + 1 < expr->n_children; child += 2) {
+        DuetTypeId condition = duet_data_type_id(expr->children[child]->type);
+        if (condition != DUET_TYPE_BOOLEAN && condition != DUET_TYPE_NULL)
+            return duet_expr_input_type_error(expr, child, "\"BOOLEAN\"", error);
+    }
+    /* the values: children 1, 3, 5, ... and the else (the last, at an even index) */
+    DuetDataType *common = scalar(DUET_TYPE_NULL);
+    gboolean nullable = !has_else;
+    for (guint child = 1; child < expr->n_children; child++) {
+        if (child % 2 == 0 && child != expr->n_children - 1)
+            continue;
+        nullable |= expr->children[child]->nullable;
+        DuetDataType *wider = duet_expr_wider_type(common, expr->children[child]->type);
+        duet_data_type_unref(common);
+        common = wider;
+        if (common == NULL)
+            break;
+    }
+    if (common == NULL) {
+        GString *types = g_string_new(NULL);
+        for (guint child = 1; child < expr->n_children; child++) {
+            if (child % 2 == 0 && child != expr->n_children - 1)
+                continue;
+            g_autofree char *type = sql_type_name(expr->children[child]->type);
+            g_string_append_printf(types, "%s\"%s\"", types->len ? ", " : "", type);
+        }
+        g_autofree char *name = duet_expr_name(expr);
+        analysis_error(error,
+                       "[DATATYPE_MISMATCH.DATA_DIFF_TYPES] Cannot resolve \"%s\" due to data "
+                       "type mismatch: Input to `casewhen` should all be the same type, but it's "
+                       "[%s].",
+                       name, types->str);
+        g_string_free(types, TRUE);
+        return FALSE;
+    }
+    expr->type = common;
+    expr->nullable = nullable;
+    return TRUE;
 }
 
 /* Types one node whose children are resolved. */
@@ -412,7 +626,9 @@ type_node(DuetExpr *expr, GError **error)
             from == to || from == DUET_TYPE_NULL || to == DUET_TYPE_STRING ||
             (scalar_from && from != DUET_TYPE_BINARY && from != DUET_TYPE_DATE &&
              (to == DUET_TYPE_INT32 || to == DUET_TYPE_INT64 || to == DUET_TYPE_DOUBLE ||
-              to == DUET_TYPE_BOOLEAN || to == DUET_TYPE_TIMESTAMP));
+              to == DUET_TYPE_BOOLEAN || to == DUET_TYPE_TIMESTAMP)) ||
+            (to == DUET_TYPE_DATE && (from == DUET_TYPE_STRING || from == DUET_TYPE_TIMESTAMP)) ||
+            (to == DUET_TYPE_TIMESTAMP && from == DUET_TYPE_DATE);
         if (!supported) {
             g_autofree char *name = duet_expr_name(expr);
             g_autofree char *source = duet_data_type_to_string(children[0]->type);
@@ -444,6 +660,16 @@ type_node(DuetExpr *expr, GError **error)
         expr->nullable = TRUE;
         return TRUE;
     }
+    case DUET_EXPR_CASE:
+        return type_case(expr, error);
+    case DUET_EXPR_IN:
+        expr->type = duet_expr_common_type(expr, 0, expr->n_children, "in", error);
+        if (expr->type == NULL)
+            return FALSE;
+        duet_data_type_unref(expr->type);
+        expr->type = scalar(DUET_TYPE_BOOLEAN);
+        expr->nullable = any_nullable;
+        return TRUE;
     case DUET_EXPR_COLUMN:
         break;
     }

@@ -2,8 +2,9 @@
  *
  * Layer: structured/ (includes rdd/). An expression is an immutable, reference-counted tree:
  * column references, literals, arithmetic, comparisons, boolean logic, null tests, casts,
- * aliases and function calls. Before it can run it is resolved against an input schema
- * (duet_expr_resolve): names are matched as Spark's analyzer matches them
+ * aliases, CASE WHEN, IN and function calls (string, regex, date-time, collection and math
+ * functions: see expr_function.c, expr_string.c and expr_time.c). Before it can run it is resolved
+ * against an input schema (duet_expr_resolve): names are matched as Spark's analyzer matches them
  * (case-insensitively, with its UNRESOLVED_COLUMN message), and every node gets Spark's
  * result type (int + bigint is bigint, int / int is double, comparisons are boolean, ...).
  * A resolved expression evaluates a whole batch at a time into one column
@@ -40,6 +41,8 @@ typedef enum {
     DUET_EXPR_ALIAS,
     DUET_EXPR_FUNCTION, /* lower, upper, length, concat, coalesce, abs, ... */
     DUET_EXPR_FIELD,    /* a field of a struct column (window.start); made by resolution */
+    DUET_EXPR_CASE,     /* CASE WHEN c1 THEN v1 ... [ELSE e] END: children c1, v1, ..., [e] */
+    DUET_EXPR_IN,       /* value IN (list...): children value, list... */
 } DuetExprKind;
 
 typedef enum {
@@ -74,6 +77,17 @@ DuetExpr *duet_expr_alias(DuetExpr *child, const char *name);
 /* A function by Spark's name with n arguments. Unknown names fail at resolution with Spark's
  * UNRESOLVED_ROUTINE message. */
 DuetExpr *duet_expr_function(const char *name, DuetExpr *const *arguments, guint n);
+/* Spark's CaseWhen, as functions.when(c1, v1).when(c2, v2).otherwise(e) and SQL's searched
+ * CASE build it: n (condition, value) pairs and an optional else_value (NULL: none, which
+ * gives null). Values are coerced to their common type; conditions must be boolean. Named
+ * "CASE WHEN c1 THEN v1 ... ELSE e END". */
+DuetExpr *duet_expr_case_when(DuetExpr *const *conditions, DuetExpr *const *values, guint n,
+                              DuetExpr *else_value);
+/* One branch: functions.when(condition, value)[.otherwise(else_value)]. */
+DuetExpr *duet_expr_when(DuetExpr *condition, DuetExpr *value, DuetExpr *else_value);
+/* Spark's In, Column.isin(list...): null when value is null, or when no element matches and
+ * one is null. Named "(value IN (l1, l2))". */
+DuetExpr *duet_expr_in(DuetExpr *value, DuetExpr *const *list, guint n);
 
 DuetExpr *duet_expr_ref(DuetExpr *expr);
 void duet_expr_unref(DuetExpr *expr);

@@ -1,9 +1,9 @@
-/* expr_eval.c — evaluating resolved expressions a batch at a time, and the built-in functions.
+/* expr_eval.c — evaluating resolved expressions a batch at a time: operators, casts, CASE, IN.
  *
  * Layer: structured/. Includes rdd/ and structured/. Every node turns its children's columns
  * into its own column in one loop over the rows: no tree walk per row. Arithmetic follows
  * Spark's default (non-ANSI) mode: integer overflow wraps, x / 0 and x % 0 are null, casts of
- * unparsable strings are null.
+ * unparsable strings are null. Function calls are dispatched to expr_function.c.
  */
 #include "structured/internal.h"
 
@@ -13,9 +13,8 @@
 
 /* ---- reading cells as numbers ------------------------------------------------------------ */
 
-/* A cell as double (strings parsed); FALSE for null or unparsable. */
-static gboolean
-cell_double(const DuetColumn *column, gsize row, gdouble *out)
+gboolean
+duet_expr_cell_double(const DuetColumn *column, gsize row, gdouble *out)
 {
     DuetValue value;
     duet_column_get_value(column, row, &value);
@@ -30,8 +29,8 @@ cell_double(const DuetColumn *column, gsize row, gdouble *out)
     return duet_value_as_double(&value, out);
 }
 
-static gboolean
-cell_int(const DuetColumn *column, gsize row, gint64 *out)
+gboolean
+duet_expr_cell_int(const DuetColumn *column, gsize row, gint64 *out)
 {
     DuetValue value;
     duet_column_get_value(column, row, &value);
@@ -58,8 +57,8 @@ cell_int(const DuetColumn *column, gsize row, gint64 *out)
     return duet_value_as_int64(&value, out);
 }
 
-static void
-append_int(DuetColumnBuilder *builder, gint64 value)
+void
+duet_expr_append_int(DuetColumnBuilder *builder, gint64 value)
 {
     if (duet_data_type_id(duet_column_builder_type(builder)) == DUET_TYPE_INT32)
         duet_column_builder_append_int32(builder, (gint32)value);
@@ -78,7 +77,7 @@ evaluate_arithmetic(const DuetExpr *expr, DuetColumn *left, DuetColumn *right, g
     for (gsize row = 0; row < n; row++) {
         if (real) {
             gdouble a, b;
-            if (!cell_double(left, row, &a) || !cell_double(right, row, &b)) {
+            if (!duet_expr_cell_double(left, row, &a) || !duet_expr_cell_double(right, row, &b)) {
                 duet_column_builder_append_null(out);
                 continue;
             }
@@ -108,7 +107,7 @@ evaluate_arithmetic(const DuetExpr *expr, DuetColumn *left, DuetColumn *right, g
             continue;
         }
         gint64 a, b;
-        if (!cell_int(left, row, &a) || !cell_int(right, row, &b)) {
+        if (!duet_expr_cell_int(left, row, &a) || !duet_expr_cell_int(right, row, &b)) {
             duet_column_builder_append_null(out);
             continue;
         }
@@ -137,7 +136,7 @@ evaluate_arithmetic(const DuetExpr *expr, DuetColumn *left, DuetColumn *right, g
         }
         if (narrow)
             result = (gint32)(guint32)result;
-        append_int(out, result);
+        duet_expr_append_int(out, result);
     }
 }
 
@@ -153,7 +152,7 @@ compare_cells(const DuetColumn *left, const DuetColumn *right, gsize row, gboole
     if (a_text != b_text) {
         /* string against number: compare as doubles; unparsable is null */
         gdouble x, y;
-        if (!cell_double(left, row, &x) || !cell_double(right, row, &y)) {
+        if (!duet_expr_cell_double(left, row, &x) || !duet_expr_cell_double(right, row, &y)) {
             *comparable = FALSE;
             return 0;
         }
@@ -235,41 +234,23 @@ evaluate_logic(const DuetExpr *expr, DuetColumn *left, DuetColumn *right, gsize 
 
 /* ---- casts ------------------------------------------------------------------------------- */
 
-/* "yyyy-MM-dd[ HH:mm:ss[.ffffff]]" (or with 'T') in UTC, to microseconds. */
-static gboolean
-parse_timestamp(const char *text, gint64 *micros)
+char *
+duet_expr_cell_string(const DuetColumn *column, gsize row)
 {
-    int year, month, day, hour = 0, minute = 0, second = 0, consumed = 0;
-    if (sscanf(text, "%d-%d-%d%n", &year, &month, &day, &consumed) != 3)
-        return FALSE;
-    const char *rest = text + consumed;
-    gint64 fraction = 0;
-    if (*rest == ' ' || *rest == 'T') {
-        int more = 0;
-        if (sscanf(rest + 1, "%d:%d:%d%n", &hour, &minute, &second, &more) != 3)
-            return FALSE;
-        rest += 1 + more;
-        if (*rest == '.') {
-            gint64 scale = 100000;
-            for (rest++; g_ascii_isdigit(*rest); rest++, scale /= 10)
-                fraction += (*rest - '0') * scale;
-        }
-    }
-    if (*rest != '\0' || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
-        minute > 59 || second > 59)
-        return FALSE;
-    GDateTime *time = g_date_time_new_utc(year, month, day, hour, minute, second);
-    if (time == NULL)
-        return FALSE;
-    *micros = g_date_time_to_unix(time) * 1000000 + fraction;
-    g_date_time_unref(time);
-    return TRUE;
+    DuetValue value;
+    duet_column_get_value(column, row, &value);
+    if (value.is_null)
+        return NULL;
+    if (value.type == DUET_TYPE_STRING)
+        return g_strndup(value.v.str.data, value.v.str.len);
+    GString *text = g_string_new(NULL);
+    duet_format_value(text, &value, DUET_FORMAT_SPARK_SQL);
+    return g_string_free(text, FALSE);
 }
 
 static void
-evaluate_cast(const DuetExpr *expr, DuetColumn *input, gsize n, DuetColumnBuilder *out)
+evaluate_cast(DuetTypeId target, DuetColumn *input, gsize n, DuetColumnBuilder *out)
 {
-    DuetTypeId target = duet_data_type_id(expr->type);
     DuetTypeId source = duet_data_type_id(duet_column_type(input));
     for (gsize row = 0; row < n; row++) {
         DuetValue value;
@@ -294,11 +275,11 @@ evaluate_cast(const DuetExpr *expr, DuetColumn *input, gsize n, DuetColumnBuilde
                     value.v.i64 >= 0 ? value.v.i64 / 1000000 : -((-value.v.i64 + 999999) / 1000000);
             else if (source == DUET_TYPE_BOOLEAN)
                 number = value.v.boolean ? 1 : 0;
-            else if (!cell_int(input, row, &number)) {
+            else if (!duet_expr_cell_int(input, row, &number)) {
                 duet_column_builder_append_null(out);
                 break;
             }
-            append_int(out, number);
+            duet_expr_append_int(out, number);
             break;
         }
         case DUET_TYPE_DOUBLE: {
@@ -307,7 +288,7 @@ evaluate_cast(const DuetExpr *expr, DuetColumn *input, gsize n, DuetColumnBuilde
                 number = (gdouble)value.v.i64 / 1e6;
             else if (source == DUET_TYPE_BOOLEAN)
                 number = value.v.boolean ? 1 : 0;
-            else if (!cell_double(input, row, &number)) {
+            else if (!duet_expr_cell_double(input, row, &number)) {
                 duet_column_builder_append_null(out);
                 break;
             }
@@ -338,12 +319,14 @@ evaluate_cast(const DuetExpr *expr, DuetColumn *input, gsize n, DuetColumnBuilde
             gint64 micros;
             if (source == DUET_TYPE_STRING) {
                 g_autofree char *text = g_strstrip(g_strndup(value.v.str.data, value.v.str.len));
-                if (!parse_timestamp(text, &micros)) {
+                if (!duet_expr_parse_timestamp(text, &micros)) {
                     duet_column_builder_append_null(out);
                     break;
                 }
             } else if (source == DUET_TYPE_TIMESTAMP) {
                 micros = value.v.i64;
+            } else if (source == DUET_TYPE_DATE) {
+                micros = (gint64)value.v.i32 * G_GINT64_CONSTANT(86400000000);
             } else {
                 /* a number of seconds, as Spark's CAST(x AS TIMESTAMP) */
                 gdouble seconds = 0;
@@ -353,232 +336,119 @@ evaluate_cast(const DuetExpr *expr, DuetColumn *input, gsize n, DuetColumnBuilde
             duet_column_builder_append_int64(out, micros);
             break;
         }
+        case DUET_TYPE_DATE: {
+            gint32 days;
+            if (source == DUET_TYPE_STRING) {
+                g_autofree char *text = g_strstrip(g_strndup(value.v.str.data, value.v.str.len));
+                if (!duet_expr_parse_date(text, &days)) {
+                    duet_column_builder_append_null(out);
+                    break;
+                }
+            } else if (source == DUET_TYPE_TIMESTAMP) {
+                gint64 day_us = G_GINT64_CONSTANT(86400000000);
+                days = (gint32)(value.v.i64 >= 0 ? value.v.i64 / day_us
+                                                 : -((-value.v.i64 + day_us - 1) / day_us));
+            } else {
+                days = value.v.i32;
+            }
+            duet_column_builder_append_int32(out, days);
+            break;
+        }
         default:
-            duet_column_builder_append_value(out, &value);
+            if (!duet_column_builder_append_value(out, &value))
+                duet_column_builder_append_null(out);
             break;
         }
     }
 }
 
-/* ---- functions --------------------------------------------------------------------------- */
-
-typedef struct {
-    const char *name;
-    guint min_args, max_args; /* G_MAXUINT: variadic */
-} FunctionInfo;
-
-static const FunctionInfo functions[] = {
-    {"lower", 1, 1},
-    {"upper", 1, 1},
-    {"trim", 1, 1},
-    {"ltrim", 1, 1},
-    {"rtrim", 1, 1},
-    {"length", 1, 1},
-    {"concat", 1, G_MAXUINT},
-    {"abs", 1, 1},
-    {"coalesce", 1, G_MAXUINT},
-    {"substring", 2, 3},
-    {"timestamp_seconds", 1, 1},
-    {"current_timestamp", 0, 0},
-    {"now", 0, 0},
-};
-
-/* The time current_timestamp() reads on this thread: the micro-batch's timestamp while a task
- * of the batch runs (Spark's ComputeCurrentTime fixes it per batch), else the wall clock. */
-static __thread gint64 batch_time_us = G_MININT64;
-
-void
-duet_expr_set_batch_time(gint64 micros)
+DuetColumn *
+duet_expr_cast_column(DuetColumn *input, DuetDataType *target)
 {
-    batch_time_us = micros;
-}
-
-static gint64
-current_time_us(void)
-{
-    return batch_time_us != G_MININT64 ? batch_time_us : g_get_real_time();
-}
-
-gboolean
-duet_expr_type_function(DuetExpr *expr, GError **error)
-{
-    const FunctionInfo *info = NULL;
-    for (gsize entry = 0; entry < G_N_ELEMENTS(functions); entry++)
-        if (g_str_equal(functions[entry].name, expr->name))
-            info = &functions[entry];
-    if (info == NULL) {
-        g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_ANALYSIS,
-                    "[UNRESOLVED_ROUTINE] Cannot resolve function `%s` on search path "
-                    "[`system`.`builtin`, `system`.`session`, `spark_catalog`.`default`].",
-                    expr->name);
-        return FALSE;
-    }
-    if (expr->n_children < info->min_args || expr->n_children > info->max_args) {
-        g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_ANALYSIS,
-                    "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `%s` requires %u parameters but the "
-                    "actual number is %u.",
-                    expr->name, info->min_args, expr->n_children);
-        return FALSE;
-    }
-    if (expr->n_children == 0) { /* current_timestamp(), now() */
-        expr->type = duet_data_type_new_scalar(DUET_TYPE_TIMESTAMP);
-        expr->nullable = FALSE;
-        return TRUE;
-    }
-    gboolean any_nullable = FALSE;
-    for (guint child = 0; child < expr->n_children; child++)
-        any_nullable |= expr->children[child]->nullable;
-    DuetTypeId first = duet_data_type_id(expr->children[0]->type);
-    expr->nullable = any_nullable;
-    if (g_str_equal(expr->name, "length")) {
-        expr->type = duet_data_type_new_scalar(DUET_TYPE_INT32);
-    } else if (g_str_equal(expr->name, "abs")) {
-        if (first != DUET_TYPE_INT32 && first != DUET_TYPE_INT64 && first != DUET_TYPE_DOUBLE) {
-            g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_ANALYSIS,
-                        "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] abs requires a number");
-            return FALSE;
-        }
-        expr->type = duet_data_type_ref(expr->children[0]->type);
-    } else if (g_str_equal(expr->name, "coalesce")) {
-        expr->type = duet_data_type_ref(expr->children[0]->type);
-        expr->nullable = TRUE;
-        for (guint child = 0; child < expr->n_children; child++) {
-            if (!expr->children[child]->nullable)
-                expr->nullable = FALSE;
-            if (duet_data_type_id(expr->children[child]->type) != DUET_TYPE_NULL &&
-                duet_data_type_id(expr->type) == DUET_TYPE_NULL) {
-                duet_data_type_unref(expr->type);
-                expr->type = duet_data_type_ref(expr->children[child]->type);
-            }
-        }
-    } else if (g_str_equal(expr->name, "timestamp_seconds")) {
-        expr->type = duet_data_type_new_scalar(DUET_TYPE_TIMESTAMP);
-    } else {
-        expr->type = duet_data_type_new_scalar(DUET_TYPE_STRING);
-    }
-    return TRUE;
-}
-
-static char *
-cell_string(const DuetColumn *column, gsize row)
-{
-    DuetValue value;
-    duet_column_get_value(column, row, &value);
-    if (value.is_null)
-        return NULL;
-    if (value.type == DUET_TYPE_STRING)
-        return g_strndup(value.v.str.data, value.v.str.len);
-    GString *text = g_string_new(NULL);
-    duet_format_value(text, &value, DUET_FORMAT_SPARK_SQL);
-    return g_string_free(text, FALSE);
-}
-
-/* Spark's substring(str, pos, len): 1-based, 0 acts as 1, negative counts from the end. */
-static char *
-substring(const char *text, gint64 position, gint64 length)
-{
-    glong n = g_utf8_strlen(text, -1);
-    gint64 start = position > 0 ? position - 1 : position < 0 ? n + position : 0;
-    if (start < 0) {
-        length += start;
-        start = 0;
-    }
-    if (start >= n || length <= 0)
-        return g_strdup("");
-    gint64 end = MIN(n, start + length);
-    const char *from = g_utf8_offset_to_pointer(text, (glong)start);
-    const char *to = g_utf8_offset_to_pointer(text, (glong)end);
-    return g_strndup(from, to - from);
-}
-
-static void
-evaluate_function(const DuetExpr *expr, DuetColumn **arguments, gsize n, DuetColumnBuilder *out)
-{
-    const char *name = expr->name;
-    if (expr->n_children == 0) { /* current_timestamp(), now(): one value for the batch */
-        gint64 now = current_time_us();
+    if (duet_data_type_equal(duet_column_type(input), target))
+        return duet_column_ref(input);
+    gsize n = duet_column_length(input);
+    DuetColumnBuilder *out = duet_column_builder_new(target, n);
+    if (duet_data_type_id(duet_column_type(input)) == DUET_TYPE_NULL)
         for (gsize row = 0; row < n; row++)
-            duet_column_builder_append_int64(out, now);
-        return;
+            duet_column_builder_append_null(out);
+    else
+        evaluate_cast(duet_data_type_id(target), input, n, out);
+    DuetColumn *result = duet_column_builder_finish(out);
+    duet_column_builder_free(out);
+    return result;
+}
+
+/* ---- CASE WHEN and IN ---------------------------------------------------------------------- */
+
+/* Spark's CaseWhen: the first branch whose condition is true (not null) gives the row's value.
+ * One pass per branch marks the rows it takes, then one pass gathers. */
+static void
+evaluate_case(const DuetExpr *expr, DuetColumn **children, gsize n, DuetColumnBuilder *out)
+{
+    guint n_branches = expr->n_children / 2;
+    gboolean has_else = expr->n_children % 2 == 1;
+    guint none = G_MAXUINT;
+    guint *chosen = g_new(guint, MAX(n, 1));
+    for (gsize row = 0; row < n; row++)
+        chosen[row] = has_else ? n_branches : none;
+    for (guint branch = n_branches; branch-- > 0;) {
+        DuetColumn *condition = children[2 * branch];
+        for (gsize row = 0; row < n; row++)
+            if (!duet_column_is_null(condition, row) && duet_column_get_boolean(condition, row))
+                chosen[row] = branch;
+    }
+    DuetColumn **values = g_new0(DuetColumn *, n_branches + 1);
+    for (guint branch = 0; branch < n_branches; branch++)
+        values[branch] = duet_expr_cast_column(children[2 * branch + 1], expr->type);
+    if (has_else)
+        values[n_branches] = duet_expr_cast_column(children[2 * n_branches], expr->type);
+    for (gsize row = 0; row < n; row++) {
+        if (chosen[row] == none || duet_column_is_null(values[chosen[row]], row))
+            duet_column_builder_append_null(out);
+        else
+            duet_column_builder_append_from(out, values[chosen[row]], row);
+    }
+    for (guint branch = 0; branch <= n_branches; branch++)
+        if (values[branch])
+            duet_column_unref(values[branch]);
+    g_free(values);
+    g_free(chosen);
+}
+
+/* Spark's In over the common type of the value and the list: true on a match; else null when
+ * the value or an element is null; else false. One pass per list element. */
+static void
+evaluate_in(const DuetExpr *expr, DuetColumn **children, gsize n, DuetColumnBuilder *out)
+{
+    enum { NO_MATCH, MATCH, SAW_NULL };
+    g_autoptr(DuetDataType) common = duet_data_type_new_scalar(DUET_TYPE_NULL);
+    for (guint child = 0; child < expr->n_children; child++) {
+        DuetDataType *wider = duet_expr_wider_type(common, expr->children[child]->type);
+        g_assert(wider != NULL); /* checked at resolution */
+        duet_data_type_unref(common);
+        common = wider;
+    }
+    guint8 *state = g_new0(guint8, MAX(n, 1));
+    g_autoptr(DuetColumn) value = duet_expr_cast_column(children[0], common);
+    for (guint child = 1; child < expr->n_children; child++) {
+        g_autoptr(DuetColumn) element = duet_expr_cast_column(children[child], common);
+        for (gsize row = 0; row < n; row++) {
+            if (state[row] == MATCH || duet_column_is_null(value, row))
+                continue;
+            if (duet_column_is_null(element, row))
+                state[row] = SAW_NULL;
+            else if (duet_column_compare_rows(value, row, element, row) == 0)
+                state[row] = MATCH;
+        }
     }
     for (gsize row = 0; row < n; row++) {
-        if (g_str_equal(name, "coalesce")) {
-            guint chosen = 0;
-            while (chosen < expr->n_children && duet_column_is_null(arguments[chosen], row))
-                chosen++;
-            if (chosen == expr->n_children) {
-                duet_column_builder_append_null(out);
-            } else {
-                DuetValue value;
-                duet_column_get_value(arguments[chosen], row, &value);
-                if (!duet_column_builder_append_value(out, &value))
-                    duet_column_builder_append_null(out);
-            }
-            continue;
-        }
-        if (g_str_equal(name, "abs")) {
-            DuetValue value;
-            duet_column_get_value(arguments[0], row, &value);
-            if (value.is_null)
-                duet_column_builder_append_null(out);
-            else if (value.type == DUET_TYPE_DOUBLE)
-                duet_column_builder_append_double(out, fabs(value.v.f64));
-            else {
-                gint64 number = 0;
-                duet_value_as_int64(&value, &number);
-                append_int(out, number < 0 ? (gint64)(0 - (guint64)number) : number);
-            }
-            continue;
-        }
-        if (g_str_equal(name, "timestamp_seconds")) {
-            gdouble seconds;
-            if (!cell_double(arguments[0], row, &seconds))
-                duet_column_builder_append_null(out);
-            else
-                duet_column_builder_append_int64(out, (gint64)llround(seconds * 1e6));
-            continue;
-        }
-        /* string functions: null in, null out */
-        gboolean any_null = FALSE;
-        for (guint argument = 0; argument < expr->n_children; argument++)
-            any_null |= duet_column_is_null(arguments[argument], row);
-        if (any_null) {
+        if (duet_column_is_null(value, row) || state[row] == SAW_NULL)
             duet_column_builder_append_null(out);
-            continue;
-        }
-        g_autofree char *text = cell_string(arguments[0], row);
-        if (g_str_equal(name, "length")) {
-            duet_column_builder_append_int32(out, (gint32)g_utf8_strlen(text, -1));
-            continue;
-        }
-        char *result = NULL;
-        if (g_str_equal(name, "lower"))
-            result = g_utf8_strdown(text, -1);
-        else if (g_str_equal(name, "upper"))
-            result = g_utf8_strup(text, -1);
-        else if (g_str_equal(name, "trim"))
-            result = g_strstrip(g_strdup(text));
-        else if (g_str_equal(name, "ltrim"))
-            result = g_strchug(g_strdup(text));
-        else if (g_str_equal(name, "rtrim"))
-            result = g_strchomp(g_strdup(text));
-        else if (g_str_equal(name, "substring")) {
-            gint64 position = 1, length = G_MAXINT32;
-            cell_int(arguments[1], row, &position);
-            if (expr->n_children > 2)
-                cell_int(arguments[2], row, &length);
-            result = substring(text, position, length);
-        } else if (g_str_equal(name, "concat")) {
-            GString *joined = g_string_new(text);
-            for (guint argument = 1; argument < expr->n_children; argument++) {
-                g_autofree char *part = cell_string(arguments[argument], row);
-                g_string_append(joined, part);
-            }
-            result = g_string_free(joined, FALSE);
-        }
-        duet_column_builder_append_string(out, result ? result : "", -1);
-        g_free(result);
+        else
+            duet_column_builder_append_boolean(out, state[row] == MATCH);
     }
+    g_free(state);
 }
 
 /* ---- the evaluator ----------------------------------------------------------------------- */
@@ -642,10 +512,19 @@ duet_expr_evaluate(const DuetExpr *expr, DuetBatch *batch, GError **error)
                                                         (expr->kind == DUET_EXPR_IS_NULL));
         break;
     case DUET_EXPR_CAST:
-        evaluate_cast(expr, children[0], n, out);
+        evaluate_cast(duet_data_type_id(expr->type), children[0], n, out);
         break;
     case DUET_EXPR_FUNCTION:
-        evaluate_function(expr, children, n, out);
+        if (!duet_expr_evaluate_function(expr, children, n, out, error)) {
+            duet_column_builder_free(out);
+            goto out;
+        }
+        break;
+    case DUET_EXPR_CASE:
+        evaluate_case(expr, children, n, out);
+        break;
+    case DUET_EXPR_IN:
+        evaluate_in(expr, children, n, out);
         break;
     case DUET_EXPR_FIELD: {
         DuetColumn *field = duet_column_child(children[0], (guint)expr->column_index);

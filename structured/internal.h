@@ -31,11 +31,75 @@ struct _DuetExpr {
     gint column_index; /* DUET_EXPR_COLUMN: field index in the input schema */
 };
 
-/* expr_eval.c: what current_timestamp() returns on the calling thread (G_MININT64: the wall
+/* expr_function.c: what current_timestamp() returns on the calling thread (G_MININT64: the wall
  * clock). Tasks of a micro-batch set the batch's timestamp. */
 void duet_expr_set_batch_time(gint64 micros);
-/* expr_eval.c: typing of DUET_EXPR_FUNCTION nodes (children resolved). */
+gint64 duet_expr_current_time_us(void);
+
+/* ---- built-in scalar functions (expr_function.c, expr_string.c, expr_math.c, expr_time.c) - */
+
+/* Types a function node whose children are resolved: sets expr->type and expr->nullable, and
+ * may append the default arguments Spark fills in (split's limit -1, round's scale 0), which
+ * then show in the node's name as they do in Spark's. */
+typedef gboolean (*DuetFunctionTypeFunc)(DuetExpr *expr, GError **error);
+/* Evaluates a typed function node over n_rows rows of its argument columns into out (of the
+ * node's type). Errors are Spark's runtime exceptions (a bad regex in a column, a group index
+ * out of range): they fail the batch, never one row. */
+typedef gboolean (*DuetFunctionEvalFunc)(const DuetExpr *expr, DuetColumn *const *arguments,
+                                         gsize n_rows, DuetColumnBuilder *out, GError **error);
+
+typedef struct {
+    const char *name;         /* Spark's lower-case name */
+    guint min_args, max_args; /* G_MAXUINT: variadic */
+    DuetFunctionTypeFunc type;
+    DuetFunctionEvalFunc evaluate;
+} DuetFunctionDef;
+
+/* The definition of a function by lower-case name, or NULL; one lookup per file. */
+const DuetFunctionDef *duet_expr_string_function(const char *name);
+const DuetFunctionDef *duet_expr_math_function(const char *name);
+const DuetFunctionDef *duet_expr_time_function(const char *name);
+const DuetFunctionDef *duet_expr_lookup_function(const char *name);
+/* expr_function.c: typing and evaluation of DUET_EXPR_FUNCTION nodes (children resolved). */
 gboolean duet_expr_type_function(DuetExpr *expr, GError **error);
+gboolean duet_expr_evaluate_function(const DuetExpr *expr, DuetColumn *const *arguments,
+                                     gsize n_rows, DuetColumnBuilder *out, GError **error);
+
+/* expr.c: helpers the function files share. */
+/* Appends a resolved literal argument (a default Spark fills in). (transfer none) */
+void duet_expr_append_default(DuetExpr *expr, const DuetValue *value);
+/* Spark's findWiderTypeForTwo: int < bigint < double, null widens to anything, string with an
+ * atomic type is string, date with timestamp is timestamp; NULL when there is none.
+ * (transfer full) */
+DuetDataType *duet_expr_wider_type(DuetDataType *a, DuetDataType *b);
+/* The common type of children [first, first + n), or an analysis error
+ * "[DATATYPE_MISMATCH.DATA_DIFF_TYPES] ... Input to `what` should all be the same type".
+ * (transfer full) */
+DuetDataType *duet_expr_common_type(DuetExpr *expr, guint first, guint n, const char *what,
+                                    GError **error);
+/* "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve "f(x)" due to data type mismatch:
+ * Parameter 1 requires the "DOUBLE" type, however "x" has the type "STRING"." */
+gboolean duet_expr_input_type_error(const DuetExpr *expr, guint argument, const char *required,
+                                    GError **error);
+gboolean duet_expr_is_numeric(const DuetExpr *expr);
+
+/* expr_eval.c: cell readers and conversions the function files share. */
+/* A cell as double / integer (strings parsed as Spark's implicit cast does); FALSE for null
+ * or unparsable. */
+gboolean duet_expr_cell_double(const DuetColumn *column, gsize row, gdouble *out);
+gboolean duet_expr_cell_int(const DuetColumn *column, gsize row, gint64 *out);
+/* A cell as text, Spark's cast to string; NULL for null. (transfer full) */
+char *duet_expr_cell_string(const DuetColumn *column, gsize row);
+/* Appends an integer to an int or bigint builder. */
+void duet_expr_append_int(DuetColumnBuilder *builder, gint64 value);
+/* Spark's CAST of a whole column to target (null where a string does not parse); a new
+ * reference to input when the types are equal. (transfer full) */
+DuetColumn *duet_expr_cast_column(DuetColumn *input, DuetDataType *target);
+
+/* expr_time.c: Spark's cast of a string to timestamp ("yyyy-MM-dd[ HH:mm:ss[.ffffff]]", 'T'
+ * accepted) and to date ("yyyy[-MM[-dd]]", anything after a space or 'T' ignored), in UTC. */
+gboolean duet_expr_parse_timestamp(const char *text, gint64 *micros);
+gboolean duet_expr_parse_date(const char *text, gint32 *days);
 
 /* ---- bytes (row_codec.c) ------------------------------------------------------------------ */
 

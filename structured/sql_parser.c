@@ -323,6 +323,63 @@ out:
     return result;
 }
 
+static DuetExpr *parse_additive(Parser *parser);
+
+/* CASE [operand] WHEN a THEN b ... [ELSE c] END. Spark turns the simple form's WHEN values
+ * into equalities with the operand: CASE x WHEN 1 THEN ... is CASE WHEN (x = 1) THEN .... */
+static DuetExpr *
+parse_case(Parser *parser)
+{
+    advance(parser); /* CASE */
+    GPtrArray *conditions = g_ptr_array_new_with_free_func((GDestroyNotify)duet_expr_unref);
+    GPtrArray *values = g_ptr_array_new_with_free_func((GDestroyNotify)duet_expr_unref);
+    DuetExpr *operand = NULL, *else_value = NULL, *result = NULL;
+    if (!at_keyword(parser, "WHEN") && (operand = parse_or(parser)) == NULL)
+        goto out;
+    if (!at_keyword(parser, "WHEN")) {
+        fail_here(parser);
+        goto out;
+    }
+    while (at_keyword(parser, "WHEN")) {
+        advance(parser);
+        DuetExpr *condition = parse_or(parser);
+        if (condition == NULL)
+            goto out;
+        if (operand != NULL)
+            condition = combine(DUET_BINARY_EQUAL, duet_expr_ref(operand), condition);
+        g_ptr_array_add(conditions, condition);
+        if (!at_keyword(parser, "THEN")) {
+            fail_here(parser);
+            goto out;
+        }
+        advance(parser);
+        DuetExpr *value = parse_or(parser);
+        if (value == NULL)
+            goto out;
+        g_ptr_array_add(values, value);
+    }
+    if (at_keyword(parser, "ELSE")) {
+        advance(parser);
+        if ((else_value = parse_or(parser)) == NULL)
+            goto out;
+    }
+    if (!at_keyword(parser, "END")) {
+        fail_here(parser);
+        goto out;
+    }
+    advance(parser);
+    result = duet_expr_case_when((DuetExpr *const *)conditions->pdata,
+                                 (DuetExpr *const *)values->pdata, conditions->len, else_value);
+out:
+    if (operand)
+        duet_expr_unref(operand);
+    if (else_value)
+        duet_expr_unref(else_value);
+    g_ptr_array_unref(conditions);
+    g_ptr_array_unref(values);
+    return result;
+}
+
 static DuetExpr *
 parse_primary(Parser *parser)
 {
@@ -360,10 +417,16 @@ parse_primary(Parser *parser)
         }
         if (at_keyword(parser, "CAST"))
             return parse_cast(parser);
-        if (at_keyword(parser, "CASE")) {
-            unsupported(parser, "CASE WHEN");
-            return NULL;
+        if ((at_keyword(parser, "LIKE") || at_keyword(parser, "RLIKE")) &&
+            g_array_index(parser->tokens, Token, parser->next + 1).kind == TOKEN_SYMBOL &&
+            g_str_equal(g_array_index(parser->tokens, Token, parser->next + 1).text, "(")) {
+            /* like(str, pattern) and rlike(str, regexp) are functions too */
+            g_autofree char *name = g_ascii_strdown(token->text, -1);
+            advance(parser);
+            return parse_function_call(parser, name);
         }
+        if (at_keyword(parser, "CASE"))
+            return parse_case(parser);
         fail_here(parser);
         return NULL;
     case TOKEN_IDENTIFIER: {
@@ -487,6 +550,98 @@ parse_additive(Parser *parser)
     return left;
 }
 
+/* A word that Spark does not reserve (ILIKE, REGEXP, ESCAPE): a keyword only where it stands. */
+static gboolean
+at_word(Parser *parser, guint offset, const char *word)
+{
+    if (parser->next + offset >= parser->tokens->len)
+        return FALSE;
+    Token *token = &g_array_index(parser->tokens, Token, parser->next + offset);
+    return (token->kind == TOKEN_KEYWORD || token->kind == TOKEN_IDENTIFIER) &&
+           g_ascii_strcasecmp(token->text, word) == 0;
+}
+
+static gboolean
+at_predicate(Parser *parser, guint offset)
+{
+    return at_word(parser, offset, "IN") || at_word(parser, offset, "LIKE") ||
+           at_word(parser, offset, "RLIKE") || at_word(parser, offset, "REGEXP") ||
+           at_word(parser, offset, "ILIKE") || at_word(parser, offset, "BETWEEN");
+}
+
+/* left [NOT] IN (list) | [NOT] BETWEEN a AND b | [NOT] LIKE/ILIKE p [ESCAPE 'c'] |
+ * [NOT] RLIKE/REGEXP p. Consumes left. BETWEEN is ((left >= a) AND (left <= b)), as Spark 3's
+ * parser writes it; NOT wraps the whole predicate. */
+static DuetExpr *
+parse_predicate(Parser *parser, DuetExpr *left)
+{
+    gboolean negated = at_keyword(parser, "NOT");
+    if (negated)
+        advance(parser);
+    DuetExpr *result = NULL;
+    if (at_keyword(parser, "IN")) {
+        advance(parser);
+        GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)duet_expr_unref);
+        gboolean ok = expect_symbol(parser, "(");
+        while (ok) {
+            DuetExpr *element = parse_or(parser);
+            if (element == NULL) {
+                ok = FALSE;
+                break;
+            }
+            g_ptr_array_add(list, element);
+            if (!at_symbol(parser, ","))
+                break;
+            advance(parser);
+        }
+        if (ok && expect_symbol(parser, ")"))
+            result = duet_expr_in(left, (DuetExpr *const *)list->pdata, list->len);
+        g_ptr_array_unref(list);
+    } else if (at_keyword(parser, "BETWEEN")) {
+        advance(parser);
+        DuetExpr *lower = parse_additive(parser);
+        DuetExpr *upper = NULL;
+        if (lower != NULL && !at_keyword(parser, "AND"))
+            fail_here(parser);
+        else if (lower != NULL) {
+            advance(parser);
+            upper = parse_additive(parser);
+        }
+        if (upper != NULL)
+            result = combine(DUET_BINARY_AND,
+                             combine(DUET_BINARY_GREATER_EQUAL, duet_expr_ref(left), lower),
+                             combine(DUET_BINARY_LESS_EQUAL, duet_expr_ref(left), upper));
+        else if (lower != NULL)
+            duet_expr_unref(lower);
+    } else {
+        gboolean regex = at_word(parser, 0, "RLIKE") || at_word(parser, 0, "REGEXP");
+        const char *name = regex ? "rlike" : at_word(parser, 0, "ILIKE") ? "ilike" : "like";
+        advance(parser);
+        DuetExpr *arguments[3] = {left, parse_additive(parser), NULL};
+        guint n = 2;
+        if (arguments[1] != NULL && !regex && at_word(parser, 0, "ESCAPE")) {
+            advance(parser);
+            if (peek(parser)->kind == TOKEN_STRING) {
+                arguments[2] = duet_expr_literal_string(peek(parser)->text);
+                n = 3;
+                advance(parser);
+            } else {
+                fail_here(parser);
+                g_clear_pointer(&arguments[1], duet_expr_unref);
+            }
+        }
+        if (arguments[1] != NULL)
+            result = duet_expr_function(name, arguments, n);
+        for (guint argument = 1; argument < n; argument++)
+            if (arguments[argument])
+                duet_expr_unref(arguments[argument]);
+    }
+    duet_expr_unref(left);
+    if (result != NULL && negated)
+        result = consume_unary(duet_expr_not, result);
+    return result;
+}
+
 static DuetExpr *
 parse_comparison(Parser *parser)
 {
@@ -506,27 +661,12 @@ parse_comparison(Parser *parser)
             left = consume_unary(negated ? duet_expr_is_not_null : duet_expr_is_null, left);
             continue;
         }
-        if (at_keyword(parser, "IN") || at_keyword(parser, "LIKE") || at_keyword(parser, "RLIKE") ||
-            at_keyword(parser, "BETWEEN")) {
-            g_autofree char *what = g_ascii_strup(peek(parser)->text, -1);
-            unsupported(parser, what);
-            duet_expr_unref(left);
-            return NULL;
+        if (at_predicate(parser, 0) || (at_keyword(parser, "NOT") && at_predicate(parser, 1))) {
+            left = parse_predicate(parser, left);
+            continue;
         }
-        if (at_keyword(parser, "NOT")) {
-            /* a NOT IN / NOT LIKE / NOT BETWEEN b */
-            Token *after = &g_array_index(parser->tokens, Token, parser->next + 1);
-            if (after->kind == TOKEN_KEYWORD && (g_ascii_strcasecmp(after->text, "IN") == 0 ||
-                                                 g_ascii_strcasecmp(after->text, "LIKE") == 0 ||
-                                                 g_ascii_strcasecmp(after->text, "RLIKE") == 0 ||
-                                                 g_ascii_strcasecmp(after->text, "BETWEEN") == 0)) {
-                g_autofree char *what = g_ascii_strup(after->text, -1);
-                unsupported(parser, what);
-                duet_expr_unref(left);
-                return NULL;
-            }
+        if (at_keyword(parser, "NOT"))
             break;
-        }
         DuetBinaryOp op;
         if (at_symbol(parser, "=") || at_symbol(parser, "=="))
             op = DUET_BINARY_EQUAL;

@@ -5,9 +5,12 @@
  * + - < * / % < unary minus < primary), identifiers with backticks, string literals in '...' or
  * "..." with backslash escapes, integer (int, or bigint when large or with an L suffix) and
  * decimal/exponent literals (double), TRUE/FALSE/NULL, CAST(x AS type), function calls
- * (count(*) passes a `*` column), and `a.b` qualified names. Syntax errors are Spark's
- * "[PARSE_SYNTAX_ERROR] Syntax error at or near 'x'.(line 1, pos n)". Constructs the
- * expression tree cannot represent yet (CASE, IN, LIKE, BETWEEN, bitwise operators) are
+ * (count(*) passes a `*` column), `a.b` qualified names, CASE [x] WHEN ... THEN ... [ELSE ...]
+ * END (the simple form becomes equalities, as in Spark), and the predicates [NOT] IN (...),
+ * [NOT] BETWEEN a AND b (Spark 3 writes it as ((x >= a) AND (x <= b))), [NOT] LIKE p
+ * [ESCAPE 'c'], [NOT] ILIKE p and [NOT] RLIKE/REGEXP p. Keywords are case-insensitive. Syntax
+ * errors are Spark's "[PARSE_SYNTAX_ERROR] Syntax error at or near 'x'.(line 1, pos n)".
+ * Constructs the expression tree cannot represent yet (bitwise operators, DIV, ||) are
  * reported as errors that name them.
  */
 #pragma once

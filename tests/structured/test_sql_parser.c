@@ -86,6 +86,34 @@ test_literals_names_and_calls(void)
     run_cases(cases, G_N_ELEMENTS(cases), FALSE);
 }
 
+/* CASE, IN, BETWEEN and the LIKE family, in upper and lower case, with Spark's names. */
+static void
+test_predicates_and_case(void)
+{
+    static const Case cases[] = {
+        {"CASE WHEN a > 1 THEN 'x' ELSE 'y' END", "CASE WHEN (a > 1) THEN x ELSE y END", NULL},
+        {"case when a then 1 when b then 2 end", "CASE WHEN a THEN 1 WHEN b THEN 2 END", NULL},
+        {"CASE a + 1 WHEN 2 THEN 'two' END", "CASE WHEN ((a + 1) = 2) THEN two END", NULL},
+        {"CASE WHEN a IS NULL THEN CASE WHEN b THEN 1 END END",
+         "CASE WHEN (a IS NULL) THEN CASE WHEN b THEN 1 END END", NULL},
+        {"a IN (1, 2, 3)", "(a IN (1, 2, 3))", NULL},
+        {"a not in ('x')", "(NOT (a IN (x)))", NULL},
+        {"a + 1 IN (2) AND b", "(((a + 1) IN (2)) AND b)", NULL},
+        {"a BETWEEN 1 AND 2 AND b", "(((a >= 1) AND (a <= 2)) AND b)", NULL},
+        {"a NOT BETWEEN b - 1 AND b + 1", "(NOT ((a >= (b - 1)) AND (a <= (b + 1))))", NULL},
+        {"a LIKE 'x%'", "a LIKE x%", NULL},
+        {"a NOT LIKE 'x%' OR b", "((NOT a LIKE x%) OR b)", NULL},
+        {"a like 'x!%' escape '!'", "a LIKE x!% ESCAPE '!'", NULL},
+        {"a RLIKE '^x'", "a RLIKE ^x", NULL},
+        {"a REGEXP '^x'", "a RLIKE ^x", NULL},
+        {"a NOT RLIKE '^x'", "(NOT a RLIKE ^x)", NULL},
+        {"a ILIKE 'X%'", "ilike(a, X%)", NULL},
+        {"LIKE(a, 'x')", "a LIKE x", NULL},
+        {"NOT a IN (1)", "(NOT (a IN (1)))", NULL},
+    };
+    run_cases(cases, G_N_ELEMENTS(cases), FALSE);
+}
+
 static void
 test_select_items(void)
 {
@@ -112,10 +140,14 @@ test_errors(void)
         {"a # b", NULL, "[PARSE_SYNTAX_ERROR] Syntax error at or near '#'"},
         {"", NULL, "[PARSE_SYNTAX_ERROR] Syntax error at or near end of input"},
         {"CAST(a AS nosuchtype)", NULL, "[UNSUPPORTED_DATATYPE] Unsupported data type"},
-        {"CASE WHEN a THEN 1 END", NULL, "CASE WHEN expressions are not supported"},
-        {"a IN (1, 2)", NULL, "IN expressions are not supported"},
-        {"a NOT LIKE 'x%'", NULL, "LIKE expressions are not supported"},
         {"a | b", NULL, "bitwise expressions are not supported"},
+        {"CASE WHEN a THEN 1", NULL, "[PARSE_SYNTAX_ERROR] Syntax error at or near end of input"},
+        {"CASE a END", NULL, "[PARSE_SYNTAX_ERROR] Syntax error at or near 'END'"},
+        {"CASE WHEN a 1 END", NULL, "[PARSE_SYNTAX_ERROR] Syntax error at or near '1'"},
+        {"a IN 1", NULL, "[PARSE_SYNTAX_ERROR] Syntax error at or near '1'"},
+        {"a IN (1, )", NULL, "[PARSE_SYNTAX_ERROR] Syntax error at or near ')'"},
+        {"a BETWEEN 1 OR 2", NULL, "[PARSE_SYNTAX_ERROR] Syntax error at or near 'OR'"},
+        {"a LIKE 'x' ESCAPE b", NULL, "[PARSE_SYNTAX_ERROR] Syntax error at or near 'b'"},
     };
     run_cases(cases, G_N_ELEMENTS(cases), FALSE);
 }
@@ -134,5 +166,5 @@ test_parse_then_resolve(void)
 }
 
 DUET_TEST_MAIN("sql_parser", DUET_TEST(test_precedence), DUET_TEST(test_literals_names_and_calls),
-               DUET_TEST(test_select_items), DUET_TEST(test_errors),
-               DUET_TEST(test_parse_then_resolve))
+               DUET_TEST(test_predicates_and_case), DUET_TEST(test_select_items),
+               DUET_TEST(test_errors), DUET_TEST(test_parse_then_resolve))
