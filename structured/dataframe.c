@@ -13,8 +13,8 @@
 
 #include <stdarg.h>
 
-static DuetDataFrame *
-frame_new(DuetPlanKind kind, DuetSchema *schema, DuetDataFrame *child)
+DuetDataFrame *
+duet_dataframe_node_new(DuetPlanKind kind, DuetSchema *schema, DuetDataFrame *child)
 {
     DuetDataFrame *frame = g_new0(DuetDataFrame, 1);
     frame->ref_count = 1;
@@ -33,7 +33,8 @@ frame_new(DuetPlanKind kind, DuetSchema *schema, DuetDataFrame *child)
 DuetDataFrame *
 duet_dataframe_from_source(DuetSource *source)
 {
-    DuetDataFrame *frame = frame_new(DUET_PLAN_SOURCE, duet_source_schema(source), NULL);
+    DuetDataFrame *frame =
+        duet_dataframe_node_new(DUET_PLAN_SOURCE, duet_source_schema(source), NULL);
     frame->source = duet_source_ref(source);
     return frame;
 }
@@ -133,10 +134,8 @@ duet_dataframe_streaming_sources(DuetDataFrame *frame)
     return sources;
 }
 
-static gboolean analysis_error(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
-
-static gboolean
-analysis_error(GError **error, const char *format, ...)
+gboolean
+duet_analysis_error(GError **error, const char *format, ...)
 {
     va_list args;
     va_start(args, format);
@@ -147,202 +146,9 @@ analysis_error(GError **error, const char *format, ...)
     return FALSE;
 }
 
-/* ---- window() ---------------------------------------------------------------------------- */
-
-static const DuetExpr *
-find_window_call(const DuetExpr *expr)
-{
-    if (expr->kind == DUET_EXPR_FUNCTION && g_ascii_strcasecmp(expr->name, "window") == 0)
-        return expr;
-    for (guint child = 0; child < expr->n_children; child++) {
-        const DuetExpr *found = find_window_call(expr->children[child]);
-        if (found)
-            return found;
-    }
-    return NULL;
-}
-
-/* A copy of expr with every window(...) call replaced by the column `window`. */
-static DuetExpr *
-replace_window_call(const DuetExpr *expr)
-{
-    if (expr->kind == DUET_EXPR_FUNCTION && g_ascii_strcasecmp(expr->name, "window") == 0)
-        return duet_expr_column("window");
-    if (expr->n_children == 0)
-        return duet_expr_ref((DuetExpr *)expr);
-    DuetExpr *children[expr->n_children];
-    for (guint child = 0; child < expr->n_children; child++)
-        children[child] = replace_window_call(expr->children[child]);
-    DuetExpr *copy = NULL;
-    switch (expr->kind) {
-    case DUET_EXPR_ALIAS:
-        copy = duet_expr_alias(children[0], expr->name);
-        break;
-    case DUET_EXPR_CAST:
-        copy = duet_expr_cast(children[0], expr->cast_type);
-        break;
-    case DUET_EXPR_BINARY:
-        copy = duet_expr_binary(expr->op, children[0], children[1]);
-        break;
-    case DUET_EXPR_FUNCTION:
-        copy = duet_expr_function(expr->name, children, expr->n_children);
-        break;
-    case DUET_EXPR_NOT:
-        copy = duet_expr_not(children[0]);
-        break;
-    case DUET_EXPR_NEGATE:
-        copy = duet_expr_negate(children[0]);
-        break;
-    case DUET_EXPR_IS_NULL:
-        copy = duet_expr_is_null(children[0]);
-        break;
-    case DUET_EXPR_IS_NOT_NULL:
-        copy = duet_expr_is_not_null(children[0]);
-        break;
-    default:
-        copy = duet_expr_ref((DuetExpr *)expr);
-        break;
-    }
-    for (guint child = 0; child < expr->n_children; child++)
-        duet_expr_unref(children[child]);
-    return copy;
-}
-
-static gboolean
-duration_argument(const DuetExpr *argument, const char *what, gint64 *us, GError **error)
-{
-    if (argument->kind != DUET_EXPR_LITERAL || argument->literal.is_null)
-        return analysis_error(error, "The %s of window() must be a literal interval string", what);
-    if (argument->literal.type == DUET_TYPE_STRING) {
-        g_autofree char *text =
-            g_strndup(argument->literal.v.str.data, argument->literal.v.str.len);
-        return duet_parse_interval_us(text, us, error);
-    }
-    return duet_value_as_int64(&argument->literal, us) ||
-           analysis_error(error, "The %s of window() must be an interval", what);
-}
-
-/* Spark's TimeWindowing: a WINDOW node under frame for the window(...) call. */
-static DuetDataFrame *
-window_node(DuetDataFrame *frame, const DuetExpr *call, GError **error)
-{
-    if (call->n_children < 2 || call->n_children > 4) {
-        analysis_error(error,
-                       "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `window` requires [2, 3, 4] "
-                       "parameters but the actual number is %u.",
-                       call->n_children);
-        return NULL;
-    }
-    gint64 window = 0, slide = 0, start = 0;
-    if (!duration_argument(call->children[1], "windowDuration", &window, error))
-        return NULL;
-    slide = window;
-    if (call->n_children > 2 &&
-        !duration_argument(call->children[2], "slideDuration", &slide, error))
-        return NULL;
-    if (call->n_children > 3 && !duration_argument(call->children[3], "startTime", &start, error))
-        return NULL;
-    if (window <= 0 || slide <= 0) {
-        analysis_error(error,
-                       "The window duration (%" G_GINT64_FORMAT
-                       ") and the slide duration must be greater than 0.",
-                       window);
-        return NULL;
-    }
-    if (slide > window) {
-        analysis_error(error,
-                       "The slide duration (%" G_GINT64_FORMAT
-                       ") must be less than or equal to the windowDuration (%" G_GINT64_FORMAT ").",
-                       slide, window);
-        return NULL;
-    }
-    if (ABS(start) >= slide) {
-        analysis_error(error,
-                       "The absolute value of start time (%" G_GINT64_FORMAT
-                       ") must be less than the slideDuration (%" G_GINT64_FORMAT ").",
-                       start, slide);
-        return NULL;
-    }
-    DuetExpr *time = duet_expr_resolve(call->children[0], frame->schema, error);
-    if (time == NULL)
-        return NULL;
-    DuetTypeId type = duet_data_type_id(duet_expr_type(time));
-    if (type == DUET_TYPE_STRING) {
-        /* a string time is cast implicitly, as Spark's type coercion does */
-        g_autoptr(DuetDataType) timestamp = duet_data_type_new_scalar(DUET_TYPE_TIMESTAMP);
-        g_autoptr(DuetExpr) cast = duet_expr_cast(time, timestamp);
-        duet_expr_unref(time);
-        time = duet_expr_resolve(cast, frame->schema, error);
-        if (time == NULL)
-            return NULL;
-        type = DUET_TYPE_TIMESTAMP;
-    }
-    if (type != DUET_TYPE_TIMESTAMP) {
-        g_autofree char *name = duet_expr_name(time);
-        g_autofree char *type_name = duet_data_type_to_string(duet_expr_type(time));
-        g_autofree char *upper = g_ascii_strup(type_name, -1);
-        duet_expr_unref(time);
-        analysis_error(error,
-                       "[DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE] Cannot resolve \"window(%s)\" "
-                       "due to data type mismatch: The first parameter requires the "
-                       "\"TIMESTAMP\" type, however \"%s\" has the type \"%s\".",
-                       name, name, upper);
-        return NULL;
-    }
-    g_autoptr(DuetSchema) schema = duet_schema_new();
-    for (guint field = 0; field < duet_schema_n_fields(frame->schema); field++) {
-        const DuetField *existing = duet_schema_field(frame->schema, field);
-        duet_schema_add_field(schema, existing->name, existing->type, existing->nullable);
-    }
-    g_autoptr(DuetSchema) bounds = duet_schema_parse("start TIMESTAMP, end TIMESTAMP", NULL);
-    g_autoptr(DuetDataType) window_type = duet_data_type_new_struct(bounds);
-    duet_schema_add_field(schema, "window", window_type, TRUE);
-    DuetDataFrame *node = frame_new(DUET_PLAN_WINDOW, schema, frame);
-    g_ptr_array_add(node->exprs, time);
-    node->window_us = window;
-    node->slide_us = slide;
-    node->start_us = start;
-    if (time->kind == DUET_EXPR_COLUMN && time->column_index == frame->event_time_column &&
-        !frame->event_time_is_window) {
-        node->event_time_column = (gint)duet_schema_n_fields(schema) - 1;
-        node->event_time_is_window = TRUE;
-    }
-    return node;
-}
-
-/* Where exprs use window(...), a WINDOW node under frame and the exprs rewritten to use its
- * column; otherwise frame and exprs unchanged. (transfer full) both. */
-static DuetDataFrame *
-expand_window(DuetDataFrame *frame, DuetExpr *const *exprs, guint n, GPtrArray **rewritten,
-              GError **error)
-{
-    *rewritten = g_ptr_array_new_with_free_func((GDestroyNotify)duet_expr_unref);
-    const DuetExpr *call = NULL;
-    for (guint index = 0; index < n; index++) {
-        const DuetExpr *found = find_window_call(exprs[index]);
-        if (found && call) {
-            g_clear_pointer(rewritten, g_ptr_array_unref);
-            analysis_error(error, "Multiple time/session window expressions would result in a "
-                                  "cartesian product of rows, therefore they are currently not "
-                                  "supported.");
-            return NULL;
-        }
-        call = call ? call : found;
-    }
-    for (guint index = 0; index < n; index++)
-        g_ptr_array_add(*rewritten,
-                        call ? replace_window_call(exprs[index]) : duet_expr_ref(exprs[index]));
-    if (call == NULL)
-        return duet_dataframe_ref(frame);
-    DuetDataFrame *node = window_node(frame, call, error);
-    if (node == NULL)
-        g_clear_pointer(rewritten, g_ptr_array_unref);
-    return node;
-}
-
 /* The output index of the event-time column among resolved exprs over child, or -1. */
-static gint
-event_time_among(DuetDataFrame *child, GPtrArray *resolved)
+gint
+duet_event_time_among(DuetDataFrame *child, GPtrArray *resolved)
 {
     if (child->event_time_column < 0)
         return -1;
@@ -370,7 +176,7 @@ DuetDataFrame *
 duet_dataframe_select(DuetDataFrame *frame, DuetExpr *const *exprs, guint n, GError **error)
 {
     GPtrArray *rewritten = NULL;
-    g_autoptr(DuetDataFrame) input = expand_window(frame, exprs, n, &rewritten, error);
+    g_autoptr(DuetDataFrame) input = duet_expand_window(frame, exprs, n, &rewritten, error);
     if (input == NULL)
         return NULL;
     g_autoptr(DuetSchema) schema = duet_schema_new();
@@ -391,11 +197,11 @@ duet_dataframe_select(DuetDataFrame *frame, DuetExpr *const *exprs, guint n, GEr
         }
         if (duet_expr_contains_aggregate(expr)) {
             g_autofree char *name = duet_expr_name(expr);
-            analysis_error(error,
-                           "[MISSING_GROUP_BY] The query does not include a GROUP BY clause. "
-                           "Add GROUP BY or turn it into the window functions using OVER "
-                           "clauses. (in \"%s\"; streaming aggregations use groupBy().agg())",
-                           name);
+            duet_analysis_error(error,
+                                "[MISSING_GROUP_BY] The query does not include a GROUP BY clause. "
+                                "Add GROUP BY or turn it into the window functions using OVER "
+                                "clauses. (in \"%s\"; streaming aggregations use groupBy().agg())",
+                                name);
             g_ptr_array_unref(resolved);
             g_ptr_array_unref(rewritten);
             return NULL;
@@ -411,8 +217,8 @@ duet_dataframe_select(DuetDataFrame *frame, DuetExpr *const *exprs, guint n, GEr
         g_ptr_array_add(resolved, one);
     }
     g_ptr_array_unref(rewritten);
-    DuetDataFrame *projected = frame_new(DUET_PLAN_PROJECT, schema, input);
-    projected->event_time_column = event_time_among(input, resolved);
+    DuetDataFrame *projected = duet_dataframe_node_new(DUET_PLAN_PROJECT, schema, input);
+    projected->event_time_column = duet_event_time_among(input, resolved);
     g_ptr_array_extend_and_steal(projected->exprs, resolved);
     return projected;
 }
@@ -477,14 +283,15 @@ duet_dataframe_filter(DuetDataFrame *frame, DuetExpr *condition, GError **error)
     if (type != DUET_TYPE_BOOLEAN && type != DUET_TYPE_NULL) {
         g_autofree char *name = duet_expr_name(resolved);
         g_autofree char *type_name = duet_data_type_to_string(duet_expr_type(resolved));
-        analysis_error(error,
-                       "[DATATYPE_MISMATCH.FILTER_NOT_BOOLEAN] Cannot resolve \"%s\" due to data "
-                       "type mismatch: Filter expression \"%s\" of type \"%s\" is not a boolean.",
-                       name, name, type_name);
+        duet_analysis_error(
+            error,
+            "[DATATYPE_MISMATCH.FILTER_NOT_BOOLEAN] Cannot resolve \"%s\" due to data "
+            "type mismatch: Filter expression \"%s\" of type \"%s\" is not a boolean.",
+            name, name, type_name);
         duet_expr_unref(resolved);
         return NULL;
     }
-    DuetDataFrame *filtered = frame_new(DUET_PLAN_FILTER, frame->schema, frame);
+    DuetDataFrame *filtered = duet_dataframe_node_new(DUET_PLAN_FILTER, frame->schema, frame);
     g_ptr_array_add(filtered->exprs, resolved);
     return filtered;
 }
@@ -521,10 +328,11 @@ duet_dataframe_to_df(DuetDataFrame *frame, const char *const *names, guint n, GE
 {
     guint n_fields = duet_schema_n_fields(frame->schema);
     if (n != n_fields) {
-        analysis_error(error,
-                       "[INVALID_COLUMN_NAME.. ] The number of columns doesn't match.\nOld column "
-                       "names (%u), new column names (%u)",
-                       n_fields, n);
+        duet_analysis_error(
+            error,
+            "[INVALID_COLUMN_NAME.. ] The number of columns doesn't match.\nOld column "
+            "names (%u), new column names (%u)",
+            n_fields, n);
         return NULL;
     }
     GPtrArray *exprs = g_ptr_array_new_with_free_func((GDestroyNotify)duet_expr_unref);
@@ -543,7 +351,7 @@ DuetDataFrame *
 duet_dataframe_map_partitions(DuetDataFrame *frame, DuetSchema *schema, DuetPartitionFunc func,
                               gpointer user_data)
 {
-    DuetDataFrame *mapped = frame_new(DUET_PLAN_MAP, schema, frame);
+    DuetDataFrame *mapped = duet_dataframe_node_new(DUET_PLAN_MAP, schema, frame);
     mapped->map_func = func;
     mapped->map_data = user_data;
     mapped->event_time_column = -1; /* a user function hides the column's origin */
@@ -565,10 +373,11 @@ duet_dataframe_with_watermark(DuetDataFrame *frame, const char *column, const ch
     if (resolved->kind != DUET_EXPR_COLUMN ||
         duet_data_type_id(duet_expr_type(resolved)) != DUET_TYPE_TIMESTAMP) {
         g_autofree char *type = duet_data_type_to_string(duet_expr_type(resolved));
-        analysis_error(error,
-                       "[EVENT_TIME_IS_NOT_ON_TIMESTAMP_TYPE] The event time `%s` has the invalid "
-                       "type \"%s\", but expected \"TIMESTAMP\".",
-                       column, type);
+        duet_analysis_error(
+            error,
+            "[EVENT_TIME_IS_NOT_ON_TIMESTAMP_TYPE] The event time `%s` has the invalid "
+            "type \"%s\", but expected \"TIMESTAMP\".",
+            column, type);
         return NULL;
     }
     gint64 delay_us = 0;
@@ -579,7 +388,7 @@ duet_dataframe_with_watermark(DuetDataFrame *frame, const char *column, const ch
                     "delay threshold (%s) should not be negative.", delay);
         return NULL;
     }
-    DuetDataFrame *marked = frame_new(DUET_PLAN_WATERMARK, frame->schema, frame);
+    DuetDataFrame *marked = duet_dataframe_node_new(DUET_PLAN_WATERMARK, frame->schema, frame);
     marked->event_time_column = resolved->column_index;
     marked->event_time_is_window = FALSE;
     marked->delay_ms = delay_us / 1000;
@@ -646,7 +455,7 @@ DuetDataFrame *
 duet_grouped_data_agg(DuetGroupedData *grouped, DuetExpr *const *aggs, guint n, GError **error)
 {
     GPtrArray *keys = NULL;
-    g_autoptr(DuetDataFrame) input = expand_window(
+    g_autoptr(DuetDataFrame) input = duet_expand_window(
         grouped->frame, (DuetExpr *const *)grouped->keys->pdata, grouped->keys->len, &keys, error);
     if (input == NULL)
         return NULL;
@@ -681,8 +490,8 @@ duet_grouped_data_agg(DuetGroupedData *grouped, DuetExpr *const *aggs, guint n, 
         g_ptr_array_unref(specs);
         return NULL;
     }
-    DuetDataFrame *aggregated = frame_new(DUET_PLAN_AGGREGATE, schema, input);
-    aggregated->event_time_column = event_time_among(input, resolved);
+    DuetDataFrame *aggregated = duet_dataframe_node_new(DUET_PLAN_AGGREGATE, schema, input);
+    aggregated->event_time_column = duet_event_time_among(input, resolved);
     aggregated->event_time_is_window =
         aggregated->event_time_column >= 0 && input->event_time_is_window;
     aggregated->state_time_column = aggregated->event_time_column;
@@ -729,10 +538,10 @@ dedup(DuetDataFrame *frame, const char *const *columns, guint n, gboolean within
         if (found < 0) {
             g_array_unref(indices);
             g_autofree char *fields = duet_schema_to_string(frame->schema);
-            analysis_error(error,
-                           "[UNRESOLVED_COLUMN_AMONG_FIELD_NAMES] Cannot resolve column name "
-                           "\"%s\" among (%s).",
-                           columns[index], fields);
+            duet_analysis_error(error,
+                                "[UNRESOLVED_COLUMN_AMONG_FIELD_NAMES] Cannot resolve column name "
+                                "\"%s\" among (%s).",
+                                columns[index], fields);
             return NULL;
         }
         guint column = (guint)found;
@@ -740,11 +549,11 @@ dedup(DuetDataFrame *frame, const char *const *columns, guint n, gboolean within
     }
     if (within && frame->event_time_column < 0) {
         g_array_unref(indices);
-        analysis_error(error, "dropDuplicatesWithinWatermark is not supported on streaming "
-                              "DataFrames/DataSets without watermark");
+        duet_analysis_error(error, "dropDuplicatesWithinWatermark is not supported on streaming "
+                                   "DataFrames/DataSets without watermark");
         return NULL;
     }
-    DuetDataFrame *deduped = frame_new(DUET_PLAN_DEDUP, frame->schema, frame);
+    DuetDataFrame *deduped = duet_dataframe_node_new(DUET_PLAN_DEDUP, frame->schema, frame);
     deduped->columns = indices;
     deduped->within_watermark = within;
     /* state is evicted by the event time when it is one of the keys (or always, within the
@@ -796,7 +605,7 @@ duet_dataframe_order_by(DuetDataFrame *frame, const char *const *specs, guint n,
         }
         g_array_append_val(keys, key);
     }
-    DuetDataFrame *sorted = frame_new(DUET_PLAN_SORT, frame->schema, frame);
+    DuetDataFrame *sorted = duet_dataframe_node_new(DUET_PLAN_SORT, frame->schema, frame);
     sorted->sort_keys = keys;
     return sorted;
 }
@@ -804,7 +613,7 @@ duet_dataframe_order_by(DuetDataFrame *frame, const char *const *specs, guint n,
 DuetDataFrame *
 duet_dataframe_limit(DuetDataFrame *frame, gint64 n)
 {
-    DuetDataFrame *limited = frame_new(DUET_PLAN_LIMIT, frame->schema, frame);
+    DuetDataFrame *limited = duet_dataframe_node_new(DUET_PLAN_LIMIT, frame->schema, frame);
     limited->limit = MAX(n, 0);
     return limited;
 }
@@ -812,292 +621,9 @@ duet_dataframe_limit(DuetDataFrame *frame, gint64 n)
 DuetDataFrame *
 duet_dataframe_repartition(DuetDataFrame *frame, guint n, gboolean shuffle)
 {
-    DuetDataFrame *repartitioned = frame_new(DUET_PLAN_REPARTITION, frame->schema, frame);
+    DuetDataFrame *repartitioned =
+        duet_dataframe_node_new(DUET_PLAN_REPARTITION, frame->schema, frame);
     repartitioned->limit = MAX(n, 1);
     repartitioned->shuffle = shuffle;
     return repartitioned;
-}
-
-/* ---- union and join ----------------------------------------------------------------------- */
-
-static gboolean
-check_mixed(DuetDataFrame *left, DuetDataFrame *right, const char *what, GError **error)
-{
-    if (left->is_streaming != right->is_streaming && g_str_equal(what, "Union"))
-        return analysis_error(error, "Union between streaming and batch DataFrames/Datasets is "
-                                     "not supported");
-    return TRUE;
-}
-
-DuetDataFrame *
-duet_dataframe_union(DuetDataFrame *left, DuetDataFrame *right, GError **error)
-{
-    guint n = duet_schema_n_fields(left->schema);
-    if (n != duet_schema_n_fields(right->schema)) {
-        analysis_error(error,
-                       "[NUM_COLUMNS_MISMATCH] UNION can only be performed on inputs with the same "
-                       "number of columns, but the first input has %u columns and the second "
-                       "input has %u columns.",
-                       n, duet_schema_n_fields(right->schema));
-        return NULL;
-    }
-    if (!check_mixed(left, right, "Union", error))
-        return NULL;
-    for (guint field = 0; field < n; field++) {
-        DuetDataType *a = duet_schema_field(left->schema, field)->type;
-        DuetDataType *b = duet_schema_field(right->schema, field)->type;
-        if (!duet_data_type_equal(a, b)) {
-            g_autofree char *x = duet_data_type_to_string(a);
-            g_autofree char *y = duet_data_type_to_string(b);
-            analysis_error(error,
-                           "[INCOMPATIBLE_COLUMN_TYPE] UNION can only be performed on inputs with "
-                           "compatible column types. The column %u of the second input is \"%s\" "
-                           "where the first input has \"%s\" (duet does not widen union types).",
-                           field + 1, y, x);
-            return NULL;
-        }
-    }
-    DuetDataFrame *unioned = frame_new(DUET_PLAN_UNION, left->schema, left);
-    unioned->right = duet_dataframe_ref(right);
-    unioned->is_streaming = left->is_streaming || right->is_streaming;
-    /* the event time survives when both sides carry it in the same column */
-    if (left->event_time_column != right->event_time_column)
-        unioned->event_time_column = -1;
-    return unioned;
-}
-
-static GArray *
-key_indices(DuetDataFrame *side, const char *const *using_columns, guint n, GError **error)
-{
-    GArray *indices = g_array_new(FALSE, FALSE, sizeof(guint));
-    for (guint index = 0; index < n; index++) {
-        gint found = duet_schema_find_ci(side->schema, using_columns[index]);
-        if (found < 0) {
-            g_autofree char *fields = duet_schema_to_string(side->schema);
-            analysis_error(
-                error,
-                "[UNRESOLVED_USING_COLUMN_FOR_JOIN] USING column `%s` cannot be resolved "
-                "on the %s side of the join. The %s-side columns: %s.",
-                using_columns[index], "one", "that", fields);
-            g_array_unref(indices);
-            return NULL;
-        }
-        guint column = (guint)found;
-        g_array_append_val(indices, column);
-    }
-    return indices;
-}
-
-static gboolean
-contains_index(GArray *indices, guint column)
-{
-    for (guint index = 0; index < indices->len; index++)
-        if (g_array_index(indices, guint, index) == column)
-            return TRUE;
-    return FALSE;
-}
-
-DuetDataFrame *
-duet_dataframe_join(DuetDataFrame *left, DuetDataFrame *right, const char *const *using_columns,
-                    guint n, const char *type, GError **error)
-{
-    DuetJoinType join_type;
-    if (type == NULL || g_ascii_strcasecmp(type, "inner") == 0) {
-        join_type = DUET_JOIN_INNER;
-    } else if (g_ascii_strcasecmp(type, "left") == 0 ||
-               g_ascii_strcasecmp(type, "left_outer") == 0 ||
-               g_ascii_strcasecmp(type, "leftouter") == 0) {
-        join_type = DUET_JOIN_LEFT_OUTER;
-    } else {
-        analysis_error(
-            error, "duet: the %s join type is not supported yet (inner and left outer are)", type);
-        return NULL;
-    }
-    if (n == 0) {
-        analysis_error(error, "duet: a join needs USING columns (cross joins are not supported)");
-        return NULL;
-    }
-    if (!left->is_streaming && right->is_streaming) {
-        analysis_error(error, "duet: a join with a static left side and a streaming right side "
-                              "is not supported; put the stream on the left");
-        return NULL;
-    }
-    if (join_type == DUET_JOIN_LEFT_OUTER && right->is_streaming) {
-        analysis_error(error,
-                       "Stream-stream LeftOuter join between two streaming DataFrame/Datasets is "
-                       "not supported without a watermark in the join keys, or a watermark on the "
-                       "nullable side and an appropriate range condition (duet supports only inner "
-                       "stream-stream joins)");
-        return NULL;
-    }
-    GArray *left_keys = key_indices(left, using_columns, n, error);
-    GArray *right_keys = left_keys ? key_indices(right, using_columns, n, error) : NULL;
-    if (right_keys == NULL) {
-        if (left_keys)
-            g_array_unref(left_keys);
-        return NULL;
-    }
-    g_autoptr(DuetSchema) schema = duet_schema_new();
-    GArray *left_order = g_array_new(FALSE, FALSE, sizeof(guint));
-    for (guint index = 0; index < n; index++) {
-        guint column = g_array_index(left_keys, guint, index);
-        const DuetField *field = duet_schema_field(left->schema, column);
-        duet_schema_add_field(schema, field->name, field->type, field->nullable);
-        g_array_append_val(left_order, column);
-    }
-    for (guint column = 0; column < duet_schema_n_fields(left->schema); column++) {
-        if (contains_index(left_keys, column))
-            continue;
-        const DuetField *field = duet_schema_field(left->schema, column);
-        duet_schema_add_field(schema, field->name, field->type, field->nullable);
-        g_array_append_val(left_order, column);
-    }
-    GArray *right_values = g_array_new(FALSE, FALSE, sizeof(guint));
-    for (guint column = 0; column < duet_schema_n_fields(right->schema); column++) {
-        if (contains_index(right_keys, column))
-            continue;
-        const DuetField *field = duet_schema_field(right->schema, column);
-        duet_schema_add_field(schema, field->name, field->type,
-                              field->nullable || join_type == DUET_JOIN_LEFT_OUTER);
-        g_array_append_val(right_values, column);
-    }
-    DuetDataFrame *joined = frame_new(DUET_PLAN_JOIN, schema, left);
-    joined->right = duet_dataframe_ref(right);
-    joined->join_type = join_type;
-    joined->left_keys = left_keys;
-    joined->right_keys = right_keys;
-    joined->right_values = right_values;
-    joined->columns = left_order; /* left columns in output order */
-    joined->is_streaming = left->is_streaming || right->is_streaming;
-    joined->event_time_column = -1;
-    for (guint index = 0; index < left_order->len; index++)
-        if ((gint)g_array_index(left_order, guint, index) == left->event_time_column)
-            joined->event_time_column = (gint)index;
-    /* state is evicted by a join key that carries event time on either side */
-    for (guint index = 0; index < n; index++) {
-        gint left_column = (gint)g_array_index(left_keys, guint, index);
-        gint right_column = (gint)g_array_index(right_keys, guint, index);
-        if (left_column == left->event_time_column || right_column == right->event_time_column) {
-            joined->state_time_column = (gint)index; /* a key position */
-            joined->event_time_is_window = left_column == left->event_time_column
-                                               ? left->event_time_is_window
-                                               : right->event_time_is_window;
-        }
-    }
-    if (joined->event_time_column < 0)
-        joined->event_time_is_window = FALSE;
-    return joined;
-}
-
-/* ---- explain ------------------------------------------------------------------------------- */
-
-static void
-append_names(GString *out, GPtrArray *exprs)
-{
-    for (guint index = 0; index < exprs->len; index++) {
-        g_autofree char *name = duet_expr_name(exprs->pdata[index]);
-        g_string_append_printf(out, "%s%s", index ? ", " : "", name);
-    }
-}
-
-static void
-append_explain(GString *out, DuetDataFrame *frame, guint depth)
-{
-    for (guint level = 0; level < depth; level++)
-        g_string_append(out, level + 1 == depth ? "+- " : "   ");
-    switch (frame->kind) {
-    case DUET_PLAN_SOURCE: {
-        g_autofree char *description = duet_source_description(frame->source);
-        g_string_append_printf(
-            out, "%s %s\n",
-            frame->is_static ? "LocalTableScan" : "StreamingDataSourceV2ScanRelation", description);
-        return;
-    }
-    case DUET_PLAN_PROJECT:
-        g_string_append(out, "Project [");
-        append_names(out, frame->exprs);
-        g_string_append(out, "]\n");
-        break;
-    case DUET_PLAN_FILTER: {
-        g_autofree char *name = duet_expr_name(frame->exprs->pdata[0]);
-        g_string_append_printf(out, "Filter %s\n", name);
-        break;
-    }
-    case DUET_PLAN_WINDOW: {
-        g_autofree char *name = duet_expr_name(frame->exprs->pdata[0]);
-        g_string_append_printf(out,
-                               "Expand window(%s, %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
-                               ", %" G_GINT64_FORMAT ")\n",
-                               name, frame->window_us, frame->slide_us, frame->start_us);
-        break;
-    }
-    case DUET_PLAN_WATERMARK:
-        g_string_append_printf(
-            out, "EventTimeWatermark %s, %" G_GINT64_FORMAT " milliseconds\n",
-            duet_schema_field(frame->schema, (guint)frame->event_time_column)->name,
-            frame->delay_ms);
-        break;
-    case DUET_PLAN_AGGREGATE:
-        g_string_append(out, "StateStoreSave [");
-        append_names(out, frame->exprs);
-        g_string_append(out, "], functions=[");
-        for (guint index = 0; index < frame->aggs->len; index++) {
-            const DuetAggSpec *spec = frame->aggs->pdata[index];
-            g_string_append_printf(out, "%s%s", index ? ", " : "", spec->name);
-        }
-        g_string_append(out, "]\n");
-        break;
-    case DUET_PLAN_DEDUP:
-        g_string_append_printf(out, "%s [",
-                               frame->within_watermark ? "DeduplicateWithinWatermark"
-                                                       : "StreamingDeduplicate");
-        for (guint index = 0; index < frame->columns->len; index++)
-            g_string_append_printf(
-                out, "%s%s", index ? ", " : "",
-                duet_schema_field(frame->schema, g_array_index(frame->columns, guint, index))
-                    ->name);
-        g_string_append(out, "]\n");
-        break;
-    case DUET_PLAN_SORT:
-        g_string_append(out, "Sort [");
-        for (guint index = 0; index < frame->sort_keys->len; index++) {
-            const DuetSortKey *key = &g_array_index(frame->sort_keys, DuetSortKey, index);
-            g_autofree char *name = duet_expr_name(key->expr);
-            g_string_append_printf(out, "%s%s %s", index ? ", " : "", name,
-                                   key->ascending ? "ASC NULLS FIRST" : "DESC NULLS LAST");
-        }
-        g_string_append(out, "], true\n");
-        break;
-    case DUET_PLAN_LIMIT:
-        g_string_append_printf(out, "StreamingGlobalLimit %" G_GINT64_FORMAT "\n", frame->limit);
-        break;
-    case DUET_PLAN_MAP:
-        g_string_append(out, "MapPartitions <function>\n");
-        break;
-    case DUET_PLAN_REPARTITION:
-        g_string_append_printf(out, "%s %" G_GINT64_FORMAT "\n",
-                               frame->shuffle ? "Exchange RoundRobinPartitioning" : "Coalesce",
-                               frame->limit);
-        break;
-    case DUET_PLAN_UNION:
-        g_string_append(out, "Union\n");
-        break;
-    case DUET_PLAN_JOIN:
-        g_string_append_printf(out, "%s %s\n",
-                               frame->right->is_streaming ? "StreamingSymmetricHashJoin"
-                                                          : "BroadcastHashJoin",
-                               frame->join_type == DUET_JOIN_INNER ? "Inner" : "LeftOuter");
-        break;
-    }
-    append_explain(out, frame->child, depth + 1);
-    if (frame->right)
-        append_explain(out, frame->right, depth + 1);
-}
-
-char *
-duet_dataframe_explain(DuetDataFrame *frame)
-{
-    GString *out = g_string_new("== Physical Plan ==\n");
-    append_explain(out, frame, 0);
-    return g_string_free(out, FALSE);
 }

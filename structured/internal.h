@@ -311,6 +311,16 @@ struct _DuetDataFrame {
     gint state_time_column;
 };
 
+/* dataframe.c: a new plan node over child, inheriting its event-time mark. */
+DuetDataFrame *duet_dataframe_node_new(DuetPlanKind kind, DuetSchema *schema, DuetDataFrame *child);
+/* Sets Spark's AnalysisException (DUET_SQL_ERROR_ANALYSIS); returns FALSE. */
+gboolean duet_analysis_error(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
+/* The output index of child's event-time column among exprs resolved over child, or -1. */
+gint duet_event_time_among(DuetDataFrame *child, GPtrArray *resolved);
+/* time_window.c: where exprs call window(...), a WINDOW node under frame and exprs rewritten
+ * to use its column; otherwise frame and exprs as they are. (transfer full) both. */
+DuetDataFrame *duet_expand_window(DuetDataFrame *frame, DuetExpr *const *exprs, guint n,
+                                  GPtrArray **rewritten, GError **error);
 /* plan.c: the physical plan of frame over one batch's input, as RDD transformations. */
 DuetRdd *duet_plan_rdd(DuetDataFrame *frame, DuetExecution *execution, GError **error);
 /* stateful.c: the stateful operators. */

@@ -1,253 +1,19 @@
-/* query.c — the micro-batch loop of a streaming query, and its checkpoint logs.
+/* query.c — the micro-batch loop of a streaming query: triggers, batches, the watermark.
  *
  * Layer: structured/. Includes rdd/, sources/, sinks/ and structured/. One thread per query
  * runs triggers; each batch follows Spark's MicroBatchExecution order: offsets/N written
- * (atomically, "v1", the batch metadata JSON, the source offset), the plan run on the RDD core
- * over the new range, the sink given batch N, commits/N written, the range committed at the
- * source. Files are written with rdd/atomic_file.h, so a crash leaves whole files only.
+ * (query_log.c), the previous batch's range committed at the sources, the plan run on the
+ * RDD core over the new range of every source, the state stores committed, the sink given
+ * batch N, commits/N written with the next watermark. When the watermark moved and a stateful
+ * operator may emit or evict because of it, a no-data batch follows.
  */
-#include "structured/internal.h"
-#include "structured/query.h"
+#include "structured/query_private.h"
 #include "rdd/atomic_file.h"
 
 #include <errno.h>
 #include <math.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
-
-struct _DuetStreamingQuery {
-    gint ref_count;
-    DuetContext *context; /* owned */
-    DuetDataFrame *frame; /* owned */
-    DuetSink *sink;       /* owned */
-    GPtrArray *sources;   /* the plan's streaming sources (DuetSource*, borrowed from frame) */
-    guint *consumers;     /* our consumer id at each source */
-    DuetOutputMode mode;
-    DuetTrigger trigger;
-    char *id, *run_id, *name;
-    char *checkpoint;   /* the checkpoint location */
-    gboolean temporary; /* remove the checkpoint at the end */
-    /* the plan's stateful and watermark nodes, and the execution state kept across batches */
-    DuetExecution execution;
-    GPtrArray *stateful_nodes;  /* DuetDataFrame*, top-down */
-    GPtrArray *watermark_nodes; /* DuetDataFrame* */
-    gint64 *node_watermarks;    /* per watermark node, ms */
-    gboolean runs_no_data_batches;
-    GMutex lock;   /* guards everything below */
-    GCond changed; /* a batch finished, the query ended, or a stop was asked */
-    gboolean active;
-    gboolean stopping;
-    GError *failure;            /* what ended the query, if it failed */
-    gint64 next_batch;          /* id of the next batch */
-    char **committed;           /* per source: offset of the last committed batch, or NULL */
-    gint64 watermark_ms;        /* global watermark for the next batch */
-    gint64 used_watermark_ms;   /* the watermark the last batch used */
-    GPtrArray *progress;        /* DuetQueryProgress*, the last 100 */
-    gint64 last_trigger_us;     /* monotonic start of the previous batch (input rates) */
-    const char *status_message; /* Spark's StreamingQueryStatus.message */
-    gboolean trigger_active;
-    gboolean data_available;
-    gboolean waiting;       /* blocked on the clock for the next trigger */
-    gint64 wait_started_ms; /* the clock's time when that wait began */
-    GThread *thread;
-};
-
-/* ---- the checkpoint --------------------------------------------------------------------- */
-
-static char *
-log_path(DuetStreamingQuery *query, const char *log, gint64 batch)
-{
-    g_autofree char *name = g_strdup_printf("%" G_GINT64_FORMAT, batch);
-    return g_build_filename(query->checkpoint, log, name, NULL);
-}
-
-/* The largest batch id with a file in checkpoint/log, or -1. */
-static gint64
-latest_in(DuetStreamingQuery *query, const char *log)
-{
-    g_autofree char *directory = g_build_filename(query->checkpoint, log, NULL);
-    GDir *dir = g_dir_open(directory, 0, NULL);
-    gint64 latest = -1;
-    if (dir == NULL)
-        return -1;
-    const char *entry;
-    while ((entry = g_dir_read_name(dir)) != NULL) {
-        char *end = NULL;
-        gint64 batch = g_ascii_strtoll(entry, &end, 10);
-        if (end != entry && *end == '\0' && batch > latest)
-            latest = batch;
-    }
-    g_dir_close(dir);
-    return latest;
-}
-
-/* The number after "field": in a log's JSON line, or fallback. */
-static gint64
-json_number(const char *text, const char *field, gint64 fallback)
-{
-    g_autofree char *pattern = g_strdup_printf("\"%s\":", field);
-    const char *at = text ? strstr(text, pattern) : NULL;
-    if (at == NULL)
-        return fallback;
-    at += strlen(pattern);
-    if (*at == '"')
-        at++;
-    return g_ascii_strtoll(at, NULL, 10);
-}
-
-/* Offsets per source (NULL where a source had none). */
-static char **
-offsets_new(DuetStreamingQuery *query)
-{
-    return g_new0(char *, query->sources->len + 1);
-}
-
-static void
-offsets_free(DuetStreamingQuery *query, char **offsets)
-{
-    if (offsets == NULL)
-        return;
-    for (guint index = 0; index < query->sources->len; index++)
-        g_free(offsets[index]);
-    g_free(offsets);
-}
-
-static char **
-offsets_copy(DuetStreamingQuery *query, char *const *offsets)
-{
-    char **copy = offsets_new(query);
-    for (guint index = 0; index < query->sources->len; index++)
-        copy[index] = g_strdup(offsets[index]);
-    return copy;
-}
-
-/* Reads offsets/N: the metadata line, then one source offset a line ("-": none), in the
- * order of the plan's sources. (transfer full) */
-static char **
-read_offsets(DuetStreamingQuery *query, gint64 batch, char **metadata, GError **error)
-{
-    g_autofree char *path = log_path(query, "offsets", batch);
-    g_autofree char *text = NULL;
-    if (!g_file_get_contents(path, &text, NULL, error))
-        return NULL;
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    guint n_sources = query->sources->len;
-    if (g_strv_length(lines) != 2 + n_sources || !g_str_equal(lines[0], "v1")) {
-        g_set_error(error, DUET_FILE_ERROR, DUET_FILE_ERROR_CORRUPT,
-                    "offsets log file %s is damaged, of an unknown version (expected v1), or "
-                    "written by a query with another number of sources (this one has %u)",
-                    path, n_sources);
-        return NULL;
-    }
-    if (metadata)
-        *metadata = g_strdup(lines[1]);
-    char **offsets = offsets_new(query);
-    for (guint index = 0; index < n_sources; index++)
-        offsets[index] = g_str_equal(lines[2 + index], "-") ? NULL : g_strdup(lines[2 + index]);
-    return offsets;
-}
-
-static gboolean
-write_offsets(DuetStreamingQuery *query, gint64 batch, char *const *offsets, gint64 timestamp_ms,
-              GError **error)
-{
-    g_autofree char *path = log_path(query, "offsets", batch);
-    GString *text = g_string_new(NULL);
-    g_string_append_printf(
-        text,
-        "v1\n{\"batchWatermarkMs\":%" G_GINT64_FORMAT ",\"batchTimestampMs\":%" G_GINT64_FORMAT
-        ",\"conf\":{\"spark.sql.shuffle.partitions\":\"%u\"}}",
-        query->execution.watermark_ms, timestamp_ms, query->execution.shuffle_partitions);
-    for (guint index = 0; index < query->sources->len; index++)
-        g_string_append_printf(text, "\n%s", offsets[index] ? offsets[index] : "-");
-    gboolean ok = duet_atomic_file_write(path, text->str, text->len, error);
-    g_string_free(text, TRUE);
-    return ok;
-}
-
-static gboolean
-write_commit(DuetStreamingQuery *query, gint64 batch, gint64 next_watermark_ms, GError **error)
-{
-    g_autofree char *path = log_path(query, "commits", batch);
-    g_autofree char *text =
-        g_strdup_printf("v1\n{\"nextBatchWatermarkMs\":%" G_GINT64_FORMAT "}", next_watermark_ms);
-    return duet_atomic_file_write(path, text, strlen(text), error);
-}
-
-/* The query id from checkpoint/metadata, created on first use. */
-static gboolean
-load_metadata(DuetStreamingQuery *query, GError **error)
-{
-    g_autofree char *path = g_build_filename(query->checkpoint, "metadata", NULL);
-    g_autofree char *text = NULL;
-    if (g_file_get_contents(path, &text, NULL, NULL)) {
-        const char *start = strstr(text, "\"id\":\"");
-        if (start == NULL || strlen(start) < 6 + 36) {
-            g_set_error(error, DUET_FILE_ERROR, DUET_FILE_ERROR_CORRUPT,
-                        "checkpoint metadata file %s is damaged", path);
-            return FALSE;
-        }
-        query->id = g_strndup(start + 6, 36);
-        return TRUE;
-    }
-    query->id = g_uuid_string_random();
-    g_autofree char *metadata = g_strdup_printf("{\"id\":\"%s\"}", query->id);
-    return duet_atomic_file_write(path, metadata, strlen(metadata), error);
-}
-
-/* Where to start: after the last committed batch, re-running a logged, uncommitted one.
- * Recovers the watermark (the larger of the last offsets/N and commits/N values), the
- * watermark the last batch used, and the shuffle partitions the state was written with. */
-static gboolean
-recover(DuetStreamingQuery *query, gint64 *rerun, char ***rerun_end, gint64 *rerun_timestamp,
-        GError **error)
-{
-    gint64 last_offsets = latest_in(query, "offsets");
-    gint64 last_commit = latest_in(query, "commits");
-    *rerun = -1;
-    *rerun_end = NULL;
-    query->next_batch = 0;
-    if (last_offsets < 0)
-        return TRUE;
-    g_autofree char *metadata = NULL;
-    char **offset = read_offsets(query, last_offsets, &metadata, error);
-    if (offset == NULL)
-        return FALSE;
-    query->execution.shuffle_partitions = (guint)json_number(
-        metadata, "spark.sql.shuffle.partitions", query->execution.shuffle_partitions);
-    gint64 logged_watermark = json_number(metadata, "batchWatermarkMs", 0);
-    if (last_commit >= last_offsets) {
-        g_autofree char *path = log_path(query, "commits", last_offsets);
-        g_autofree char *commit = NULL;
-        g_file_get_contents(path, &commit, NULL, NULL);
-        query->watermark_ms = MAX(logged_watermark, json_number(commit, "nextBatchWatermarkMs", 0));
-        query->used_watermark_ms = logged_watermark;
-        offsets_free(query, query->committed);
-        query->committed = offset;
-        query->next_batch = last_offsets + 1;
-        return TRUE;
-    }
-    /* batch last_offsets was logged but not committed: run it again with its offsets, its
-     * watermark and its timestamp */
-    query->watermark_ms = logged_watermark;
-    query->used_watermark_ms = 0;
-    if (last_offsets > 0) {
-        g_autofree char *previous = NULL;
-        char **committed = read_offsets(query, last_offsets - 1, &previous, error);
-        if (committed == NULL) {
-            offsets_free(query, offset);
-            return FALSE;
-        }
-        offsets_free(query, query->committed);
-        query->committed = committed;
-        query->used_watermark_ms = json_number(previous, "batchWatermarkMs", 0);
-    }
-    query->next_batch = last_offsets;
-    *rerun = last_offsets;
-    *rerun_timestamp = json_number(metadata, "batchTimestampMs", 0);
-    *rerun_end = offset;
-    return TRUE;
-}
 
 /* ---- batches ---------------------------------------------------------------------------- */
 
@@ -296,102 +62,6 @@ next_watermark(DuetStreamingQuery *query)
     return MAX(query->watermark_ms, global);
 }
 
-static const char *
-operator_name(DuetDataFrame *node)
-{
-    switch (node->kind) {
-    case DUET_PLAN_AGGREGATE:
-        return "stateStoreSave";
-    case DUET_PLAN_DEDUP:
-        return node->within_watermark ? "dedupeWithinWatermark" : "dedupe";
-    case DUET_PLAN_JOIN:
-        return "symmetricHashJoin";
-    default:
-        return "globalLimit";
-    }
-}
-
-static gdouble
-rate(gint64 rows, gint64 micros)
-{
-    return micros > 0 ? (gdouble)rows * 1e6 / (gdouble)micros : (rows ? INFINITY : NAN);
-}
-
-static DuetQueryProgress *
-make_progress(DuetStreamingQuery *query, gint64 batch, gint64 timestamp_ms, gint64 *input_rows,
-              char *const *starts, char *const *ends, gint64 output_rows, gint64 started_us,
-              gint64 add_batch_us)
-{
-    DuetExecution *execution = &query->execution;
-    DuetQueryProgress *progress = duet_query_progress_new();
-    progress->id = g_strdup(query->id);
-    progress->run_id = g_strdup(query->run_id);
-    progress->name = g_strdup(query->name);
-    progress->batch_id = batch;
-    progress->timestamp_ms = timestamp_ms;
-    gint64 elapsed_us = g_get_monotonic_time() - started_us;
-    gint64 since_last_us = query->last_trigger_us ? started_us - query->last_trigger_us : 0;
-    query->last_trigger_us = started_us;
-    for (guint index = 0; index < query->sources->len; index++) {
-        DuetSource *source = query->sources->pdata[index];
-        g_autofree char *description = duet_source_description(source);
-        DuetSourceProgress *one = duet_source_progress_new(description);
-        one->start_offset = g_strdup(starts[index]);
-        one->end_offset = g_strdup(ends[index]);
-        one->latest_offset = g_strdup(ends[index]);
-        one->num_input_rows = input_rows[index];
-        one->input_rows_per_second = since_last_us ? rate(input_rows[index], since_last_us) : NAN;
-        one->processed_rows_per_second = rate(input_rows[index], elapsed_us);
-        progress->num_input_rows += input_rows[index];
-        g_ptr_array_add(progress->sources, one);
-    }
-    progress->input_rows_per_second =
-        since_last_us ? rate(progress->num_input_rows, since_last_us) : NAN;
-    progress->processed_rows_per_second = rate(progress->num_input_rows, elapsed_us);
-    duet_metrics_add(progress->duration_ms, "addBatch", add_batch_us / 1000);
-    duet_metrics_add(progress->duration_ms, "triggerExecution", elapsed_us / 1000);
-    progress->has_watermark = query->watermark_nodes->len > 0;
-    progress->watermark_ms = execution->watermark_ms;
-    DuetEventTimeStats all = {0, G_MAXINT64, G_MININT64, 0};
-    for (guint id = 0; id < query->watermark_nodes->len; id++) {
-        const DuetEventTimeStats *stats =
-            &g_array_index(execution->event_time, DuetEventTimeStats, id);
-        if (stats->count == 0)
-            continue;
-        all.count += stats->count;
-        all.min = MIN(all.min, stats->min);
-        all.max = MAX(all.max, stats->max);
-        all.sum += stats->sum;
-    }
-    if (all.count > 0) {
-        progress->has_event_time = TRUE;
-        progress->event_time_min_ms = all.min / 1000;
-        progress->event_time_max_ms = all.max / 1000;
-        progress->event_time_avg_ms = (gint64)(all.sum / (gdouble)all.count / 1000.0);
-    }
-    for (guint id = 0; id < query->stateful_nodes->len; id++) {
-        DuetDataFrame *node = query->stateful_nodes->pdata[id];
-        const DuetStateMetrics *metrics = &g_array_index(execution->metrics, DuetStateMetrics, id);
-        DuetStateOperatorProgress *op = duet_state_operator_progress_new(operator_name(node));
-        op->num_rows_total = metrics->rows_total;
-        op->num_rows_updated = metrics->rows_updated;
-        op->num_rows_removed = metrics->rows_removed;
-        op->num_rows_dropped_by_watermark = metrics->rows_dropped_by_watermark;
-        op->num_output_rows = metrics->rows_output;
-        DuetStateStore *store = execution->stores->pdata[id];
-        op->num_shuffle_partitions = execution->shuffle_partitions;
-        op->num_state_store_instances = store ? duet_state_store_n_partitions(store) : 0;
-        if (node->kind == DUET_PLAN_DEDUP)
-            duet_metrics_add(op->custom_metrics, "numDroppedDuplicateRows",
-                             metrics->dropped_duplicate_rows);
-        g_ptr_array_add(progress->state_operators, op);
-    }
-    g_autofree char *sink = duet_sink_description(query->sink);
-    progress->sink_description = g_strdup(sink);
-    progress->sink_num_output_rows = output_rows;
-    return progress;
-}
-
 static void
 reset_execution(DuetExecution *execution)
 {
@@ -415,7 +85,7 @@ run_batch(DuetStreamingQuery *query, gint64 batch, char *const *ends, gboolean l
     execution->watermark_ms = query->watermark_ms;
     execution->late_watermark_ms = query->used_watermark_ms;
     reset_execution(execution);
-    if (log_offsets && !write_offsets(query, batch, ends, timestamp_ms, error))
+    if (log_offsets && !duet_query_write_offsets(query, batch, ends, timestamp_ms, error))
         return FALSE;
     if (!prepare_stores(query, batch, error))
         return FALSE;
@@ -468,7 +138,7 @@ run_batch(DuetStreamingQuery *query, gint64 batch, char *const *ends, gboolean l
     }
     gint64 watermark = next_watermark(query);
     ok = ok && duet_sink_add_batch(query->sink, batch, lists, query->mode, error) &&
-         write_commit(query, batch, watermark, error);
+         duet_query_write_commit(query, batch, watermark, error);
     g_ptr_array_unref(lists);
     g_ptr_array_unref(results);
     gint64 add_batch_us = g_get_monotonic_time() - add_batch_started_us;
@@ -477,12 +147,12 @@ run_batch(DuetStreamingQuery *query, gint64 batch, char *const *ends, gboolean l
         return FALSE;
     }
     DuetQueryProgress *progress =
-        make_progress(query, batch, timestamp_ms, input_rows, query->committed, ends, output_rows,
-                      started_us, add_batch_us);
+        duet_query_make_progress(query, batch, timestamp_ms, input_rows, query->committed, ends,
+                                 output_rows, started_us, add_batch_us);
     g_free(input_rows);
     g_mutex_lock(&query->lock);
-    offsets_free(query, query->committed);
-    query->committed = offsets_copy(query, ends);
+    duet_query_offsets_free(query, query->committed);
+    query->committed = duet_query_offsets_copy(query, ends);
     query->next_batch = batch + 1;
     query->used_watermark_ms = execution->watermark_ms;
     query->watermark_ms = watermark;
@@ -507,13 +177,13 @@ wants_no_data_batch(DuetStreamingQuery *query)
 static char **
 latest_offsets(DuetStreamingQuery *query, GError **error)
 {
-    char **latest = offsets_new(query);
+    char **latest = duet_query_offsets_new(query);
     for (guint index = 0; index < query->sources->len; index++) {
         GError *local = NULL;
         latest[index] = duet_source_latest_offset(query->sources->pdata[index], &local);
         if (local != NULL) {
             g_propagate_error(error, local);
-            offsets_free(query, latest);
+            duet_query_offsets_free(query, latest);
             return NULL;
         }
     }
@@ -547,7 +217,7 @@ trigger_once(DuetStreamingQuery *query, gboolean allow_no_data, gboolean *ran, G
         if (latest[index] == NULL) {
             latest[index] = g_strdup(query->committed[index]);
         }
-    char **ends = new_data ? latest : offsets_copy(query, query->committed);
+    char **ends = new_data ? latest : duet_query_offsets_copy(query, query->committed);
     g_mutex_unlock(&query->lock);
     gboolean ok = TRUE;
     if (new_data || no_data) {
@@ -556,8 +226,8 @@ trigger_once(DuetStreamingQuery *query, gboolean allow_no_data, gboolean *ran, G
         ok = run_batch(query, batch, ends, TRUE, now, error);
     }
     if (ends != latest)
-        offsets_free(query, ends);
-    offsets_free(query, latest);
+        duet_query_offsets_free(query, ends);
+    duet_query_offsets_free(query, latest);
     return ok;
 }
 
@@ -645,7 +315,7 @@ duet_streaming_query_start(DuetContext *context, DuetDataFrame *frame, DuetSink 
     query->consumers = g_new0(guint, MAX(query->sources->len, 1));
     for (guint index = 0; index < query->sources->len; index++)
         query->consumers[index] = duet_source_add_consumer(query->sources->pdata[index]);
-    query->committed = offsets_new(query);
+    query->committed = duet_query_offsets_new(query);
     query->mode = mode;
     query->trigger = trigger ? *trigger : (DuetTrigger){DUET_TRIGGER_DEFAULT, 0};
     query->run_id = g_uuid_string_random();
@@ -681,15 +351,15 @@ duet_streaming_query_start(DuetContext *context, DuetDataFrame *frame, DuetSink 
     gint64 rerun = -1, rerun_timestamp = 0;
     char **rerun_end = NULL;
     if (query->checkpoint == NULL || !duet_atomic_mkdir(query->checkpoint, error) ||
-        !load_metadata(query, error) ||
-        !recover(query, &rerun, &rerun_end, &rerun_timestamp, error) ||
+        !duet_query_load_metadata(query, error) ||
+        !duet_query_recover(query, &rerun, &rerun_end, &rerun_timestamp, error) ||
         (rerun >= 0 && !run_batch(query, rerun, rerun_end, FALSE, rerun_timestamp, error))) {
         g_prefix_error(error, "cannot start the query: ");
-        offsets_free(query, rerun_end);
+        duet_query_offsets_free(query, rerun_end);
         duet_streaming_query_unref(query);
         return NULL;
     }
-    offsets_free(query, rerun_end);
+    duet_query_offsets_free(query, rerun_end);
     query->active = TRUE;
     duet_clock_resume(duet_context_clock(context));
     query->thread = g_thread_new("duet-streaming-query", query_main, query);
@@ -746,7 +416,7 @@ duet_streaming_query_unref(DuetStreamingQuery *query)
     if (query->temporary && query->checkpoint)
         remove_tree(query->checkpoint);
     g_clear_error(&query->failure);
-    offsets_free(query, query->committed);
+    duet_query_offsets_free(query, query->committed);
     g_ptr_array_unref(query->sources);
     g_free(query->consumers);
     g_free(query->checkpoint);
@@ -833,7 +503,7 @@ duet_streaming_query_process_all_available(DuetStreamingQuery *query, GError **e
     if (!ok)
         g_propagate_error(error, g_error_copy(query->failure));
     g_mutex_unlock(&query->lock);
-    offsets_free(query, target);
+    duet_query_offsets_free(query, target);
     return ok;
 }
 
@@ -855,40 +525,6 @@ duet_streaming_query_await_termination(DuetStreamingQuery *query, gint64 timeout
     return ended;
 }
 
-/* ---- progress ------------------------------------------------------------------------------ */
-
-GPtrArray *
-duet_streaming_query_recent_progress(DuetStreamingQuery *query)
-{
-    GPtrArray *recent = g_ptr_array_new_with_free_func((GDestroyNotify)duet_query_progress_free);
-    g_mutex_lock(&query->lock);
-    for (guint index = 0; index < query->progress->len; index++)
-        g_ptr_array_add(recent, duet_query_progress_copy(query->progress->pdata[index]));
-    g_mutex_unlock(&query->lock);
-    return recent;
-}
-
-DuetQueryProgress *
-duet_streaming_query_last_progress(DuetStreamingQuery *query)
-{
-    g_mutex_lock(&query->lock);
-    DuetQueryProgress *last =
-        query->progress->len
-            ? duet_query_progress_copy(g_ptr_array_index(query->progress, query->progress->len - 1))
-            : NULL;
-    g_mutex_unlock(&query->lock);
-    return last;
-}
-
-gint64
-duet_streaming_query_watermark_ms(DuetStreamingQuery *query)
-{
-    g_mutex_lock(&query->lock);
-    gint64 watermark = query->watermark_ms;
-    g_mutex_unlock(&query->lock);
-    return watermark;
-}
-
 gboolean
 duet_streaming_query_await_waiting_at(DuetStreamingQuery *query, gint64 now_ms, gint64 timeout_ms)
 {
@@ -902,28 +538,4 @@ duet_streaming_query_await_waiting_at(DuetStreamingQuery *query, gint64 now_ms, 
         }
     g_mutex_unlock(&query->lock);
     return reached;
-}
-
-DuetQueryStatus *
-duet_streaming_query_status(DuetStreamingQuery *query)
-{
-    DuetQueryStatus *status = g_new0(DuetQueryStatus, 1);
-    g_mutex_lock(&query->lock);
-    status->message = g_strdup(!query->active          ? "Stopped"
-                               : query->waiting        ? "Waiting for next trigger"
-                               : query->status_message ? query->status_message
-                                                       : "Initializing sources");
-    status->is_trigger_active = query->trigger_active;
-    status->is_data_available = query->data_available;
-    g_mutex_unlock(&query->lock);
-    return status;
-}
-
-void
-duet_query_status_free(DuetQueryStatus *status)
-{
-    if (status == NULL)
-        return;
-    g_free(status->message);
-    g_free(status);
 }

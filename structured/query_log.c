@@ -1,0 +1,212 @@
+/* query_log.c — a streaming query's checkpoint: metadata, the offsets log and the commit log.
+ *
+ * Layer: structured/. Spark's layout and formats: checkpoint/metadata holds the query id;
+ * offsets/N is "v1", the batch metadata JSON (batchWatermarkMs, batchTimestampMs, the confs
+ * that must not change), then one offset a source ("-": none); commits/N is "v1" and
+ * {"nextBatchWatermarkMs":...}. Files are written atomically. Recovery resumes after the last
+ * committed batch, or re-runs a batch that was logged but not committed, with its offsets,
+ * watermark and timestamp.
+ */
+#include "structured/query_private.h"
+#include "rdd/atomic_file.h"
+
+#include <string.h>
+
+/* ---- the checkpoint --------------------------------------------------------------------- */
+
+char *
+duet_query_log_path(DuetStreamingQuery *query, const char *log, gint64 batch)
+{
+    g_autofree char *name = g_strdup_printf("%" G_GINT64_FORMAT, batch);
+    return g_build_filename(query->checkpoint, log, name, NULL);
+}
+
+/* The largest batch id with a file in checkpoint/log, or -1. */
+gint64
+duet_query_latest_in(DuetStreamingQuery *query, const char *log)
+{
+    g_autofree char *directory = g_build_filename(query->checkpoint, log, NULL);
+    GDir *dir = g_dir_open(directory, 0, NULL);
+    gint64 latest = -1;
+    if (dir == NULL)
+        return -1;
+    const char *entry;
+    while ((entry = g_dir_read_name(dir)) != NULL) {
+        char *end = NULL;
+        gint64 batch = g_ascii_strtoll(entry, &end, 10);
+        if (end != entry && *end == '\0' && batch > latest)
+            latest = batch;
+    }
+    g_dir_close(dir);
+    return latest;
+}
+
+/* The number after "field": in a log's JSON line, or fallback. */
+gint64
+duet_query_json_number(const char *text, const char *field, gint64 fallback)
+{
+    g_autofree char *pattern = g_strdup_printf("\"%s\":", field);
+    const char *at = text ? strstr(text, pattern) : NULL;
+    if (at == NULL)
+        return fallback;
+    at += strlen(pattern);
+    if (*at == '"')
+        at++;
+    return g_ascii_strtoll(at, NULL, 10);
+}
+
+/* Offsets per source (NULL where a source had none). */
+char **
+duet_query_offsets_new(DuetStreamingQuery *query)
+{
+    return g_new0(char *, query->sources->len + 1);
+}
+
+void
+duet_query_offsets_free(DuetStreamingQuery *query, char **offsets)
+{
+    if (offsets == NULL)
+        return;
+    for (guint index = 0; index < query->sources->len; index++)
+        g_free(offsets[index]);
+    g_free(offsets);
+}
+
+char **
+duet_query_offsets_copy(DuetStreamingQuery *query, char *const *offsets)
+{
+    char **copy = duet_query_offsets_new(query);
+    for (guint index = 0; index < query->sources->len; index++)
+        copy[index] = g_strdup(offsets[index]);
+    return copy;
+}
+
+/* Reads offsets/N: the metadata line, then one source offset a line ("-": none), in the
+ * order of the plan's sources. (transfer full) */
+char **
+duet_query_read_offsets(DuetStreamingQuery *query, gint64 batch, char **metadata, GError **error)
+{
+    g_autofree char *path = duet_query_log_path(query, "offsets", batch);
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, error))
+        return NULL;
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    guint n_sources = query->sources->len;
+    if (g_strv_length(lines) != 2 + n_sources || !g_str_equal(lines[0], "v1")) {
+        g_set_error(error, DUET_FILE_ERROR, DUET_FILE_ERROR_CORRUPT,
+                    "offsets log file %s is damaged, of an unknown version (expected v1), or "
+                    "written by a query with another number of sources (this one has %u)",
+                    path, n_sources);
+        return NULL;
+    }
+    if (metadata)
+        *metadata = g_strdup(lines[1]);
+    char **offsets = duet_query_offsets_new(query);
+    for (guint index = 0; index < n_sources; index++)
+        offsets[index] = g_str_equal(lines[2 + index], "-") ? NULL : g_strdup(lines[2 + index]);
+    return offsets;
+}
+
+gboolean
+duet_query_write_offsets(DuetStreamingQuery *query, gint64 batch, char *const *offsets,
+                         gint64 timestamp_ms, GError **error)
+{
+    g_autofree char *path = duet_query_log_path(query, "offsets", batch);
+    GString *text = g_string_new(NULL);
+    g_string_append_printf(
+        text,
+        "v1\n{\"batchWatermarkMs\":%" G_GINT64_FORMAT ",\"batchTimestampMs\":%" G_GINT64_FORMAT
+        ",\"conf\":{\"spark.sql.shuffle.partitions\":\"%u\"}}",
+        query->execution.watermark_ms, timestamp_ms, query->execution.shuffle_partitions);
+    for (guint index = 0; index < query->sources->len; index++)
+        g_string_append_printf(text, "\n%s", offsets[index] ? offsets[index] : "-");
+    gboolean ok = duet_atomic_file_write(path, text->str, text->len, error);
+    g_string_free(text, TRUE);
+    return ok;
+}
+
+gboolean
+duet_query_write_commit(DuetStreamingQuery *query, gint64 batch, gint64 next_watermark_ms,
+                        GError **error)
+{
+    g_autofree char *path = duet_query_log_path(query, "commits", batch);
+    g_autofree char *text =
+        g_strdup_printf("v1\n{\"nextBatchWatermarkMs\":%" G_GINT64_FORMAT "}", next_watermark_ms);
+    return duet_atomic_file_write(path, text, strlen(text), error);
+}
+
+/* The query id from checkpoint/metadata, created on first use. */
+gboolean
+duet_query_load_metadata(DuetStreamingQuery *query, GError **error)
+{
+    g_autofree char *path = g_build_filename(query->checkpoint, "metadata", NULL);
+    g_autofree char *text = NULL;
+    if (g_file_get_contents(path, &text, NULL, NULL)) {
+        const char *start = strstr(text, "\"id\":\"");
+        if (start == NULL || strlen(start) < 6 + 36) {
+            g_set_error(error, DUET_FILE_ERROR, DUET_FILE_ERROR_CORRUPT,
+                        "checkpoint metadata file %s is damaged", path);
+            return FALSE;
+        }
+        query->id = g_strndup(start + 6, 36);
+        return TRUE;
+    }
+    query->id = g_uuid_string_random();
+    g_autofree char *metadata = g_strdup_printf("{\"id\":\"%s\"}", query->id);
+    return duet_atomic_file_write(path, metadata, strlen(metadata), error);
+}
+
+/* Where to start: after the last committed batch, re-running a logged, uncommitted one.
+ * Recovers the watermark (the larger of the last offsets/N and commits/N values), the
+ * watermark the last batch used, and the shuffle partitions the state was written with. */
+gboolean
+duet_query_recover(DuetStreamingQuery *query, gint64 *rerun, char ***rerun_end,
+                   gint64 *rerun_timestamp, GError **error)
+{
+    gint64 last_offsets = duet_query_latest_in(query, "offsets");
+    gint64 last_commit = duet_query_latest_in(query, "commits");
+    *rerun = -1;
+    *rerun_end = NULL;
+    query->next_batch = 0;
+    if (last_offsets < 0)
+        return TRUE;
+    g_autofree char *metadata = NULL;
+    char **offset = duet_query_read_offsets(query, last_offsets, &metadata, error);
+    if (offset == NULL)
+        return FALSE;
+    query->execution.shuffle_partitions = (guint)duet_query_json_number(
+        metadata, "spark.sql.shuffle.partitions", query->execution.shuffle_partitions);
+    gint64 logged_watermark = duet_query_json_number(metadata, "batchWatermarkMs", 0);
+    if (last_commit >= last_offsets) {
+        g_autofree char *path = duet_query_log_path(query, "commits", last_offsets);
+        g_autofree char *commit = NULL;
+        g_file_get_contents(path, &commit, NULL, NULL);
+        query->watermark_ms =
+            MAX(logged_watermark, duet_query_json_number(commit, "nextBatchWatermarkMs", 0));
+        query->used_watermark_ms = logged_watermark;
+        duet_query_offsets_free(query, query->committed);
+        query->committed = offset;
+        query->next_batch = last_offsets + 1;
+        return TRUE;
+    }
+    /* batch last_offsets was logged but not committed: run it again with its offsets, its
+     * watermark and its timestamp */
+    query->watermark_ms = logged_watermark;
+    query->used_watermark_ms = 0;
+    if (last_offsets > 0) {
+        g_autofree char *previous = NULL;
+        char **committed = duet_query_read_offsets(query, last_offsets - 1, &previous, error);
+        if (committed == NULL) {
+            duet_query_offsets_free(query, offset);
+            return FALSE;
+        }
+        duet_query_offsets_free(query, query->committed);
+        query->committed = committed;
+        query->used_watermark_ms = duet_query_json_number(previous, "batchWatermarkMs", 0);
+    }
+    query->next_batch = last_offsets;
+    *rerun = last_offsets;
+    *rerun_timestamp = duet_query_json_number(metadata, "batchTimestampMs", 0);
+    *rerun_end = offset;
+    return TRUE;
+}
