@@ -26,6 +26,7 @@ duet_dataframe_node_new(DuetPlanKind kind, DuetSchema *schema, DuetDataFrame *ch
     frame->event_time_is_window = child ? child->event_time_is_window : FALSE;
     frame->delay_ms = child ? child->delay_ms : 0;
     frame->state_time_column = -1;
+    frame->session_key = -1;
     frame->is_streaming = child ? child->is_streaming : TRUE;
     return frame;
 }
@@ -176,9 +177,14 @@ DuetDataFrame *
 duet_dataframe_select(DuetDataFrame *frame, DuetExpr *const *exprs, guint n, GError **error)
 {
     GPtrArray *rewritten = NULL;
-    g_autoptr(DuetDataFrame) input = duet_expand_window(frame, exprs, n, &rewritten, error);
-    if (input == NULL)
+    g_autoptr(DuetDataFrame) windowed = duet_expand_window(frame, exprs, n, &rewritten, error);
+    if (windowed == NULL)
         return NULL;
+    g_autoptr(DuetDataFrame) input = duet_expand_generator(windowed, rewritten, error);
+    if (input == NULL) {
+        g_ptr_array_unref(rewritten);
+        return NULL;
+    }
     g_autoptr(DuetSchema) schema = duet_schema_new();
     GPtrArray *resolved = g_ptr_array_new_with_free_func((GDestroyNotify)duet_expr_unref);
     for (guint index = 0; index < n; index++) {
@@ -455,10 +461,15 @@ DuetDataFrame *
 duet_grouped_data_agg(DuetGroupedData *grouped, DuetExpr *const *aggs, guint n, GError **error)
 {
     GPtrArray *keys = NULL;
-    g_autoptr(DuetDataFrame) input = duet_expand_window(
+    g_autoptr(DuetDataFrame) windowed = duet_expand_window(
         grouped->frame, (DuetExpr *const *)grouped->keys->pdata, grouped->keys->len, &keys, error);
-    if (input == NULL)
+    if (windowed == NULL)
         return NULL;
+    g_autoptr(DuetDataFrame) input = duet_expand_session_window(windowed, keys, error);
+    if (input == NULL) {
+        g_ptr_array_unref(keys);
+        return NULL;
+    }
     g_autoptr(DuetSchema) schema = duet_schema_new();
     GPtrArray *resolved = g_ptr_array_new_with_free_func((GDestroyNotify)duet_expr_unref);
     GPtrArray *specs = g_ptr_array_new_with_free_func((GDestroyNotify)duet_agg_spec_free);
@@ -491,6 +502,15 @@ duet_grouped_data_agg(DuetGroupedData *grouped, DuetExpr *const *aggs, guint n, 
         return NULL;
     }
     DuetDataFrame *aggregated = duet_dataframe_node_new(DUET_PLAN_AGGREGATE, schema, input);
+    if (input->kind == DUET_PLAN_SESSION)
+        for (guint index = 0; index < resolved->len; index++) {
+            const DuetExpr *key = resolved->pdata[index];
+            while (key->kind == DUET_EXPR_ALIAS)
+                key = key->children[0];
+            if (key->kind == DUET_EXPR_COLUMN &&
+                key->column_index == (gint)duet_schema_n_fields(input->schema) - 1)
+                aggregated->session_key = (gint)index;
+        }
     aggregated->event_time_column = duet_event_time_among(input, resolved);
     aggregated->event_time_is_window =
         aggregated->event_time_column >= 0 && input->event_time_is_window;

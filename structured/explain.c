@@ -98,6 +98,17 @@ append_explain(GString *out, DuetDataFrame *frame, guint depth)
     case DUET_PLAN_UNION:
         g_string_append(out, "Union\n");
         break;
+    case DUET_PLAN_GENERATE: {
+        g_autofree char *name = duet_expr_name(frame->exprs->pdata[0]);
+        g_string_append_printf(out, "Generate %s(%s)\n",
+                               frame->within_watermark ? "explode_outer" : "explode", name);
+        break;
+    }
+    case DUET_PLAN_SESSION: {
+        g_autofree char *name = duet_expr_name(frame->exprs->pdata[0]);
+        g_string_append_printf(out, "SessionWindow %s\n", name);
+        break;
+    }
     case DUET_PLAN_JOIN:
         g_string_append_printf(out, "%s %s\n",
                                frame->right->is_streaming ? "StreamingSymmetricHashJoin"

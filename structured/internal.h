@@ -264,6 +264,8 @@ typedef enum {
     DUET_PLAN_REPARTITION, /* repartition(n) (a shuffle) or coalesce(n) */
     DUET_PLAN_UNION,       /* child's rows, then right's */
     DUET_PLAN_JOIN,        /* an equi-join of child (left) and right on key columns */
+    DUET_PLAN_GENERATE,    /* explode: one row per element of an array (outer: within_watermark) */
+    DUET_PLAN_SESSION,     /* appends a `session_window` struct column [time, time + gap) */
 } DuetPlanKind;
 
 typedef enum {
@@ -309,7 +311,14 @@ struct _DuetDataFrame {
     /* AGGREGATE, DEDUP: the key column whose time evicts state and judges late rows (-1: the
      * state is never evicted) */
     gint state_time_column;
+    gint session_key; /* AGGREGATE: the key that is a session_window (-1 none) */
 };
+
+/* What a plan node's task needs: the node and the batch's execution. */
+typedef struct {
+    DuetDataFrame *frame;
+    DuetExecution *execution;
+} DuetPlanRun;
 
 /* dataframe.c: a new plan node over child, inheriting its event-time mark. */
 DuetDataFrame *duet_dataframe_node_new(DuetPlanKind kind, DuetSchema *schema, DuetDataFrame *child);
@@ -321,6 +330,19 @@ gint duet_event_time_among(DuetDataFrame *child, GPtrArray *resolved);
  * to use its column; otherwise frame and exprs as they are. (transfer full) both. */
 DuetDataFrame *duet_expand_window(DuetDataFrame *frame, DuetExpr *const *exprs, guint n,
                                   GPtrArray **rewritten, GError **error);
+/* generate.c: where a select item is explode(...), a GENERATE node under frame, and the item
+ * (in exprs, replaced in place) refers to its column. (transfer full) */
+DuetDataFrame *duet_expand_generator(DuetDataFrame *frame, GPtrArray *exprs, GError **error);
+void duet_run_generate(GPtrArray *batches, guint partition, DuetBatchBuilder *out,
+                       gpointer user_data);
+/* session_window.c: where a groupBy key is session_window(...), a SESSION node under frame and
+ * the key (in keys, replaced in place) refers to its column. (transfer full) */
+DuetDataFrame *duet_expand_session_window(DuetDataFrame *frame, GPtrArray *keys, GError **error);
+/* user_data: a DuetPlanRun. */
+void duet_run_session_window(GPtrArray *batches, guint partition, DuetBatchBuilder *out,
+                             gpointer user_data);
+DuetRdd *duet_stateful_session_aggregate(DuetDataFrame *frame, DuetRdd *child,
+                                         DuetExecution *execution, GError **error);
 /* plan.c: the physical plan of frame over one batch's input, as RDD transformations. */
 DuetRdd *duet_plan_rdd(DuetDataFrame *frame, DuetExecution *execution, GError **error);
 /* stateful.c: the stateful operators. */

@@ -33,6 +33,9 @@ duet_check_output_mode(DuetDataFrame *plan, DuetOutputMode mode, GError **error)
         case DUET_PLAN_AGGREGATE:
             if (aggregates++ == 0)
                 first_aggregate = frame;
+            if (frame->session_key >= 0 && mode == DUET_OUTPUT_MODE_UPDATE)
+                return refuse(error, "Update output mode not supported for session window on "
+                                     "streaming DataFrames/DataSets");
             break;
         case DUET_PLAN_SORT:
             if (mode != DUET_OUTPUT_MODE_COMPLETE || !has_aggregate_below(frame->child))

@@ -86,10 +86,7 @@ fail_task(GError *error)
 
 /* ---- project and filter ------------------------------------------------------------------- */
 
-typedef struct {
-    DuetDataFrame *frame;
-    DuetExecution *execution;
-} NodeRun;
+typedef DuetPlanRun NodeRun;
 
 static void
 run_project(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer user_data)
@@ -396,6 +393,10 @@ duet_plan_rdd(DuetDataFrame *frame, DuetExecution *execution, GError **error)
         return map_node(child, frame, run_watermark, node_run(frame, execution), g_free);
     case DUET_PLAN_WINDOW:
         return map_node(child, frame, run_window, frame, NULL);
+    case DUET_PLAN_GENERATE:
+        return map_node(child, frame, duet_run_generate, frame, NULL);
+    case DUET_PLAN_SESSION:
+        return map_node(child, frame, duet_run_session_window, node_run(frame, execution), g_free);
     case DUET_PLAN_MAP:
         return map_node(child, frame, frame->map_func, frame->map_data, NULL);
     case DUET_PLAN_SORT: {
@@ -403,6 +404,9 @@ duet_plan_rdd(DuetDataFrame *frame, DuetExecution *execution, GError **error)
         return map_node(gathered, frame, run_sort, frame, NULL);
     }
     case DUET_PLAN_AGGREGATE:
+        if (frame->session_key >= 0)
+            return duet_stateful_session_aggregate(frame, child, execution, error);
+        /* fall through */
     case DUET_PLAN_DEDUP:
         if (!frame->is_streaming && execution->inputs != NULL) {
             g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_FAILED,
