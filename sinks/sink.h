@@ -109,6 +109,21 @@ DuetSink *duet_foreach_sink_new(DuetSchema *schema, const DuetForeachWriter *wri
  * (transfer none) on schema and options. */
 DuetSink *duet_kafka_sink_new(DuetSchema *schema, GHashTable *options, GError **error);
 
+/* ---- zmq: a ZeroMQ PUB or PUSH socket ------------------------------------------------------ */
+
+/* Every row becomes one message of its "value" column (string or binary, required), framed as
+ * [topic, value] when the "topic" option or a "topic" string column gives a topic. options
+ * (compared case-insensitively): url (alias endpoint), socketType pub (default) or push, bind
+ * (default true), topic, topicFrame, sendTimeoutMs, sendHighWaterMark, minSubscribers (PUB),
+ * lingerMs; sinks/zmq_sink.c tells what each does. A bad option or column, or an endpoint that
+ * cannot be bound or connected, is a DUET_SINK_ERROR_OPTION naming it; a batch whose messages
+ * no peer takes within sendTimeoutMs fails with DUET_SINK_ERROR_WRITE. Idempotent by batch id
+ * within the process, as every sink. (transfer none) on schema and options. */
+DuetSink *duet_zmq_sink_new(GHashTable *options, DuetSchema *schema, GError **error);
+/* The endpoint the sink's socket is bound or connected to, a wildcard port resolved (bind to
+ * tcp://127.0.0.1:* and read the port here). (transfer none) */
+const char *duet_zmq_sink_endpoint(DuetSink *sink);
+
 /* ---- file: Spark's FileStreamSink -------------------------------------------------------- */
 
 /* format "json", "csv" (options header, sep) or "text" (one string column); option path, the
