@@ -150,6 +150,21 @@ gint64 duet_file_sink_latest_logged_batch_id(DuetSink *sink);
  * replaces the table's rows; Update is refused. */
 DuetSink *duet_sqlite_sink_new(GHashTable *options, DuetSchema *schema, GError **error);
 
+/* ---- PostgreSQL --------------------------------------------------------------------------- */
+
+/* Writes each batch into a PostgreSQL table, as the SQLite sink does. Options: url (a libpq
+ * postgresql:// URI, jdbc:postgresql://... or a "host=... dbname=..." string), user and password
+ * (override the url's), table (alias dbtable; "schema.table" is qualified), created from the
+ * schema when missing (BOOLEAN, INTEGER, BIGINT, DOUBLE PRECISION, TEXT, BYTEA, TIMESTAMP in
+ * UTC, DATE; nested values as JSON TEXT). A batch's rows and its id, recorded in the table
+ * duet_batches (sink, batch_id) under the sink's name (option queryName, default the table
+ * name), commit in one transaction: a batch id not greater than one already recorded is
+ * skipped, so every batch lands exactly once, across restarts and processes too. Append adds
+ * rows, Complete replaces the table's rows; Update is refused. A server that cannot be reached
+ * or a table that does not fit the schema is a DUET_SINK_ERROR_OPTION at creation; a failed
+ * write rolls the batch back (DUET_SINK_ERROR_WRITE). */
+DuetSink *duet_postgres_sink_new(GHashTable *options, DuetSchema *schema, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DuetSink, duet_sink_unref)
 
 G_END_DECLS
