@@ -341,9 +341,9 @@ test_postgres_errors(void)
     CU_ASSERT_TRUE(g_str_has_suffix(refused, "(is the server running, and are the url, user and "
                                              "password right?)"));
     CU_ASSERT_TRUE(strstr(refused, "Connection refused") != NULL);
-    g_autofree char *bad_database = sink_error("v STRING", "url", server_url(), "table", "t",
+    g_autofree char *unknown_role = sink_error("v STRING", "url", server_url(), "table", "t",
                                                "password", "unused", "user", "nobody_here", NULL);
-    CU_ASSERT_TRUE(strstr(bad_database, "role \"nobody_here\" does not exist") != NULL);
+    CU_ASSERT_TRUE(strstr(unknown_role, "role \"nobody_here\" does not exist") != NULL);
     /* a table that exists with other columns */
     execute("CREATE TABLE other_shape (a INTEGER)");
     g_autofree char *mismatch =
