@@ -109,6 +109,21 @@ DuetSink *duet_foreach_sink_new(DuetSchema *schema, const DuetForeachWriter *wri
  * (transfer none) on schema and options. */
 DuetSink *duet_kafka_sink_new(DuetSchema *schema, GHashTable *options, GError **error);
 
+/* ---- zmq: a ZeroMQ PUB or PUSH socket ------------------------------------------------------ */
+
+/* Every row becomes one message of its "value" column (string or binary, required), framed as
+ * [topic, value] when the "topic" option or a "topic" string column gives a topic. options
+ * (compared case-insensitively): url (alias endpoint), socketType pub (default) or push, bind
+ * (default true), topic, topicFrame, sendTimeoutMs, sendHighWaterMark, minSubscribers (PUB),
+ * lingerMs; sinks/zmq_sink.c tells what each does. A bad option or column, or an endpoint that
+ * cannot be bound or connected, is a DUET_SINK_ERROR_OPTION naming it; a batch whose messages
+ * no peer takes within sendTimeoutMs fails with DUET_SINK_ERROR_WRITE. Idempotent by batch id
+ * within the process, as every sink. (transfer none) on schema and options. */
+DuetSink *duet_zmq_sink_new(GHashTable *options, DuetSchema *schema, GError **error);
+/* The endpoint the sink's socket is bound or connected to, a wildcard port resolved (bind to
+ * tcp://127.0.0.1:* and read the port here). (transfer none) */
+const char *duet_zmq_sink_endpoint(DuetSink *sink);
+
 /* ---- file: Spark's FileStreamSink -------------------------------------------------------- */
 
 /* format "json", "csv" (options header, sep) or "text" (one string column); option path, the
@@ -134,6 +149,21 @@ gint64 duet_file_sink_latest_logged_batch_id(DuetSink *sink);
  * skipped, so every batch lands exactly once, across restarts too. Append adds rows, Complete
  * replaces the table's rows; Update is refused. */
 DuetSink *duet_sqlite_sink_new(GHashTable *options, DuetSchema *schema, GError **error);
+
+/* ---- PostgreSQL --------------------------------------------------------------------------- */
+
+/* Writes each batch into a PostgreSQL table, as the SQLite sink does. Options: url (a libpq
+ * postgresql:// URI, jdbc:postgresql://... or a "host=... dbname=..." string), user and password
+ * (override the url's), table (alias dbtable; "schema.table" is qualified), created from the
+ * schema when missing (BOOLEAN, INTEGER, BIGINT, DOUBLE PRECISION, TEXT, BYTEA, TIMESTAMP in
+ * UTC, DATE; nested values as JSON TEXT). A batch's rows and its id, recorded in the table
+ * duet_batches (sink, batch_id) under the sink's name (option queryName, default the table
+ * name), commit in one transaction: a batch id not greater than one already recorded is
+ * skipped, so every batch lands exactly once, across restarts and processes too. Append adds
+ * rows, Complete replaces the table's rows; Update is refused. A server that cannot be reached
+ * or a table that does not fit the schema is a DUET_SINK_ERROR_OPTION at creation; a failed
+ * write rolls the batch back (DUET_SINK_ERROR_WRITE). */
+DuetSink *duet_postgres_sink_new(GHashTable *options, DuetSchema *schema, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DuetSink, duet_sink_unref)
 

@@ -20,6 +20,10 @@ DuetSource *duet_rate_source_new(DuetSourceOptions *options, DuetClock *clock,
 DuetSource *duet_socket_source_new(DuetSourceOptions *options, DuetClock *clock,
                                    guint default_partitions, GError **error);
 
+/* zmq_source.c */
+DuetSource *duet_zmq_source_new(DuetSourceOptions *options, guint default_partitions,
+                                GError **error);
+
 /* kafka_source.c */
 DuetSource *duet_kafka_source_new(DuetSourceOptions *options, DuetSchema *user_schema,
                                   GError **error);

@@ -216,6 +216,14 @@ duet_source_new(const char *format, DuetSourceOptions *options, DuetSchema *user
         }
         return duet_socket_source_new(options, clock, default_partitions, error);
     }
+    if (g_ascii_strcasecmp(format, "zmq") == 0) {
+        if (user_schema != NULL) {
+            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                        "The zmq source does not support a user-specified schema.");
+            return NULL;
+        }
+        return duet_zmq_source_new(options, default_partitions, error);
+    }
     if (g_ascii_strcasecmp(format, "kafka") == 0)
         return duet_kafka_source_new(options, user_schema, error);
     if (g_ascii_strcasecmp(format, "memory") == 0) {

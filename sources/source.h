@@ -79,7 +79,7 @@ const char *duet_source_options_get(DuetSourceOptions *options, const char *key)
 gboolean duet_source_options_get_int(DuetSourceOptions *options, const char *key, gint64 fallback,
                                      gboolean allow_zero, gint64 *value, GError **error);
 
-/* The factory: format "rate", "memory", "socket", "kafka", "text", "csv" or "json". clock is
+/* The factory: format "rate", "memory", "socket", "zmq", "kafka", "text", "csv" or "json". clock is
  * the context's (rate reads time from it); default_partitions is spark.default.parallelism. */
 DuetSource *duet_source_new(const char *format, DuetSourceOptions *options, DuetSchema *user_schema,
                             DuetClock *clock, guint default_partitions, GError **error);
@@ -96,6 +96,16 @@ gint64 duet_memory_source_add(DuetSource *source, DuetBatch *batch);
 /* Blocks until n lines arrived in total (committed ones included), at most timeout_ms of real
  * time; whether they did. For tests feeding the source from a peer. */
 gboolean duet_socket_source_wait_lines(DuetSource *source, gint64 n, gint64 timeout_ms);
+
+/* ---- zmq: a ZeroMQ SUB or PULL socket ---------------------------------------------------- */
+
+/* Created through duet_source_new with format "zmq" (sources/zmq_source.c tells the options
+ * and the schema). Blocks until n messages arrived in total (committed ones included), at most
+ * timeout_ms of real time; whether they did. For tests feeding the source from a peer. */
+gboolean duet_zmq_source_wait_messages(DuetSource *source, gint64 n, gint64 timeout_ms);
+/* The endpoint the source's socket is bound or connected to, a wildcard port resolved (bind to
+ * tcp://127.0.0.1:* and read the port here). (transfer none) */
+const char *duet_zmq_source_endpoint(DuetSource *source);
 
 /* ---- file: Spark's FileStreamSource ------------------------------------------------------- */
 

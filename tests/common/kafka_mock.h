@@ -1,9 +1,14 @@
-/* kafka_mock.h — a Kafka cluster on loopback for tests: librdkafka's mock broker.
+/* kafka_mock.h — a Kafka cluster on loopback for tests: librdkafka's mock broker, or a real one.
  *
  * Layer: tests/. duet_test_kafka_new() starts a one-broker mock cluster (librdkafka's
  * test.mock.num.brokers) owned by a producer handle; tests create topics, produce records
  * with explicit partitions and timestamps, and point sources and sinks at
  * duet_test_kafka_bootstraps(). Freeing it stops the cluster. No external broker is needed.
+ *
+ * When the environment variable DUET_KAFKA_BOOTSTRAP is set ("127.0.0.1:9092"), the same calls
+ * use that real Apache Kafka broker instead (tests/scripts/kafka_broker.sh starts one): topics
+ * are created with the Admin API and awaited in the metadata, and freeing only closes the
+ * producer. Topics are not deleted, so every test must use topic names of its own.
  */
 #pragma once
 
@@ -13,9 +18,10 @@ typedef struct _DuetTestKafka DuetTestKafka;
 
 DuetTestKafka *duet_test_kafka_new(void);
 void duet_test_kafka_free(DuetTestKafka *kafka);
-/* "127.0.0.1:port" of the mock broker. (transfer none) */
+/* "127.0.0.1:port" of the mock (or real) broker. (transfer none) */
 const char *duet_test_kafka_bootstraps(DuetTestKafka *kafka);
-/* Creates topic with n_partitions partitions (aborts the test binary if it cannot). */
+/* Creates topic with n_partitions partitions, and on a real broker waits until every partition
+ * has a leader (aborts the test binary if it cannot, or if the topic already exists there). */
 void duet_test_kafka_create_topic(DuetTestKafka *kafka, const char *topic, int n_partitions);
 /* Queues one record (key or value NULL = Kafka's null) with a CreateTime timestamp in ms. */
 void duet_test_kafka_produce(DuetTestKafka *kafka, const char *topic, gint32 partition,
