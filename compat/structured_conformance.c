@@ -484,6 +484,7 @@ int
 duet_structured_conformance_run(JsonArray *cases, const char *only, GHashTable *known_failures,
                                 guint *passed, guint *failed)
 {
+    duet_structured_register_case_functions();
     for (guint index = 0; index < json_array_get_length(cases); index++) {
         JsonObject *spec = json_array_get_object_element(cases, index);
         const char *id = json_object_get_string_member(spec, "id");

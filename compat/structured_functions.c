@@ -5,6 +5,9 @@
  */
 #include "compat/structured_functions.h"
 #include "rdd/task.h"
+#include "structured/udf.h"
+
+#include <string.h>
 
 /* identity, plus_1, to_int: one int per row of column 0. */
 static void
@@ -115,4 +118,67 @@ duet_structured_named_map(DuetDataFrame *frame, const char *name, const char *f,
                 "conformance format",
                 name ? name : "(unnamed)", f);
     return NULL;
+}
+
+/* ---- the cases' user-defined functions ------------------------------------------------------ */
+
+/* gapDuration (StreamingSessionWindowSuite): the session gap of a word, as an interval. */
+static gboolean
+gap_duration(DuetColumn *const *arguments, guint n_arguments, gsize n_rows, DuetColumnBuilder *out,
+             gpointer user_data, GError **error)
+{
+    for (gsize row = 0; row < n_rows; row++) {
+        gsize len = 0;
+        const char *word = duet_column_is_null(arguments[0], row)
+                               ? NULL
+                               : duet_column_get_string(arguments[0], row, &len);
+        const char *gap = "10 seconds";
+        if (word && len == 5 && memcmp(word, "hello", 5) == 0)
+            gap = "1 second";
+        else if (word && len == 10 && memcmp(word, "structured", 10) == 0)
+            gap = "0 second";
+        else if (word && len == 5 && memcmp(word, "world", 5) == 0)
+            gap = "-10 seconds";
+        duet_column_builder_append_string(out, gap, -1);
+    }
+    return TRUE;
+}
+
+/* mySum (StreamingSessionWindowSuite): an Aggregator[Long, Long, Long] summing its input. */
+static void
+sum_zero(DuetValue *buffer, gpointer user_data)
+{
+    *buffer = duet_value_int64(0);
+}
+
+static void
+sum_reduce(DuetValue *buffer, const DuetValue *input, gpointer user_data)
+{
+    gint64 x = 0;
+    if (!input->is_null)
+        duet_value_as_int64(input, &x);
+    *buffer = duet_value_int64(buffer->v.i64 + x);
+}
+
+static void
+sum_merge(DuetValue *buffer, const DuetValue *other, gpointer user_data)
+{
+    *buffer = duet_value_int64(buffer->v.i64 + other->v.i64);
+}
+
+static void
+sum_finish(const DuetValue *buffer, DuetValue *result, gpointer user_data)
+{
+    *result = *buffer;
+}
+
+static const DuetAggregator my_sum = {DUET_TYPE_INT64, DUET_TYPE_INT64, sum_zero,
+                                      sum_reduce,      sum_merge,       sum_finish};
+
+void
+duet_structured_register_case_functions(void)
+{
+    g_autoptr(DuetDataType) string = duet_data_type_new_scalar(DUET_TYPE_STRING);
+    duet_udf_register("gapDuration", 1, string, gap_duration, NULL);
+    duet_udaf_register("mySum", &my_sum, NULL);
 }

@@ -2,7 +2,8 @@
  *
  * Layer: compat/. The cases' map/flatMap steps name their Scala lambdas (identity, plus_1,
  * to_int, self_and_next, first_field, timestamp_to_epoch_ms_first, fail_once_on_4); these are
- * the same functions as C partition functions over the Dataset's columns.
+ * the same functions as C partition functions over the Dataset's columns; the cases' UDFs
+ * and UDAFs (gapDuration, mySum) are registered like Spark users register theirs.
  */
 #pragma once
 
@@ -14,5 +15,9 @@ G_BEGIN_DECLS
  * error when the name is unknown. */
 DuetDataFrame *duet_structured_named_map(DuetDataFrame *frame, const char *name, const char *f,
                                          GError **error);
+
+/* Registers the user-defined functions the cases name (gapDuration, mySum) as a Spark user
+ * would with spark.udf.register. */
+void duet_structured_register_case_functions(void);
 
 G_END_DECLS

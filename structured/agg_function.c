@@ -9,6 +9,7 @@
  */
 #include "structured/internal.h"
 
+#include <math.h>
 #include <string.h>
 
 static const struct {
@@ -28,6 +29,14 @@ static const struct {
     {"collect_list", DUET_AGG_COLLECT_LIST},
     {"collect_set", DUET_AGG_COLLECT_SET},
     {"approx_count_distinct", DUET_AGG_APPROX_COUNT_DISTINCT},
+    {"stddev", DUET_AGG_STDDEV_SAMP},
+    {"std", DUET_AGG_STDDEV_SAMP},
+    {"stddev_samp", DUET_AGG_STDDEV_SAMP},
+    {"stddev_pop", DUET_AGG_STDDEV_POP},
+    {"variance", DUET_AGG_VAR_SAMP},
+    {"var_samp", DUET_AGG_VAR_SAMP},
+    {"var_pop", DUET_AGG_VAR_POP},
+    {"median", DUET_AGG_MEDIAN},
 };
 
 gboolean
@@ -36,7 +45,7 @@ duet_agg_is_function(const char *name)
     for (guint index = 0; index < G_N_ELEMENTS(aggregates); index++)
         if (g_ascii_strcasecmp(aggregates[index].name, name) == 0)
             return TRUE;
-    return FALSE;
+    return duet_udaf_lookup(name) != NULL;
 }
 
 gboolean
@@ -102,9 +111,12 @@ duet_agg_spec_new(DuetExpr *expr, DuetSchema *schema, GError **error)
         return NULL;
     }
     DuetAggSpec *spec = g_new0(DuetAggSpec, 1);
+    spec->kind = DUET_AGG_USER;
     for (guint index = 0; index < G_N_ELEMENTS(aggregates); index++)
         if (g_ascii_strcasecmp(aggregates[index].name, call->name) == 0)
             spec->kind = aggregates[index].kind;
+    if (spec->kind == DUET_AGG_USER)
+        spec->user = duet_udaf_lookup(call->name);
     const char *canonical = spec->kind == DUET_AGG_AVG ? "avg" : call->name;
     gboolean star = call->n_children == 1 && call->children[0]->kind == DUET_EXPR_COLUMN &&
                     g_str_equal(call->children[0]->name, "*");
@@ -148,8 +160,16 @@ duet_agg_spec_new(DuetExpr *expr, DuetSchema *schema, GError **error)
     case DUET_AGG_APPROX_COUNT_DISTINCT:
         spec->result_type = duet_data_type_new_scalar(DUET_TYPE_INT64);
         break;
+    case DUET_AGG_USER:
+        spec->result_type = duet_data_type_new_scalar(spec->user->aggregator->result_type);
+        break;
     case DUET_AGG_SUM:
     case DUET_AGG_AVG:
+    case DUET_AGG_STDDEV_SAMP:
+    case DUET_AGG_STDDEV_POP:
+    case DUET_AGG_VAR_SAMP:
+    case DUET_AGG_VAR_POP:
+    case DUET_AGG_MEDIAN:
         if (!numeric && spec->input_type != DUET_TYPE_STRING) {
             g_autofree char *type = duet_data_type_to_string(input_type);
             g_autofree char *upper = g_ascii_strup(type, -1);
@@ -292,6 +312,39 @@ accumulate(const DuetAggSpec *spec, DuetAggBuffer *buffer, const DuetValue *valu
         buffer->sum += as_double(value);
         buffer->count++;
         return;
+    case DUET_AGG_STDDEV_SAMP:
+    case DUET_AGG_STDDEV_POP:
+    case DUET_AGG_VAR_SAMP:
+    case DUET_AGG_VAR_POP: {
+        if (value->is_null)
+            return;
+        /* Welford's update of the mean and the squared deviations */
+        gdouble x = as_double(value);
+        buffer->count++;
+        gdouble delta = x - buffer->sum;
+        buffer->sum += delta / (gdouble)buffer->count;
+        buffer->m2 += delta * (x - buffer->sum);
+        return;
+    }
+    case DUET_AGG_MEDIAN: {
+        if (value->is_null)
+            return;
+        DuetValue x = duet_value_double(as_double(value));
+        GByteArray *encoded = g_byte_array_new();
+        duet_row_codec_append_value(encoded, &x);
+        collect(buffer, encoded->data, encoded->len, FALSE);
+        g_byte_array_unref(encoded);
+        return;
+    }
+    case DUET_AGG_USER: {
+        const DuetUdaf *user = spec->user;
+        DuetValue current = buffer->value;
+        if (!buffer->has)
+            user->aggregator->zero(&current, user->user_data);
+        user->aggregator->reduce(&current, value, user->user_data);
+        hold(buffer, &current);
+        return;
+    }
     case DUET_AGG_MIN:
     case DUET_AGG_MAX: {
         if (value->is_null)
@@ -344,6 +397,33 @@ duet_agg_buffer_merge(const DuetAggSpec *spec, DuetAggBuffer *buffer, const Duet
         buffer->count += other->count;
         buffer->sum += other->sum;
         return;
+    case DUET_AGG_STDDEV_SAMP:
+    case DUET_AGG_STDDEV_POP:
+    case DUET_AGG_VAR_SAMP:
+    case DUET_AGG_VAR_POP: {
+        if (other->count == 0)
+            return;
+        /* Chan et al.'s merge of two (count, mean, M2) */
+        gdouble n = (gdouble)(buffer->count + other->count);
+        gdouble delta = other->sum - buffer->sum;
+        buffer->m2 +=
+            other->m2 + delta * delta * (gdouble)buffer->count * (gdouble)other->count / n;
+        buffer->sum += delta * (gdouble)other->count / n;
+        buffer->count += other->count;
+        return;
+    }
+    case DUET_AGG_USER: {
+        if (!other->has)
+            return;
+        if (!buffer->has) {
+            hold(buffer, &other->value);
+            return;
+        }
+        DuetValue current = buffer->value;
+        spec->user->aggregator->merge(&current, &other->value, spec->user->user_data);
+        hold(buffer, &current);
+        return;
+    }
     case DUET_AGG_SUM:
     case DUET_AGG_MIN:
     case DUET_AGG_MAX:
@@ -360,14 +440,16 @@ duet_agg_buffer_merge(const DuetAggSpec *spec, DuetAggBuffer *buffer, const Duet
         return;
     case DUET_AGG_COLLECT_LIST:
     case DUET_AGG_COLLECT_SET:
-    case DUET_AGG_APPROX_COUNT_DISTINCT: {
+    case DUET_AGG_APPROX_COUNT_DISTINCT:
+    case DUET_AGG_MEDIAN: {
         if (other->bytes == NULL)
             return;
         const guint8 *at = other->bytes->data, *end = at + other->bytes->len;
         while (at < end) {
             guint32 length;
             memcpy(&length, at, 4);
-            collect(buffer, at + 4, length, spec->kind != DUET_AGG_COLLECT_LIST);
+            collect(buffer, at + 4, length,
+                    spec->kind != DUET_AGG_COLLECT_LIST && spec->kind != DUET_AGG_MEDIAN);
             at += 4 + length;
         }
         return;
@@ -386,17 +468,26 @@ duet_agg_buffer_write(const DuetAggSpec *spec, const DuetAggBuffer *buffer, GByt
     case DUET_AGG_AVG:
         g_byte_array_append(out, (const guint8 *)&buffer->sum, 8);
         return;
+    case DUET_AGG_STDDEV_SAMP:
+    case DUET_AGG_STDDEV_POP:
+    case DUET_AGG_VAR_SAMP:
+    case DUET_AGG_VAR_POP:
+        g_byte_array_append(out, (const guint8 *)&buffer->sum, 8);
+        g_byte_array_append(out, (const guint8 *)&buffer->m2, 8);
+        return;
     case DUET_AGG_SUM:
     case DUET_AGG_MIN:
     case DUET_AGG_MAX:
     case DUET_AGG_FIRST:
     case DUET_AGG_LAST:
+    case DUET_AGG_USER:
         if (buffer->has)
             duet_row_codec_append_value(out, &buffer->value);
         return;
     case DUET_AGG_COLLECT_LIST:
     case DUET_AGG_COLLECT_SET:
-    case DUET_AGG_APPROX_COUNT_DISTINCT: {
+    case DUET_AGG_APPROX_COUNT_DISTINCT:
+    case DUET_AGG_MEDIAN: {
         guint32 len = buffer->bytes ? buffer->bytes->len : 0;
         g_byte_array_append(out, (const guint8 *)&len, 4);
         if (len)
@@ -430,15 +521,29 @@ duet_agg_buffer_read(const DuetAggSpec *spec, DuetAggBuffer *buffer, DuetByteRea
         memcpy(&buffer->sum, reader->at, 8);
         reader->at += 8;
         return TRUE;
+    case DUET_AGG_STDDEV_SAMP:
+    case DUET_AGG_STDDEV_POP:
+    case DUET_AGG_VAR_SAMP:
+    case DUET_AGG_VAR_POP:
+        if (reader->end - reader->at < 16) {
+            reader->damaged = TRUE;
+            return FALSE;
+        }
+        memcpy(&buffer->sum, reader->at, 8);
+        memcpy(&buffer->m2, reader->at + 8, 8);
+        reader->at += 16;
+        return TRUE;
     case DUET_AGG_SUM:
     case DUET_AGG_MIN:
     case DUET_AGG_MAX:
     case DUET_AGG_FIRST:
-    case DUET_AGG_LAST: {
+    case DUET_AGG_LAST:
+    case DUET_AGG_USER: {
         if (!has)
             return TRUE;
-        DuetTypeId type =
-            spec->kind == DUET_AGG_SUM ? duet_data_type_id(spec->result_type) : spec->input_type;
+        DuetTypeId type = spec->kind == DUET_AGG_SUM    ? duet_data_type_id(spec->result_type)
+                          : spec->kind == DUET_AGG_USER ? spec->user->aggregator->buffer_type
+                                                        : spec->input_type;
         DuetValue value;
         if (!duet_row_codec_read_value(reader, type, &value))
             return FALSE;
@@ -447,7 +552,8 @@ duet_agg_buffer_read(const DuetAggSpec *spec, DuetAggBuffer *buffer, DuetByteRea
     }
     case DUET_AGG_COLLECT_LIST:
     case DUET_AGG_COLLECT_SET:
-    case DUET_AGG_APPROX_COUNT_DISTINCT: {
+    case DUET_AGG_APPROX_COUNT_DISTINCT:
+    case DUET_AGG_MEDIAN: {
         guint32 len;
         if (reader->end - reader->at < 4) {
             reader->damaged = TRUE;
@@ -470,6 +576,43 @@ duet_agg_buffer_read(const DuetAggSpec *spec, DuetAggBuffer *buffer, DuetByteRea
         buffer->has = has;
         return TRUE;
     }
+}
+
+static int
+compare_doubles(gconstpointer a, gconstpointer b)
+{
+    gdouble x = *(const gdouble *)a, y = *(const gdouble *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Spark's median = percentile(x, 0.5): the middle value, interpolated linearly between the
+ * two middle values of an even count. */
+static void
+append_median(const DuetAggBuffer *buffer, DuetColumnBuilder *out)
+{
+    GArray *values = g_array_new(FALSE, FALSE, sizeof(gdouble));
+    const guint8 *at = buffer->bytes ? buffer->bytes->data : NULL;
+    const guint8 *end = at ? at + buffer->bytes->len : NULL;
+    while (at && at < end) {
+        guint32 length;
+        memcpy(&length, at, 4);
+        DuetByteReader reader = {at + 4, at + 4 + length, FALSE};
+        DuetValue value;
+        if (duet_row_codec_read_value(&reader, DUET_TYPE_DOUBLE, &value) && !value.is_null)
+            g_array_append_val(values, value.v.f64);
+        at += 4 + length;
+    }
+    if (values->len == 0) {
+        duet_column_builder_append_null(out);
+    } else {
+        g_array_sort(values, compare_doubles);
+        gdouble position = 0.5 * (values->len - 1);
+        guint lower = (guint)floor(position), upper = (guint)ceil(position);
+        gdouble low = g_array_index(values, gdouble, lower);
+        gdouble high = g_array_index(values, gdouble, upper);
+        duet_column_builder_append_double(out, low + (position - lower) * (high - low));
+    }
+    g_array_unref(values);
 }
 
 void
@@ -513,6 +656,35 @@ duet_agg_buffer_finish(const DuetAggSpec *spec, const DuetAggBuffer *buffer, Due
             }
         }
         duet_column_builder_end_list(out);
+        return;
+    }
+    case DUET_AGG_STDDEV_SAMP:
+    case DUET_AGG_VAR_SAMP:
+    case DUET_AGG_STDDEV_POP:
+    case DUET_AGG_VAR_POP: {
+        /* Spark 3: the sample statistics of one value are null (not NaN) */
+        gboolean sample = spec->kind == DUET_AGG_STDDEV_SAMP || spec->kind == DUET_AGG_VAR_SAMP;
+        if (buffer->count == 0 || (sample && buffer->count == 1)) {
+            duet_column_builder_append_null(out);
+            return;
+        }
+        gdouble variance = buffer->m2 / (gdouble)(buffer->count - (sample ? 1 : 0));
+        gboolean root = spec->kind == DUET_AGG_STDDEV_SAMP || spec->kind == DUET_AGG_STDDEV_POP;
+        duet_column_builder_append_double(out, root ? sqrt(variance) : variance);
+        return;
+    }
+    case DUET_AGG_MEDIAN:
+        append_median(buffer, out);
+        return;
+    case DUET_AGG_USER: {
+        DuetValue current = buffer->value, result = duet_value_null();
+        if (!buffer->has)
+            spec->user->aggregator->zero(&current, spec->user->user_data);
+        spec->user->aggregator->finish(&current, &result, spec->user->user_data);
+        if (result.is_null)
+            duet_column_builder_append_null(out);
+        else
+            duet_column_builder_append_value(out, &result);
         return;
     }
     }

@@ -522,6 +522,19 @@ gboolean
 duet_expr_type_function(DuetExpr *expr, GError **error)
 {
     const DuetFunctionDef *info = duet_expr_lookup_function(expr->name);
+    const DuetUdf *udf = info ? NULL : duet_udf_lookup(expr->name);
+    if (udf != NULL) {
+        if (expr->n_children != udf->n_arguments) {
+            g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_ANALYSIS,
+                        "[WRONG_NUM_ARGS.WITHOUT_SUGGESTION] The `%s` requires %u parameters but "
+                        "the actual number is %u.",
+                        expr->name, udf->n_arguments, expr->n_children);
+            return FALSE;
+        }
+        expr->type = duet_data_type_ref(udf->result_type);
+        expr->nullable = TRUE;
+        return TRUE;
+    }
     if (info == NULL) {
         g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_ANALYSIS,
                     "[UNRESOLVED_ROUTINE] Cannot resolve function `%s` on search path "
@@ -539,6 +552,10 @@ duet_expr_evaluate_function(const DuetExpr *expr, DuetColumn *const *arguments, 
                             DuetColumnBuilder *out, GError **error)
 {
     const DuetFunctionDef *info = duet_expr_lookup_function(expr->name);
-    g_assert(info != NULL); /* resolution found it */
+    if (info == NULL) { /* resolution found a user function */
+        const DuetUdf *udf = duet_udf_lookup(expr->name);
+        g_assert(udf != NULL);
+        return udf->func(arguments, expr->n_children, n_rows, out, udf->user_data, error);
+    }
     return info->evaluate(expr, arguments, n_rows, out, error);
 }

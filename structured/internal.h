@@ -12,6 +12,7 @@
 #include "sinks/sink.h"
 #include "structured/dataframe.h"
 #include "structured/expr.h"
+#include "structured/udf.h"
 
 G_BEGIN_DECLS
 
@@ -60,6 +61,19 @@ const DuetFunctionDef *duet_expr_string_function(const char *name);
 const DuetFunctionDef *duet_expr_math_function(const char *name);
 const DuetFunctionDef *duet_expr_time_function(const char *name);
 const DuetFunctionDef *duet_expr_lookup_function(const char *name);
+/* udf.c: registered user functions (never freed once registered). */
+typedef struct {
+    guint n_arguments;
+    DuetDataType *result_type;
+    DuetUdfFunc func;
+    gpointer user_data;
+} DuetUdf;
+typedef struct {
+    const DuetAggregator *aggregator;
+    gpointer user_data;
+} DuetUdaf;
+const DuetUdf *duet_udf_lookup(const char *name);
+const DuetUdaf *duet_udaf_lookup(const char *name);
 /* expr_function.c: typing and evaluation of DUET_EXPR_FUNCTION nodes (children resolved). */
 gboolean duet_expr_type_function(DuetExpr *expr, GError **error);
 gboolean duet_expr_evaluate_function(const DuetExpr *expr, DuetColumn *const *arguments,
@@ -130,6 +144,12 @@ typedef enum {
     DUET_AGG_COLLECT_LIST,
     DUET_AGG_COLLECT_SET,
     DUET_AGG_APPROX_COUNT_DISTINCT,
+    DUET_AGG_STDDEV_SAMP,
+    DUET_AGG_STDDEV_POP,
+    DUET_AGG_VAR_SAMP,
+    DUET_AGG_VAR_POP,
+    DUET_AGG_MEDIAN,
+    DUET_AGG_USER, /* a registered Aggregator */
 } DuetAggKind;
 
 typedef struct {
@@ -137,14 +157,16 @@ typedef struct {
     DuetExpr *input; /* resolved; NULL for count(*) */
     DuetTypeId input_type;
     DuetDataType *result_type;
-    char *name; /* the output column's name */
+    char *name;           /* the output column's name */
+    const DuetUdaf *user; /* DUET_AGG_USER */
 } DuetAggSpec;
 
 typedef struct {
     gint64 count;      /* count: rows; avg: values; collect: elements */
     gboolean has;      /* sum/min/max/first/last: value holds something */
     DuetValue value;   /* strings point into bytes */
-    gdouble sum;       /* avg */
+    gdouble sum;       /* avg; the running mean of stddev/variance */
+    gdouble m2;        /* stddev/variance: sum of squared deviations (Welford) */
     GByteArray *bytes; /* string bytes of value, or collected elements (length-prefixed) */
 } DuetAggBuffer;
 

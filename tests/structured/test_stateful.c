@@ -8,6 +8,7 @@
 #include "tests/common/test.h"
 #include "structured/query.h"
 #include "structured/sql_parser.h"
+#include "structured/udf.h"
 
 #include <glib/gstdio.h>
 
@@ -368,6 +369,84 @@ test_aggregate_functions(void)
     fixture_clear(&fixture);
 }
 
+static gboolean
+twice(DuetColumn *const *arguments, guint n_arguments, gsize n_rows, DuetColumnBuilder *out,
+      gpointer user_data, GError **error)
+{
+    for (gsize row = 0; row < n_rows; row++) {
+        if (duet_column_is_null(arguments[0], row))
+            duet_column_builder_append_null(out);
+        else
+            duet_column_builder_append_int64(out,
+                                             2 * (gint64)duet_column_get_int32(arguments[0], row));
+    }
+    return TRUE;
+}
+
+static void
+product_zero(DuetValue *buffer, gpointer user_data)
+{
+    *buffer = duet_value_double(1.0);
+}
+
+static void
+product_reduce(DuetValue *buffer, const DuetValue *input, gpointer user_data)
+{
+    gdouble x = 1.0;
+    if (!input->is_null)
+        duet_value_as_double(input, &x);
+    *buffer = duet_value_double(buffer->v.f64 * x);
+}
+
+static void
+product_merge(DuetValue *buffer, const DuetValue *other, gpointer user_data)
+{
+    *buffer = duet_value_double(buffer->v.f64 * other->v.f64);
+}
+
+static void
+product_finish(const DuetValue *buffer, DuetValue *result, gpointer user_data)
+{
+    *result = *buffer;
+}
+
+static const DuetAggregator product = {DUET_TYPE_DOUBLE, DUET_TYPE_DOUBLE, product_zero,
+                                       product_reduce,   product_merge,    product_finish};
+
+/* Statistics, a registered UDF and a registered Aggregator, over several partitions. */
+static void
+test_statistics_and_user_functions(void)
+{
+    Fixture fixture;
+    fixture_init(&fixture, "k STRING, v INT", "4");
+    g_autoptr(DuetDataType) bigint = duet_data_type_new_scalar(DUET_TYPE_INT64);
+    duet_udf_register("Twice", 1, bigint, twice, NULL);
+    duet_udaf_register("product", &product, NULL);
+    g_autoptr(DuetBatch) first =
+        duet_test_batch("k STRING, v INT", "[[\"a\", 40], [\"a\", 41], [\"b\", 5]]");
+    g_autoptr(DuetBatch) second =
+        duet_test_batch("k STRING, v INT", "[[\"a\", 42], [\"a\", null], [\"a\", 45]]");
+    duet_memory_source_add(fixture.input, first);
+    duet_memory_source_add(fixture.input, second);
+    GError *error = NULL;
+    g_autoptr(DuetDataFrame) table = duet_dataframe_from_static_source(fixture.input);
+    static const char *const keys[] = {"k"};
+    g_autoptr(DuetGroupedData) grouped = duet_dataframe_group_by_exprv(table, keys, 1, &error);
+    static const char *const aggs[] = {"median(v)",  "stddev(v)",     "variance(v)",
+                                       "var_pop(v)", "sum(twice(v))", "PRODUCT(v)"};
+    g_autoptr(DuetDataFrame) result =
+        duet_grouped_data_agg_exprv(grouped, aggs, G_N_ELEMENTS(aggs), &error);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_FATAL(result != NULL);
+    g_autoptr(DuetBatch) collected = duet_dataframe_collect(fixture.context, result, &error);
+    ASSERT_NO_ERROR(error);
+    g_autofree char *text = duet_test_render_sorted(collected);
+    /* a: 40 41 42 45 -> median 41.5, sample variance 14/3, population 3.5 */
+    ASSERT_STR_EQ(text, "[(a,41.5,2.160246899469287,4.666666666666667,3.5,336,3099600.0), "
+                        "(b,5.0,null,null,0.0,10,5.0)]");
+    fixture_clear(&fixture);
+}
+
 /* window() as a batch query: sliding windows that do not divide, and a start time. */
 static void
 test_sliding_windows(void)
@@ -402,4 +481,4 @@ DUET_TEST_MAIN("stateful", DUET_TEST(test_aggregation_output_modes),
                DUET_TEST(test_restart_and_damaged_state),
                DUET_TEST(test_deduplication_with_watermark), DUET_TEST(test_stream_stream_join),
                DUET_TEST(test_output_mode_checker), DUET_TEST(test_aggregate_functions),
-               DUET_TEST(test_sliding_windows))
+               DUET_TEST(test_sliding_windows), DUET_TEST(test_statistics_and_user_functions))
