@@ -129,6 +129,34 @@ duet_sink_add_batch(DuetSink *sink, gint64 batch_id, GPtrArray *partitions, Duet
     return ok;
 }
 
+gboolean
+duet_sink_add_epoch_part(DuetSink *sink, gint64 epoch, GPtrArray *partitions, DuetOutputMode mode,
+                         GError **error)
+{
+    static const char *const continuous[] = {"console", "memory", "foreach", "kafka", "zmq"};
+    gboolean supported = FALSE;
+    for (guint index = 0; index < G_N_ELEMENTS(continuous); index++)
+        supported |= g_str_equal(sink->klass->format, continuous[index]);
+    if (!supported) {
+        g_set_error(error, DUET_SINK_ERROR, DUET_SINK_ERROR_OPTION,
+                    "Data source %s does not support continuous processing.", sink->klass->format);
+        return FALSE;
+    }
+    g_mutex_lock(&sink->lock);
+    gboolean ok =
+        epoch <= sink->latest || sink->klass->add_batch(sink, epoch, partitions, mode, error);
+    g_mutex_unlock(&sink->lock);
+    return ok;
+}
+
+void
+duet_sink_commit_epoch(DuetSink *sink, gint64 epoch)
+{
+    g_mutex_lock(&sink->lock);
+    sink->latest = MAX(sink->latest, epoch);
+    g_mutex_unlock(&sink->lock);
+}
+
 GPtrArray *
 duet_sink_partitions_of(DuetBatch *batch)
 {

@@ -55,10 +55,22 @@ char *duet_sink_description(DuetSink *sink);
 /* Writes batch_id unless it was already committed (then returns TRUE doing nothing). */
 gboolean duet_sink_add_batch(DuetSink *sink, gint64 batch_id, GPtrArray *partitions,
                              DuetOutputMode mode, GError **error);
+/* Continuous processing: the rows of an epoch arrive in parts, each written at once (console,
+ * memory, foreach, kafka and zmq sinks only: Spark's continuous sinks); the epoch is committed
+ * when it ends. Parts of an epoch already committed are ignored. */
+gboolean duet_sink_add_epoch_part(DuetSink *sink, gint64 epoch, GPtrArray *partitions,
+                                  DuetOutputMode mode, GError **error);
+void duet_sink_commit_epoch(DuetSink *sink, gint64 epoch);
 /* The last committed batch id, or -1. */
 gint64 duet_sink_latest_batch_id(DuetSink *sink);
 /* One batch as a single partition list (for callers holding one DuetBatch). (transfer full) */
 GPtrArray *duet_sink_partitions_of(DuetBatch *batch);
+
+/* A sink by Spark's format name: "console" (options numRows, truncate), "memory", "json",
+ * "csv", "text" (the file sink), "kafka", "zmq", "sqlite", "postgres"; options matched
+ * case-insensitively. (transfer none) on options and schema. */
+DuetSink *duet_sink_new(const char *format, GHashTable *options, DuetSchema *schema,
+                        GError **error);
 
 /* ---- console -------------------------------------------------------------------------- */
 

@@ -628,7 +628,8 @@ type_node(DuetExpr *expr, GError **error)
              (to == DUET_TYPE_INT32 || to == DUET_TYPE_INT64 || to == DUET_TYPE_DOUBLE ||
               to == DUET_TYPE_BOOLEAN || to == DUET_TYPE_TIMESTAMP)) ||
             (to == DUET_TYPE_DATE && (from == DUET_TYPE_STRING || from == DUET_TYPE_TIMESTAMP)) ||
-            (to == DUET_TYPE_TIMESTAMP && from == DUET_TYPE_DATE);
+            (to == DUET_TYPE_TIMESTAMP && from == DUET_TYPE_DATE) ||
+            (to == DUET_TYPE_BINARY && from == DUET_TYPE_STRING);
         if (!supported) {
             g_autofree char *name = duet_expr_name(expr);
             g_autofree char *source = duet_data_type_to_string(children[0]->type);

@@ -259,6 +259,16 @@ evaluate_cast(DuetTypeId target, DuetColumn *input, gsize n, DuetColumnBuilder *
             duet_column_builder_append_null(out);
             continue;
         }
+        if (target == DUET_TYPE_STRING && source == DUET_TYPE_BINARY) {
+            /* Spark decodes the bytes as UTF-8, replacing invalid sequences with U+FFFD */
+            g_autofree char *text = g_utf8_make_valid(value.v.str.data, (gssize)value.v.str.len);
+            duet_column_builder_append_string(out, text, -1);
+            continue;
+        }
+        if (target == DUET_TYPE_BINARY && source == DUET_TYPE_STRING) {
+            duet_column_builder_append_string(out, value.v.str.data, (gssize)value.v.str.len);
+            continue;
+        }
         switch (target) {
         case DUET_TYPE_STRING: {
             GString *text = g_string_new(NULL);

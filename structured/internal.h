@@ -378,6 +378,8 @@ DuetRdd *duet_stateful_limit(DuetDataFrame *frame, DuetRdd *child, DuetExecution
                              GError **error);
 /* output_mode.c: Spark's UnsupportedOperationChecker for the mode. */
 gboolean duet_check_output_mode(DuetDataFrame *plan, DuetOutputMode mode, GError **error);
+/* output_mode.c: Spark's checkForContinuous: map-like queries only, no current time. */
+gboolean duet_check_continuous(DuetDataFrame *plan, GError **error);
 /* Interval strings ("10 seconds", "200 milliseconds", "1 minute 30 seconds"), or a number of
  * microseconds, to microseconds. */
 gboolean duet_parse_interval_us(const char *text, gint64 *us, GError **error);

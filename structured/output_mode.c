@@ -64,3 +64,72 @@ duet_check_output_mode(DuetDataFrame *plan, DuetOutputMode mode, GError **error)
                              "aggregations on streaming DataFrames/DataSets without watermark");
     return TRUE;
 }
+
+static gboolean
+reads_current_time(const DuetExpr *expr)
+{
+    if (expr->kind == DUET_EXPR_FUNCTION &&
+        (g_str_equal(expr->name, "current_timestamp") || g_str_equal(expr->name, "now") ||
+         g_str_equal(expr->name, "current_date")))
+        return TRUE;
+    for (guint child = 0; child < expr->n_children; child++)
+        if (reads_current_time(expr->children[child]))
+            return TRUE;
+    return FALSE;
+}
+
+static const char *
+node_name(DuetPlanKind kind)
+{
+    switch (kind) {
+    case DUET_PLAN_AGGREGATE:
+        return "Aggregate";
+    case DUET_PLAN_DEDUP:
+        return "Deduplicate";
+    case DUET_PLAN_SORT:
+        return "Sort";
+    case DUET_PLAN_LIMIT:
+        return "GlobalLimit";
+    case DUET_PLAN_JOIN:
+        return "Join";
+    case DUET_PLAN_UNION:
+        return "Union";
+    case DUET_PLAN_WINDOW:
+        return "Expand";
+    case DUET_PLAN_SESSION:
+        return "SessionWindow";
+    case DUET_PLAN_GENERATE:
+        return "Generate";
+    case DUET_PLAN_REPARTITION:
+        return "Repartition";
+    case DUET_PLAN_WATERMARK:
+        return "EventTimeWatermark";
+    default:
+        return "this";
+    }
+}
+
+gboolean
+duet_check_continuous(DuetDataFrame *plan, GError **error)
+{
+    for (DuetDataFrame *frame = plan; frame != NULL; frame = frame->child) {
+        switch (frame->kind) {
+        case DUET_PLAN_SOURCE:
+        case DUET_PLAN_MAP:
+            break;
+        case DUET_PLAN_PROJECT:
+        case DUET_PLAN_FILTER:
+            for (guint index = 0; index < frame->exprs->len; index++)
+                if (reads_current_time(frame->exprs->pdata[index]))
+                    return refuse(error, "Continuous processing does not support current time "
+                                         "operations.");
+            break;
+        default: {
+            g_autofree char *message = g_strdup_printf(
+                "Continuous processing does not support %s operations.", node_name(frame->kind));
+            return refuse(error, message);
+        }
+        }
+    }
+    return TRUE;
+}

@@ -159,8 +159,15 @@ run_batch(DuetStreamingQuery *query, gint64 batch, char *const *ends, gboolean l
     if (query->progress->len == 100)
         g_ptr_array_remove_index(query->progress, 0);
     g_ptr_array_add(query->progress, progress);
+    query->idle_reported = FALSE;
     g_cond_broadcast(&query->changed);
     g_mutex_unlock(&query->lock);
+    for (guint index = 0; index < query->listeners->len; index++) {
+        const DuetQueryListener *listener =
+            &g_array_index(query->listeners, DuetQueryListener, index);
+        if (listener->progress)
+            listener->progress(query, progress, listener->user_data);
+    }
     return TRUE;
 }
 
@@ -174,8 +181,8 @@ wants_no_data_batch(DuetStreamingQuery *query)
 }
 
 /* The latest offset of every source. (transfer full) */
-static char **
-latest_offsets(DuetStreamingQuery *query, GError **error)
+char **
+duet_query_latest_offsets(DuetStreamingQuery *query, GError **error)
 {
     char **latest = duet_query_offsets_new(query);
     for (guint index = 0; index < query->sources->len; index++) {
@@ -205,9 +212,19 @@ static gboolean
 trigger_once(DuetStreamingQuery *query, gboolean allow_no_data, gboolean *ran, GError **error)
 {
     *ran = FALSE;
-    char **latest = latest_offsets(query, error);
+    char **latest = duet_query_latest_offsets(query, error);
     if (latest == NULL)
         return FALSE;
+    for (guint index = 0; query->available_now && index < query->sources->len; index++) {
+        /* Trigger.AvailableNow stops at what was available when the query started */
+        const char *target = query->available_now[index];
+        if (latest[index] &&
+            (target == NULL || duet_source_compare_offsets(query->sources->pdata[index],
+                                                           latest[index], target) > 0)) {
+            g_free(latest[index]);
+            latest[index] = g_strdup(target);
+        }
+    }
     g_mutex_lock(&query->lock);
     gboolean new_data = has_new_data(query, latest);
     gboolean no_data = !new_data && allow_no_data && wants_no_data_batch(query);
@@ -231,17 +248,41 @@ trigger_once(DuetStreamingQuery *query, gboolean allow_no_data, gboolean *ran, G
     return ok;
 }
 
-static void
-finish(DuetStreamingQuery *query, GError *failure)
+void
+duet_query_finish(DuetStreamingQuery *query, GError *failure)
 {
     g_mutex_lock(&query->lock);
-    query->active = FALSE;
     if (failure != NULL && query->failure == NULL)
         query->failure = failure;
     else if (failure != NULL)
         g_error_free(failure);
+    const GError *exception = query->failure;
+    g_mutex_unlock(&query->lock);
+    for (guint index = 0; index < query->listeners->len; index++) {
+        const DuetQueryListener *listener =
+            &g_array_index(query->listeners, DuetQueryListener, index);
+        if (listener->terminated)
+            listener->terminated(query, exception, listener->user_data);
+    }
+    g_mutex_lock(&query->lock);
+    query->active = FALSE;
     g_cond_broadcast(&query->changed);
     g_mutex_unlock(&query->lock);
+}
+
+static void
+report_idle(DuetStreamingQuery *query)
+{
+    g_mutex_lock(&query->lock);
+    gboolean report = !query->idle_reported && query->next_batch > 0;
+    query->idle_reported = TRUE;
+    g_mutex_unlock(&query->lock);
+    for (guint index = 0; report && index < query->listeners->len; index++) {
+        const DuetQueryListener *listener =
+            &g_array_index(query->listeners, DuetQueryListener, index);
+        if (listener->idle)
+            listener->idle(query, listener->user_data);
+    }
 }
 
 static gpointer
@@ -284,6 +325,8 @@ query_main(gpointer data)
             break;
         if (query->trigger.kind == DUET_TRIGGER_AVAILABLE_NOW && !ran)
             break;
+        if (!ran)
+            report_idle(query);
         if (!ran && query->trigger.kind == DUET_TRIGGER_DEFAULT) {
             /* nothing new: wait a little for data or a stop (Spark polls the same way) */
             g_mutex_lock(&query->lock);
@@ -293,7 +336,7 @@ query_main(gpointer data)
             g_mutex_unlock(&query->lock);
         }
     }
-    finish(query, error);
+    duet_query_finish(query, error);
     return NULL;
 }
 
@@ -304,9 +347,29 @@ duet_streaming_query_start(DuetContext *context, DuetDataFrame *frame, DuetSink 
                            DuetOutputMode mode, const char *checkpoint_location,
                            const DuetTrigger *trigger, const char *name, GError **error)
 {
+    DuetQueryOptions options = {mode,
+                                checkpoint_location,
+                                trigger ? *trigger : (DuetTrigger){DUET_TRIGGER_DEFAULT, 0},
+                                name,
+                                NULL,
+                                0};
+    return duet_streaming_query_start_with(context, frame, sink, &options, error);
+}
+
+DuetStreamingQuery *
+duet_streaming_query_start_with(DuetContext *context, DuetDataFrame *frame, DuetSink *sink,
+                                const DuetQueryOptions *options, GError **error)
+{
+    DuetOutputMode mode = options->mode;
+    const char *checkpoint_location = options->checkpoint_location;
     if (!duet_check_output_mode(frame, mode, error))
         return NULL;
+    if (options->trigger.kind == DUET_TRIGGER_CONTINUOUS && !duet_check_continuous(frame, error))
+        return NULL;
     DuetStreamingQuery *query = g_new0(DuetStreamingQuery, 1);
+    query->listeners = g_array_new(FALSE, FALSE, sizeof(DuetQueryListener));
+    if (options->n_listeners)
+        g_array_append_vals(query->listeners, options->listeners, options->n_listeners);
     query->ref_count = 1;
     query->context = duet_context_ref(context);
     query->frame = duet_dataframe_ref(frame);
@@ -317,9 +380,9 @@ duet_streaming_query_start(DuetContext *context, DuetDataFrame *frame, DuetSink 
         query->consumers[index] = duet_source_add_consumer(query->sources->pdata[index]);
     query->committed = duet_query_offsets_new(query);
     query->mode = mode;
-    query->trigger = trigger ? *trigger : (DuetTrigger){DUET_TRIGGER_DEFAULT, 0};
+    query->trigger = options->trigger;
     query->run_id = g_uuid_string_random();
-    query->name = g_strdup(name);
+    query->name = g_strdup(options->name);
     g_mutex_init(&query->lock);
     g_cond_init(&query->changed);
     query->progress = g_ptr_array_new_with_free_func((GDestroyNotify)duet_query_progress_free);
@@ -360,9 +423,23 @@ duet_streaming_query_start(DuetContext *context, DuetDataFrame *frame, DuetSink 
         return NULL;
     }
     duet_query_offsets_free(query, rerun_end);
+    if (query->trigger.kind == DUET_TRIGGER_AVAILABLE_NOW &&
+        (query->available_now = duet_query_latest_offsets(query, error)) == NULL) {
+        duet_streaming_query_unref(query);
+        return NULL;
+    }
     query->active = TRUE;
+    for (guint index = 0; index < query->listeners->len; index++) {
+        const DuetQueryListener *listener =
+            &g_array_index(query->listeners, DuetQueryListener, index);
+        if (listener->started)
+            listener->started(query, listener->user_data);
+    }
     duet_clock_resume(duet_context_clock(context));
-    query->thread = g_thread_new("duet-streaming-query", query_main, query);
+    query->thread = g_thread_new(
+        "duet-streaming-query",
+        query->trigger.kind == DUET_TRIGGER_CONTINUOUS ? duet_query_continuous_main : query_main,
+        query);
     return query;
 }
 
@@ -417,6 +494,9 @@ duet_streaming_query_unref(DuetStreamingQuery *query)
         remove_tree(query->checkpoint);
     g_clear_error(&query->failure);
     duet_query_offsets_free(query, query->committed);
+    duet_query_offsets_free(query, query->available_now);
+    if (query->listeners)
+        g_array_unref(query->listeners);
     g_ptr_array_unref(query->sources);
     g_free(query->consumers);
     g_free(query->checkpoint);
@@ -490,7 +570,7 @@ reached(DuetStreamingQuery *query, char *const *target)
 gboolean
 duet_streaming_query_process_all_available(DuetStreamingQuery *query, GError **error)
 {
-    char **target = latest_offsets(query, error);
+    char **target = duet_query_latest_offsets(query, error);
     if (target == NULL)
         return FALSE;
     g_mutex_lock(&query->lock);

@@ -24,6 +24,7 @@ G_BEGIN_DECLS
 typedef struct _DuetStreamingQuery DuetStreamingQuery;
 
 typedef enum {
+    DUET_TRIGGER_CONTINUOUS = -1, /* epochs every interval, map-like queries only */
     DUET_TRIGGER_DEFAULT,         /* ProcessingTime(0): a batch as soon as there is new data */
     DUET_TRIGGER_PROCESSING_TIME, /* a batch every interval of the clock, when there is data */
     DUET_TRIGGER_ONCE,            /* one batch of everything available, then stop */
@@ -32,8 +33,31 @@ typedef enum {
 
 typedef struct {
     DuetTriggerKind kind;
-    gint64 interval_ms; /* DUET_TRIGGER_PROCESSING_TIME */
+    gint64 interval_ms; /* DUET_TRIGGER_PROCESSING_TIME; the epoch of DUET_TRIGGER_CONTINUOUS */
 } DuetTrigger;
+
+/* Spark's StreamingQueryListener. started is called by the thread starting the query, the
+ * others by the query's thread; progress after every batch, idle when a trigger finds no new
+ * data after a batch ran, terminated once with the failure (NULL after a stop). Any callback
+ * may be NULL. */
+typedef struct {
+    void (*started)(DuetStreamingQuery *query, gpointer user_data);
+    void (*progress)(DuetStreamingQuery *query, const DuetQueryProgress *progress,
+                     gpointer user_data);
+    void (*idle)(DuetStreamingQuery *query, gpointer user_data);
+    void (*terminated)(DuetStreamingQuery *query, const GError *exception, gpointer user_data);
+    gpointer user_data;
+} DuetQueryListener;
+
+/* Everything writeStream...start() takes. */
+typedef struct {
+    DuetOutputMode mode;
+    const char *checkpoint_location;    /* NULL: a temporary directory removed at the end */
+    DuetTrigger trigger;                /* {DUET_TRIGGER_DEFAULT, 0} */
+    const char *name;                   /* queryName, or NULL */
+    const DuetQueryListener *listeners; /* n_listeners entries, copied */
+    guint n_listeners;
+} DuetQueryOptions;
 
 /* writeStream...start(). checkpoint_location NULL: a temporary directory removed at the end.
  * trigger NULL: the default. Fails (DUET_SQL_ERROR_ANALYSIS) with Spark's output-mode
@@ -43,6 +67,9 @@ DuetStreamingQuery *duet_streaming_query_start(DuetContext *context, DuetDataFra
                                                const char *checkpoint_location,
                                                const DuetTrigger *trigger, const char *name,
                                                GError **error);
+DuetStreamingQuery *duet_streaming_query_start_with(DuetContext *context, DuetDataFrame *frame,
+                                                    DuetSink *sink, const DuetQueryOptions *options,
+                                                    GError **error);
 DuetStreamingQuery *duet_streaming_query_ref(DuetStreamingQuery *query);
 /* Stops the query if active. */
 void duet_streaming_query_unref(DuetStreamingQuery *query);

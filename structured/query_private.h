@@ -38,6 +38,9 @@ struct _DuetStreamingQuery {
     gint64 used_watermark_ms;   /* the watermark the last batch used */
     GPtrArray *progress;        /* DuetQueryProgress*, the last 100 */
     gint64 last_trigger_us;     /* monotonic start of the previous batch (input rates) */
+    GArray *listeners;          /* DuetQueryListener */
+    gboolean idle_reported;     /* an idle event was sent since the last batch */
+    char **available_now;       /* Trigger.AvailableNow: the offsets to stop at */
     const char *status_message; /* Spark's StreamingQueryStatus.message */
     gboolean trigger_active;
     gboolean data_available;
@@ -45,6 +48,13 @@ struct _DuetStreamingQuery {
     gint64 wait_started_ms; /* the clock's time when that wait began */
     GThread *thread;
 };
+
+/* query.c: the latest offset of every source. (transfer full) */
+char **duet_query_latest_offsets(DuetStreamingQuery *query, GError **error);
+/* query.c: marks the query ended (with failure, taken) and tells the listeners. */
+void duet_query_finish(DuetStreamingQuery *query, GError *failure);
+/* continuous.c: the thread of a query with a continuous trigger. */
+gpointer duet_query_continuous_main(gpointer data);
 
 /* query_log.c */
 char *duet_query_log_path(DuetStreamingQuery *query, const char *log, gint64 batch);
