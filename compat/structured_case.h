@@ -23,6 +23,12 @@ typedef struct {
     GHashTable *inputs;      /* name -> DuetSource (memory) */
     char *first_input;
     char *checkpoint;
+    GPtrArray
+        *old_checkpoints; /* checkpoints a StartStream switched away from (removed at the end) */
+    int socket_listener;  /* a socket input's test server (-1 none) */
+    int socket_client;    /* the source's connection to it (-1 until accepted) */
+    DuetSource *socket_source;
+    gint64 socket_lines; /* lines written so far */
     DuetOutputMode mode;
     DuetDataFrame *frame;
     GError *build_error; /* building the query failed: reported at start */
@@ -65,5 +71,8 @@ gboolean sc_start_stream(Case *c, JsonObject *action, GError **error);
 void sc_stop_stream(Case *c);
 gboolean sc_needs_running_stream(const char *action);
 void sc_run_action(Case *c, JsonObject *action, JsonObject *next);
+
+/* structured_case_query.c: the socket input's server accepts the source's connection. */
+gboolean sc_socket_accept(Case *c);
 
 G_END_DECLS

@@ -10,10 +10,12 @@
 #include "rdd/json_rows.h"
 #include "structured/sql_parser.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 gboolean
 sc_record_batch(DuetBatch *rows, gint64 batch_id, gpointer user_data, GError **error)
@@ -268,6 +270,61 @@ run_side_effects(Case *c, JsonArray *effects)
     }
 }
 
+/* The largest batch id with a file in the checkpoint's log, or -1. */
+static gint64
+latest_log_entry(Case *c, const char *log)
+{
+    g_autofree char *directory = g_build_filename(c->checkpoint, log, NULL);
+    GDir *dir = g_dir_open(directory, 0, NULL);
+    gint64 latest = -1;
+    const char *entry;
+    while (dir && (entry = g_dir_read_name(dir)) != NULL) {
+        char *end = NULL;
+        gint64 batch = g_ascii_strtoll(entry, &end, 10);
+        if (end != entry && *end == '\0')
+            latest = MAX(latest, batch);
+    }
+    if (dir)
+        g_dir_close(dir);
+    return latest;
+}
+
+/* A field of the progress JSON by path ("numInputRows", "sink.numOutputRows",
+ * "stateOperators[0].numRowsTotal"), compared with the expected JSON value. */
+static void
+check_progress_field(Case *c, const DuetQueryProgress *progress, const char *path,
+                     JsonNode *expected)
+{
+    if (progress == NULL) {
+        sc_fail(c, "lastProgress.%s: the query has no progress", path);
+        return;
+    }
+    g_autofree char *json = duet_query_progress_json(progress, FALSE);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    json_parser_load_from_data(parser, json, -1, NULL);
+    JsonNode *node = json_parser_get_root(parser);
+    g_auto(GStrv) parts = g_strsplit(path, ".", -1);
+    for (char **part = parts; node && *part; part++) {
+        char *bracket = strchr(*part, '[');
+        gint64 index = bracket ? g_ascii_strtoll(bracket + 1, NULL, 10) : -1;
+        if (bracket)
+            *bracket = '\0';
+        node = JSON_NODE_HOLDS_OBJECT(node) &&
+                       json_object_has_member(json_node_get_object(node), *part)
+                   ? json_object_get_member(json_node_get_object(node), *part)
+                   : NULL;
+        if (node && index >= 0)
+            node = JSON_NODE_HOLDS_ARRAY(node) &&
+                           index < json_array_get_length(json_node_get_array(node))
+                       ? json_array_get_element(json_node_get_array(node), (guint)index)
+                       : NULL;
+    }
+    g_autofree char *want = sc_canonical_node(expected);
+    g_autofree char *got = node ? sc_canonical_node(node) : g_strdup("(absent)");
+    if (!g_str_equal(want, got))
+        sc_fail(c, "lastProgress.%s: expected %s, got %s", path, want, got);
+}
+
 static void
 assert_on_query(Case *c, JsonObject *action)
 {
@@ -299,10 +356,25 @@ assert_on_query(Case *c, JsonObject *action)
         } else if (g_str_equal(name, "clock_ms") && c->manual_clock) {
             sc_check_int(c, name, json_object_get_int_member(check, name),
                          duet_clock_now_ms(c->manual_clock));
-        } else if (g_str_has_suffix(name, ".latest") ||
-                   g_str_equal(name, "lastExecution.batchId")) {
+        } else if (g_str_equal(name, "offsetLog.latest") || g_str_equal(name, "commitLog.latest")) {
+            sc_check_int(
+                c, name, json_object_get_int_member(check, name),
+                latest_log_entry(c, g_str_has_prefix(name, "offset") ? "offsets" : "commits"));
+        } else if (g_str_equal(name, "sink.latestBatchId")) {
+            g_mutex_lock(&c->lock);
+            gint64 last =
+                c->batches->len
+                    ? g_array_index(c->batches, RecordedBatch, c->batches->len - 1).batch_id
+                    : -1;
+            g_mutex_unlock(&c->lock);
+            sc_check_int(c, name, json_object_get_int_member(check, name), last);
+        } else if (g_str_equal(name, "lastExecution.batchId")) {
             sc_check_int(c, name, json_object_get_int_member(check, name),
                          latest ? latest->batch_id : -1);
+        } else if (g_str_has_prefix(name, "lastProgress.") ||
+                   g_str_has_prefix(name, "lastExecutedBatch.")) {
+            check_progress_field(c, latest, strchr(name, '.') + 1,
+                                 json_object_get_member(check, name));
         } else {
             sc_fail(c, "AssertOnQuery check '%s' is not implemented", name);
         }
@@ -471,6 +543,52 @@ sc_needs_running_stream(const char *action)
            !g_str_equal(action, "StartStream") && !g_str_equal(action, "StopStream");
 }
 
+/* NewQuery: the query rebuilt over fresh memory streams of the same schemas, pre-loaded with
+ * preload (blocks of rows: an array of blocks for the first input, or an object of input name
+ * to blocks), so that their offsets match the checkpoint's. */
+static void
+new_query(Case *c, JsonNode *preload)
+{
+    sc_stop_stream(c);
+    GHashTableIter iter;
+    gpointer name, source;
+    GHashTable *fresh =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)duet_source_unref);
+    g_hash_table_iter_init(&iter, c->inputs);
+    while (g_hash_table_iter_next(&iter, &name, &source)) {
+        if (!g_str_equal(duet_source_format(source), "memory")) {
+            g_hash_table_insert(fresh, g_strdup(name), duet_source_ref(source));
+            continue;
+        }
+        DuetSource *copy = duet_memory_source_new(duet_source_schema(source));
+        JsonArray *blocks = NULL;
+        if (preload && JSON_NODE_HOLDS_ARRAY(preload) && g_str_equal(name, c->first_input))
+            blocks = json_node_get_array(preload);
+        else if (preload && JSON_NODE_HOLDS_OBJECT(preload) &&
+                 json_object_has_member(json_node_get_object(preload), name))
+            blocks = json_object_get_array_member(json_node_get_object(preload), name);
+        for (guint index = 0; blocks && index < json_array_get_length(blocks); index++) {
+            GError *error = NULL;
+            g_autoptr(DuetBatch) rows = duet_json_rows_to_batch(
+                duet_source_schema(copy), json_array_get_array_element(blocks, index), &error);
+            if (rows == NULL) {
+                sc_fail(c, "NewQuery preload: %s", error->message);
+                g_error_free(error);
+                break;
+            }
+            duet_memory_source_add(copy, rows);
+        }
+        g_hash_table_insert(fresh, g_strdup(name), copy);
+    }
+    g_hash_table_unref(c->inputs);
+    c->inputs = fresh;
+    JsonObject *query = json_object_get_object_member(c->spec, "query");
+    g_clear_pointer(&c->frame, duet_dataframe_unref);
+    g_clear_error(&c->build_error);
+    c->frame =
+        sc_build_steps(c, NULL, json_object_get_array_member(query, "steps"), &c->build_error);
+}
+
 void
 sc_run_action(Case *c, JsonObject *action, JsonObject *next)
 {
@@ -491,6 +609,11 @@ sc_run_action(Case *c, JsonObject *action, JsonObject *next)
         }
     } else if (g_str_equal(name, "StartStream")) {
         sc_stop_stream(c);
+        const char *checkpoint = sc_string_member(action, "checkpoint", "same");
+        if (!g_str_equal(checkpoint, "same")) { /* a checkpoint of its own from now on */
+            g_ptr_array_add(c->old_checkpoints, c->checkpoint);
+            c->checkpoint = g_dir_make_tmp("duet-conformance-XXXXXX", NULL);
+        }
         if (!sc_start_stream(c, action, &error)) {
             const char *next_name = next ? sc_string_member(next, "action", "") : "";
             if (!g_str_equal(next_name, "ExpectStartError"))
@@ -519,6 +642,43 @@ sc_run_action(Case *c, JsonObject *action, JsonObject *next)
         g_mutex_lock(&c->lock);
         c->new_answer_from = c->batches->len;
         g_mutex_unlock(&c->lock);
+    } else if (g_str_equal(name, "AddSocketData")) {
+        JsonArray *lines = json_object_get_array_member(action, "lines");
+        if (!sc_socket_accept(c)) {
+            sc_fail(c, "AddSocketData: the socket source did not connect");
+            return;
+        }
+        GString *text = g_string_new(NULL);
+        for (guint index = 0; index < json_array_get_length(lines); index++)
+            g_string_append_printf(text, "%s\n", json_array_get_string_element(lines, index));
+        if (write(c->socket_client, text->str, text->len) != (gssize)text->len)
+            sc_fail(c, "AddSocketData: the write failed: %s", g_strerror(errno));
+        g_string_free(text, TRUE);
+        c->socket_lines += json_array_get_length(lines);
+        if (!duet_socket_source_wait_lines(c->socket_source, c->socket_lines, 30000))
+            sc_fail(c, "AddSocketData: the source did not receive the lines");
+        if (c->query && !c->manual_trigger)
+            wait_until_processed(c, FALSE);
+    } else if (g_str_equal(name, "WaitForBatch")) {
+        gint64 wanted = json_object_get_int_member(action, "batchId");
+        gint64 deadline = g_get_monotonic_time() + 30 * G_TIME_SPAN_SECOND;
+        const DuetQueryProgress *latest = NULL;
+        while (c->query && g_get_monotonic_time() < deadline) {
+            sync_progress(c);
+            latest = last_progress(c, FALSE);
+            if (latest && latest->batch_id >= wanted)
+                break;
+            g_usleep(1000); /* waiting (with a deadline) for the query's own thread */
+        }
+        if (latest == NULL || latest->batch_id < wanted)
+            sc_fail(c, "WaitForBatch: batch %" G_GINT64_FORMAT " never ran", wanted);
+    } else if (g_str_equal(name, "WaitUntilBatchProcessed")) {
+        if (c->query && c->manual_clock)
+            duet_streaming_query_await_waiting_at(c->query, duet_clock_now_ms(c->manual_clock),
+                                                  30000);
+        sync_progress(c);
+    } else if (g_str_equal(name, "NewQuery")) {
+        new_query(c, json_object_get_member(action, "preload"));
     } else if (g_str_equal(name, "ProcessAllAvailable")) {
         wait_processed(c);
     } else if (g_str_equal(name, "AdvanceManualClock")) {

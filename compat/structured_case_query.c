@@ -9,7 +9,13 @@
 #include "rdd/json_rows.h"
 #include "structured/sql_parser.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -229,6 +235,53 @@ add_rate_input(Case *c, JsonObject *input, GError **error)
     return TRUE;
 }
 
+/* A socket source connected to a loopback server the harness writes to (AddSocketData). */
+static gboolean
+add_socket_input(Case *c, JsonObject *input, GError **error)
+{
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t length = sizeof address;
+    c->socket_listener = socket(AF_INET, SOCK_STREAM, 0);
+    if (c->socket_listener < 0 ||
+        bind(c->socket_listener, (struct sockaddr *)&address, sizeof address) != 0 ||
+        listen(c->socket_listener, 1) != 0 ||
+        getsockname(c->socket_listener, (struct sockaddr *)&address, &length) != 0) {
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno),
+                    "the socket input's test server: %s", g_strerror(errno));
+        return FALSE;
+    }
+    JsonObject *options = json_object_has_member(input, "options")
+                              ? json_object_get_object_member(input, "options")
+                              : NULL;
+    DuetSourceOptions *parsed = duet_source_options_new();
+    g_autoptr(GList) names = options ? json_object_get_members(options) : NULL;
+    for (GList *name = names; name; name = name->next)
+        duet_source_options_set(parsed, name->data,
+                                json_object_get_string_member(options, name->data));
+    g_autofree char *port = g_strdup_printf("%u", ntohs(address.sin_port));
+    duet_source_options_set(parsed, "host", "127.0.0.1");
+    duet_source_options_set(parsed, "port", port);
+    DuetSource *source = duet_source_new("socket", parsed, NULL, duet_context_clock(c->context),
+                                         duet_context_default_partitions(c->context), error);
+    g_hash_table_unref(parsed);
+    if (source == NULL)
+        return FALSE;
+    const char *name = json_object_get_string_member(input, "name");
+    c->socket_source = source;
+    g_hash_table_insert(c->inputs, g_strdup(name), duet_source_ref(source));
+    if (c->first_input == NULL)
+        c->first_input = g_strdup(name);
+    return TRUE;
+}
+
+gboolean
+sc_socket_accept(Case *c)
+{
+    if (c->socket_client < 0 && c->socket_listener >= 0)
+        c->socket_client = accept(c->socket_listener, NULL, NULL);
+    return c->socket_client >= 0;
+}
+
 gboolean
 sc_setup_inputs(Case *c, GError **error)
 {
@@ -240,6 +293,11 @@ sc_setup_inputs(Case *c, GError **error)
         const char *kind = sc_string_member(input, "kind", "memory");
         if (g_str_equal(kind, "rate")) {
             if (!add_rate_input(c, input, error))
+                return FALSE;
+            continue;
+        }
+        if (g_str_equal(kind, "socket")) {
+            if (!add_socket_input(c, input, error))
                 return FALSE;
             continue;
         }

@@ -17,6 +17,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void
 run_batch_case(Case *c)
@@ -412,6 +413,8 @@ run_case(JsonObject *spec, GString *failure)
              : g_str_equal(mode, "update") ? DUET_OUTPUT_MODE_UPDATE
                                            : DUET_OUTPUT_MODE_APPEND;
     c.checkpoint = g_dir_make_tmp("duet-conformance-XXXXXX", NULL);
+    c.old_checkpoints = g_ptr_array_new_with_free_func(g_free);
+    c.socket_listener = c.socket_client = -1;
     if (!sc_setup_inputs(&c, &error)) {
         sc_fail(&c, "%s", error->message);
         g_clear_error(&error);
@@ -474,6 +477,15 @@ run_case(JsonObject *spec, GString *failure)
         duet_conformance_remove_tree(c.checkpoint);
         g_free(c.checkpoint);
     }
+    for (guint index = 0; index < c.old_checkpoints->len; index++)
+        duet_conformance_remove_tree(c.old_checkpoints->pdata[index]);
+    g_ptr_array_unref(c.old_checkpoints);
+    if (c.socket_client >= 0)
+        close(c.socket_client);
+    if (c.socket_listener >= 0)
+        close(c.socket_listener);
+    if (c.socket_source)
+        duet_source_unref(c.socket_source);
     if (c.manual_clock)
         duet_clock_unref(c.manual_clock);
     g_mutex_clear(&c.lock);

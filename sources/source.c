@@ -8,6 +8,16 @@
 
 G_DEFINE_QUARK(duet - source - error - quark, duet_source_error)
 
+/* The committed offset of a consumer that went away: it holds nothing back any more. */
+static char removed_consumer[] = "(removed)";
+
+static void
+free_offset(gpointer offset)
+{
+    if (offset != removed_consumer)
+        g_free(offset);
+}
+
 struct _DuetSource {
     gint ref_count;               /* atomic */
     const DuetSourceClass *klass; /* the kind */
@@ -26,7 +36,7 @@ duet_source_new_internal(const DuetSourceClass *klass, DuetSchema *schema, gpoin
     source->schema = duet_schema_ref(schema);
     source->data = data;
     g_mutex_init(&source->lock);
-    source->committed = g_ptr_array_new_with_free_func(g_free);
+    source->committed = g_ptr_array_new_with_free_func(free_offset);
     return source;
 }
 
@@ -103,10 +113,26 @@ duet_source_add_consumer(DuetSource *source)
 }
 
 void
+duet_source_remove_consumer(DuetSource *source, guint consumer)
+{
+    g_mutex_lock(&source->lock);
+    if (consumer < source->committed->len &&
+        source->committed->pdata[consumer] != removed_consumer) {
+        g_free(source->committed->pdata[consumer]);
+        source->committed->pdata[consumer] = removed_consumer;
+    }
+    g_mutex_unlock(&source->lock);
+}
+
+void
 duet_source_commit(DuetSource *source, guint consumer, const char *end)
 {
     g_mutex_lock(&source->lock);
     g_return_if_fail(consumer < source->committed->len);
+    if (source->committed->pdata[consumer] == removed_consumer) {
+        g_mutex_unlock(&source->lock);
+        return;
+    }
     g_free(source->committed->pdata[consumer]);
     source->committed->pdata[consumer] = g_strdup(end);
     /* the smallest offset every consumer has committed */
@@ -114,6 +140,8 @@ duet_source_commit(DuetSource *source, guint consumer, const char *end)
     gboolean all = TRUE;
     for (guint index = 0; index < source->committed->len; index++) {
         char *offset = source->committed->pdata[index];
+        if (offset == removed_consumer)
+            continue;
         if (offset == NULL) {
             all = FALSE;
             break;

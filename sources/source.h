@@ -67,6 +67,9 @@ int duet_source_compare_offsets(DuetSource *source, const char *a, const char *b
  * consumer committed it. */
 guint duet_source_add_consumer(DuetSource *source);
 void duet_source_commit(DuetSource *source, guint consumer, const char *end);
+/* A consumer that stops reading (a stopped query, a stopped DStream) no longer holds data
+ * back. */
+void duet_source_remove_consumer(DuetSource *source, guint consumer);
 
 /* Options as Spark passes them: string keys compared case-insensitively. */
 typedef GHashTable DuetSourceOptions;

@@ -493,6 +493,8 @@ duet_streaming_query_unref(DuetStreamingQuery *query)
     if (query->temporary && query->checkpoint)
         remove_tree(query->checkpoint);
     g_clear_error(&query->failure);
+    for (guint index = 0; query->consumers && index < query->sources->len; index++)
+        duet_source_remove_consumer(query->sources->pdata[index], query->consumers[index]);
     duet_query_offsets_free(query, query->committed);
     duet_query_offsets_free(query, query->available_now);
     if (query->listeners)
