@@ -319,6 +319,156 @@ test_changed_graph(void)
     harness_clear(&harness);
 }
 
+static guint
+count_entries(const char *directory, const char *prefix, guint *rdd_dirs)
+{
+    guint count = 0;
+    GDir *dir = g_dir_open(directory, 0, NULL);
+    const char *name;
+    while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+        g_autofree char *path = g_build_filename(directory, name, NULL);
+        count += g_str_has_prefix(name, prefix);
+        if (rdd_dirs != NULL && g_file_test(path, G_FILE_TEST_IS_DIR))
+            *rdd_dirs += count_entries(path, "rdd-", NULL);
+    }
+    if (dir != NULL)
+        g_dir_close(dir);
+    return count;
+}
+
+/* A long run keeps ten checkpoint files and only the RDD checkpoints they refer to. */
+static void
+test_old_checkpoints_deleted(void)
+{
+    Harness harness;
+    harness_init(&harness, 1);
+    harness.app.state_interval_ms = 2000;
+    GError *error = NULL;
+    DuetStreamingContext *ssc = harness_start(&harness, &error);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ssc);
+    for (gint64 batch = 1; batch <= 16; batch++) {
+        produce(&harness, 0, "w");
+        run_batch(&harness, ssc, batch * 1000);
+    }
+    duet_streaming_context_stop(ssc, FALSE);
+    duet_streaming_context_unref(ssc);
+    g_autofree char *outputs = outputs_text(&harness);
+    CU_ASSERT_TRUE(g_str_has_suffix(outputs, "16000: [(w,16)]"));
+    guint rdd_dirs = 0;
+    ASSERT_INT_EQ(count_entries(harness.dir, "checkpoint-", &rdd_dirs), 10);
+    /* files 7000..16000 refer to the state checkpoints of 6000, 8000, ..., 16000 */
+    ASSERT_INT_EQ(rdd_dirs, 6);
+    harness_clear(&harness);
+}
+
+/* ---- mapWithState over a prepared-batches input (Spark's MapWithStateSuite recovery) ------- */
+
+typedef struct {
+    char *dir;
+    DuetClock *clock;
+    GPtrArray *outputs;
+} SnapshotApp;
+
+static void
+running_sum(gint64 time_ms, const DuetValue *key, const DuetValue *value, DuetState *state,
+            DuetColumnBuilder *mapped, gpointer user_data)
+{
+    DuetValue previous;
+    gint64 sum = (duet_state_get(state, &previous) ? previous.v.i64 : 0) +
+                 (value->is_null ? 0 : value->v.i64);
+    DuetValue updated = duet_value_int64(sum);
+    duet_state_update(state, &updated);
+    duet_column_builder_append_int64(mapped, sum);
+}
+
+static void
+letter_to_pair(const DuetRow *row, DuetBatchBuilder *out, gpointer user_data)
+{
+    gsize len;
+    const char *text = duet_row_get_string(row, 0, &len);
+    duet_batch_builder_append_string(out, 0, text, (gssize)len);
+    duet_batch_builder_append_int64(out, 1, 1);
+}
+
+static gboolean
+collect_snapshot(DuetRdd *rdd, gint64 time_ms, gpointer user_data, GError **error)
+{
+    SnapshotApp *app = user_data;
+    g_autoptr(DuetBatch) batch = duet_rdd_collect(rdd, error);
+    if (batch == NULL)
+        return FALSE;
+    g_autofree char *text = duet_test_render_sorted(batch);
+    g_ptr_array_add(app->outputs, g_strdup_printf("%" G_GINT64_FORMAT ": %s", time_ms, text));
+    return TRUE;
+}
+
+static DuetStreamingContext *
+snapshot_create(gpointer user_data, GError **error)
+{
+    SnapshotApp *app = user_data;
+    g_autoptr(DuetContext) spark = duet_context_new("local", error);
+    if (app->clock)
+        duet_clock_unref(app->clock);
+    app->clock = duet_clock_new_manual(0);
+    duet_context_set_clock(spark, app->clock);
+    g_autoptr(DuetStreamingContext) ssc = duet_streaming_context_new(spark, 1000, error);
+    if (!duet_streaming_context_checkpoint(ssc, app->dir, error))
+        return NULL;
+    const char *inputs[] = {
+        "[]",      "[\"a\"]", "[\"a\", \"b\"]", "[\"a\", \"b\", \"c\"]", "[\"a\", \"b\"]",
+        "[\"a\"]", "[]"};
+    GPtrArray *batches = g_ptr_array_new_with_free_func((GDestroyNotify)duet_batch_unref);
+    for (guint index = 0; index < G_N_ELEMENTS(inputs); index++)
+        g_ptr_array_add(batches, duet_test_batch("value STRING", inputs[index]));
+    g_autoptr(DuetSchema) letters = duet_schema_parse("value STRING", NULL);
+    g_autoptr(DuetDStream) input = duet_streaming_context_batches_stream(ssc, letters, batches, 2);
+    g_ptr_array_unref(batches);
+    g_autoptr(DuetSchema) pair = duet_schema_parse("key STRING, value BIGINT", NULL);
+    g_autoptr(DuetDStream) pairs = duet_dstream_map(input, pair, letter_to_pair, NULL);
+    g_autoptr(DuetDataType) bigint = duet_data_type_new_scalar(DUET_TYPE_INT64);
+    DuetStateSpec spec = {.function = running_sum, .state_type = bigint, .mapped_type = bigint};
+    g_autoptr(DuetDStream) mapped = duet_dstream_map_with_state(pairs, &spec, error);
+    if (mapped == NULL)
+        return NULL;
+    g_autoptr(DuetDStream) snapshots = duet_dstream_state_snapshots(mapped, error);
+    if (snapshots == NULL)
+        return NULL;
+    duet_dstream_foreach_rdd(snapshots, collect_snapshot, app);
+    return g_steal_pointer(&ssc);
+}
+
+/* MapWithStateSuite's "driver failure recovery": 3 batches, stop, restart from the checkpoint
+ * and run to batch 7; the state is recomputed from the prepared batches (TestInputStream is
+ * deterministic by time) and continues exactly. */
+static void
+test_map_with_state_recovery(void)
+{
+    SnapshotApp app = {.dir = duet_test_tmpdir_new(),
+                       .outputs = g_ptr_array_new_with_free_func(g_free)};
+    GError *error = NULL;
+    for (int run = 0; run < 2; run++) {
+        DuetStreamingContext *ssc =
+            duet_streaming_context_get_or_create(app.dir, snapshot_create, &app, &error);
+        ASSERT_NO_ERROR(error);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(ssc);
+        CU_ASSERT_TRUE(duet_streaming_context_start(ssc, &error));
+        for (gint64 time = run == 0 ? 1000 : 4000; time <= (run == 0 ? 3000 : 7000); time += 1000) {
+            duet_clock_set_ms(app.clock, time);
+            CU_ASSERT_TRUE(duet_streaming_context_await_batch(ssc, time, 60000));
+        }
+        duet_streaming_context_stop(ssc, FALSE);
+        duet_streaming_context_unref(ssc);
+    }
+    g_ptr_array_add(app.outputs, NULL);
+    g_autofree char *text = g_strjoinv(" | ", (char **)app.outputs->pdata);
+    ASSERT_STR_EQ(text, "1000: [] | 2000: [(a,1)] | 3000: [(a,2), (b,1)] | "
+                        "4000: [(a,3), (b,2), (c,1)] | 5000: [(a,4), (b,3), (c,1)] | "
+                        "6000: [(a,5), (b,3), (c,1)] | 7000: [(a,5), (b,3), (c,1)]");
+    g_ptr_array_unref(app.outputs);
+    duet_clock_unref(app.clock);
+    duet_test_tmpdir_free(app.dir);
+}
+
 /* ---- killing a real process ------------------------------------------------------------------ */
 
 /* The state after each batch of the child's run: 3 records per partition per batch
@@ -458,4 +608,5 @@ test_sigkill_and_recover(void)
 DUET_TEST_MAIN("recovery", DUET_TEST(test_state_carries_over_and_pending_batch_reruns),
                DUET_TEST(test_recover_from_state_rdd_checkpoint),
                DUET_TEST(test_corrupted_checkpoint), DUET_TEST(test_changed_graph),
+               DUET_TEST(test_old_checkpoints_deleted), DUET_TEST(test_map_with_state_recovery),
                DUET_TEST(test_sigkill_and_recover))
