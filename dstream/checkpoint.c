@@ -625,8 +625,9 @@ duet_streaming_context_replay_horizon(DuetStreamingContext *context)
 {
     if (duet_streaming_context_checkpoint_writer(context) == NULL)
         return G_MAXINT64;
-    /* A restart recomputes each stateful stream from its newest checkpointed RDD on, or from
-     * the beginning while it has none. */
+    /* A restart recomputes each stateful stream from its newest checkpointed RDD on (or from
+     * the beginning while it has none), reaching back into its parents as far as its compute
+     * does (a slide for state, the window for inverse-reduced windows). */
     GPtrArray *streams = duet_streaming_context_streams(context);
     gint64 horizon = G_MAXINT64;
     for (guint stream_idx = 0; stream_idx < streams->len; stream_idx++) {
@@ -638,7 +639,7 @@ duet_streaming_context_replay_horizon(DuetStreamingContext *context)
         gint64 from = stream->checkpoint_file != NULL ? stream->checkpoint_file_time
                                                       : duet_streaming_context_zero_time(context);
         g_mutex_unlock(&stream->lock);
-        horizon = MIN(horizon, from);
+        horizon = MIN(horizon, from - stream->parent_remember_extra_ms);
     }
     return horizon;
 }

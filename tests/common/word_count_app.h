@@ -22,6 +22,7 @@ typedef struct {
     const char *max_rate;       /* spark.streaming.kafka.maxRatePerPartition, or NULL */
     gint64 state_interval_ms;   /* the state stream's checkpoint interval, 0 = default */
     gboolean changed_graph;     /* build a different graph (a filter more) */
+    gint64 window_ms;           /* > 0: reduceByKeyAndWindow(+, -) instead of the state */
     gint fail_at_ms;            /* the output fails at this batch (a crash during the jobs) */
     /* Called with each batch's time and its "[(a,2), (b,1)]" state, on the generator thread. */
     void (*on_batch)(gint64 time_ms, const char *state, gpointer user_data);
@@ -52,6 +53,18 @@ app_sum(gint64 time_ms, const DuetValue *key, const DuetValue *values, const Due
     }
     duet_column_builder_append_int64(new_state, sum);
     return TRUE;
+}
+
+static void
+app_add(const DuetValue *a, const DuetValue *b, DuetValue *out, gpointer user_data)
+{
+    *out = duet_value_int64(a->v.i64 + b->v.i64);
+}
+
+static void
+app_subtract(const DuetValue *a, const DuetValue *b, DuetValue *out, gpointer user_data)
+{
+    *out = duet_value_int64(a->v.i64 - b->v.i64);
 }
 
 static gboolean
@@ -114,7 +127,10 @@ app_create(gpointer user_data, GError **error)
                                        : duet_dstream_ref(pairs);
     g_autoptr(DuetDataType) state_type = duet_data_type_new_scalar(DUET_TYPE_INT64);
     g_autoptr(DuetDStream) counts =
-        duet_dstream_update_state_by_key(input, state_type, app_sum, NULL, 2, NULL, error);
+        app->window_ms > 0
+            ? duet_dstream_reduce_by_key_and_window(input, app_add, app_subtract, app->window_ms, 0,
+                                                    2, NULL, NULL, error)
+            : duet_dstream_update_state_by_key(input, state_type, app_sum, NULL, 2, NULL, error);
     if (counts == NULL)
         return NULL;
     if (app->state_interval_ms > 0)

@@ -229,6 +229,42 @@ test_recover_from_state_rdd_checkpoint(void)
     harness_clear(&harness);
 }
 
+/* reduceByKeyAndWindow with an inverse function (3 s windows, checkpointed every 2 s) over
+ * Kafka, stopped after batch 5: the restart restores the window of batch 4 and recomputes
+ * batch 5's from it, replaying the batches that enter and leave from their offset ranges. */
+static void
+test_recover_inverse_window(void)
+{
+    Harness harness;
+    harness_init(&harness, 1);
+    harness.app.window_ms = 3000;
+    harness.app.state_interval_ms = 2000;
+    GError *error = NULL;
+    DuetStreamingContext *ssc = harness_start(&harness, &error);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ssc);
+    for (gint64 batch = 1; batch <= 8; batch++) {
+        if (batch == 6) {
+            duet_streaming_context_stop(ssc, FALSE);
+            duet_streaming_context_unref(ssc);
+            ssc = harness_start(&harness, &error);
+            ASSERT_NO_ERROR(error);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(ssc);
+        }
+        GString *words = g_string_new("w");
+        for (gint64 copy = 1; copy < batch; copy++)
+            g_string_append(words, " w");
+        produce(&harness, 0, words->str);
+        g_string_free(words, TRUE);
+        run_batch(&harness, ssc, batch * 1000);
+    }
+    duet_streaming_context_stop(ssc, FALSE);
+    duet_streaming_context_unref(ssc);
+    ASSERT_INT_EQ(harness.app.builds, 2);
+    ASSERT_OUTPUTS(&harness, "1000: [(w,1)] | 2000: [(w,3)] | 3000: [(w,6)] | 4000: [(w,9)] | "
+                             "5000: [(w,12)] | 6000: [(w,15)] | 7000: [(w,18)] | 8000: [(w,21)]");
+    harness_clear(&harness);
+}
+
 /* Runs two batches and stops, leaving checkpoint-1000 and checkpoint-2000. */
 static void
 run_two_batches(Harness *harness)
@@ -607,6 +643,6 @@ test_sigkill_and_recover(void)
 
 DUET_TEST_MAIN("recovery", DUET_TEST(test_state_carries_over_and_pending_batch_reruns),
                DUET_TEST(test_recover_from_state_rdd_checkpoint),
-               DUET_TEST(test_corrupted_checkpoint), DUET_TEST(test_changed_graph),
-               DUET_TEST(test_old_checkpoints_deleted), DUET_TEST(test_map_with_state_recovery),
-               DUET_TEST(test_sigkill_and_recover))
+               DUET_TEST(test_recover_inverse_window), DUET_TEST(test_corrupted_checkpoint),
+               DUET_TEST(test_changed_graph), DUET_TEST(test_old_checkpoints_deleted),
+               DUET_TEST(test_map_with_state_recovery), DUET_TEST(test_sigkill_and_recover))
