@@ -13,6 +13,7 @@
 #pragma once
 
 #include "dstream/dstream.h"
+#include "sources/source.h" /* DUET_SOURCE_ERROR, reported for bad Kafka settings */
 
 G_BEGIN_DECLS
 
