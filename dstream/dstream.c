@@ -30,6 +30,7 @@ duet_dstream_new_internal(DuetStreamingContext *context, const DuetDStreamOps *o
     stream->ops = ops;
     stream->schema = duet_schema_ref(schema);
     stream->slide_ms = slide_ms;
+    stream->checkpoint_file_time = G_MININT64;
     stream->parents = g_ptr_array_new_with_free_func((GDestroyNotify)duet_dstream_unref);
     g_mutex_init(&stream->lock);
     stream->generated = g_hash_table_new_full(g_int64_hash, g_int64_equal, free_time, free_rdd);
@@ -65,6 +66,7 @@ duet_dstream_unref(DuetDStream *stream)
     if (stream->op_data_free != NULL)
         stream->op_data_free(stream->op_data);
     g_hash_table_unref(stream->generated);
+    g_free(stream->checkpoint_file);
     g_ptr_array_unref(stream->parents);
     g_mutex_clear(&stream->lock);
     duet_schema_unref(stream->schema);

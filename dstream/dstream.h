@@ -25,10 +25,11 @@ typedef struct _DuetDStream DuetDStream;
 GQuark duet_dstream_error_quark(void);
 
 typedef enum {
-    DUET_DSTREAM_ERROR_INVALID,  /* bad durations, schemas, or a stream built after start */
-    DUET_DSTREAM_ERROR_NO_RDD,   /* a parent had no RDD where one was needed */
-    DUET_DSTREAM_ERROR_NULL_RDD, /* a transform function returned no RDD */
-    DUET_DSTREAM_ERROR_STATE,    /* the context is in the wrong state for this call */
+    DUET_DSTREAM_ERROR_INVALID,    /* bad durations, schemas, or a stream built after start */
+    DUET_DSTREAM_ERROR_NO_RDD,     /* a parent had no RDD where one was needed */
+    DUET_DSTREAM_ERROR_NULL_RDD,   /* a transform function returned no RDD */
+    DUET_DSTREAM_ERROR_STATE,      /* the context is in the wrong state for this call */
+    DUET_DSTREAM_ERROR_CHECKPOINT, /* a DStream checkpoint that cannot be read or used */
     DUET_DSTREAM_ERROR_FAILED,
 } DuetDStreamError;
 

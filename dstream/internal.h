@@ -12,6 +12,8 @@
 
 #include "dstream/dstream.h"
 
+#include <json-glib/json-glib.h>
+
 G_BEGIN_DECLS
 
 typedef struct {
@@ -26,6 +28,11 @@ typedef struct {
     void (*stop)(DuetDStream *stream);
     void (*batch_completed)(DuetDStream *stream, const DuetBatchInfo *info);
     gint64 (*input_size)(DuetDStream *stream, gint64 time_ms);
+    /* Optional recovery hooks (checkpoint.c) of inputs that can replay past batches: what the
+     * stream adds to a DStream checkpoint (its position and the offsets of the batches after
+     * horizon_ms, which a restart may recompute), and taking that back before start. */
+    JsonNode *(*checkpoint_save)(DuetDStream *stream, gint64 horizon_ms);
+    gboolean (*checkpoint_restore)(DuetDStream *stream, JsonNode *data, GError **error);
 } DuetDStreamOps;
 
 struct _DuetDStream {
@@ -42,6 +49,8 @@ struct _DuetDStream {
     gboolean must_checkpoint;        /* stateful: the context needs a checkpoint directory */
     gint64 checkpoint_interval_ms;   /* 0: default */
     gboolean persist;                /* persist generated RDDs */
+    gint64 checkpoint_file_time;     /* batch time of the newest checkpointed RDD, if any */
+    char *checkpoint_file;           /* its RDD checkpoint directory, or NULL (under lock) */
 
     GMutex lock;           /* guards generated */
     GHashTable *generated; /* gint64* time -> DuetRdd* (NULL value = no RDD) */
@@ -74,6 +83,10 @@ gint64 duet_streaming_context_zero_time(DuetStreamingContext *context);
 void duet_streaming_context_register_output(DuetStreamingContext *context, DuetDStream *output);
 void duet_streaming_context_register_stream(DuetStreamingContext *context, DuetDStream *stream);
 gboolean duet_streaming_context_has_checkpoint_dir(DuetStreamingContext *context);
+/* Inputs that replay batches by offsets keep those of every batch after this time, which a
+ * restart from the latest DStream checkpoint may recompute; G_MAXINT64 when the context does
+ * not checkpoint. */
+gint64 duet_streaming_context_replay_horizon(DuetStreamingContext *context);
 /* Tells the listeners about a receiver (started, stopped or error). */
 typedef enum {
     DUET_RECEIVER_EVENT_STARTED,
@@ -83,7 +96,27 @@ typedef enum {
 void duet_streaming_context_notify_receiver(DuetStreamingContext *context, DuetReceiverEvent event,
                                             const char *name, const char *message);
 
-/* output.c: the output stream's job for one batch. */
-gboolean duet_dstream_run_output(DuetDStream *output, gint64 time_ms, GError **error);
+/* streaming_context.c, for checkpoint.c. (transfer none) */
+GPtrArray *duet_streaming_context_streams(DuetStreamingContext *context);
+GPtrArray *duet_streaming_context_outputs(DuetStreamingContext *context);
+/* Before start: the context resumes from a checkpoint (zero time, checkpoint time, and the
+ * batch times that were pending, re-run first). (transfer none) on pending. */
+void duet_streaming_context_set_recovery(DuetStreamingContext *context, gint64 zero_ms,
+                                         gint64 checkpoint_ms, GArray *pending);
+
+/* checkpoint.c: writes DStream checkpoints (checkpoint-<time> files) into one directory. */
+typedef struct _DuetCheckpointWriter DuetCheckpointWriter;
+DuetCheckpointWriter *duet_checkpoint_writer_new(const char *directory);
+void duet_checkpoint_writer_free(DuetCheckpointWriter *writer);
+gboolean duet_checkpoint_writer_write(DuetCheckpointWriter *writer, DuetStreamingContext *context,
+                                      gint64 time_ms, const gint64 *pending, guint n_pending,
+                                      GError **error);
+/* (transfer none), or NULL when the context does not checkpoint. */
+DuetCheckpointWriter *duet_streaming_context_checkpoint_writer(DuetStreamingContext *context);
+
+/* output.c: an output stream's job for one batch, generated (its RDD: NULL with error unset
+ * means no job) and then run. */
+DuetRdd *duet_dstream_generate_output(DuetDStream *output, gint64 time_ms, GError **error);
+gboolean duet_dstream_run_output(DuetDStream *output, DuetRdd *rdd, gint64 time_ms, GError **error);
 
 G_END_DECLS

@@ -40,21 +40,18 @@ output_compute(DuetDStream *stream, gint64 time_ms, GError **error)
 
 static const DuetDStreamOps output_ops = {.name = "ForEachDStream", .compute = output_compute};
 
+DuetRdd *
+duet_dstream_generate_output(DuetDStream *stream, gint64 time_ms, GError **error)
+{
+    /* no RDD, no job (Spark's ForEachDStream.generateJob) */
+    return duet_dstream_get_or_compute(stream, time_ms, error);
+}
+
 gboolean
-duet_dstream_run_output(DuetDStream *stream, gint64 time_ms, GError **error)
+duet_dstream_run_output(DuetDStream *stream, DuetRdd *rdd, gint64 time_ms, GError **error)
 {
     Output *output = stream->op_data;
-    GError *local = NULL;
-    DuetRdd *rdd = duet_dstream_get_or_compute(stream, time_ms, &local);
-    if (local != NULL) {
-        g_propagate_error(error, local);
-        return FALSE;
-    }
-    if (rdd == NULL)
-        return TRUE; /* no RDD, no job (Spark's ForEachDStream.generateJob) */
-    gboolean ok = output->func(rdd, time_ms, output->user_data, error);
-    duet_rdd_unref(rdd);
-    return ok;
+    return output->func(rdd, time_ms, output->user_data, error);
 }
 
 static void

@@ -17,18 +17,22 @@ struct _DuetStreamingContext {
     GMutex lock;        /* guards everything below */
     GCond changed;      /* state, a finished batch */
     DuetStreamingState state;
-    gint64 zero_ms;              /* zero time, set at start */
-    gint64 remember_ms;          /* ssc.remember */
-    GPtrArray *streams;          /* every DuetDStream of the graph (owned) */
-    GPtrArray *outputs;          /* output streams, in registration order (owned) */
-    GArray *listeners;           /* DuetStreamingListener */
-    GArray *batches;             /* DuetBatchInfo of finished batches */
-    gint64 last_finished_ms;     /* time of the last finished batch */
-    GError *error;               /* first batch failure */
-    GThread *generator;          /* the job generator */
-    gboolean stopping;           /* stop requested */
-    gboolean graceful;           /* process batches already due before stopping */
-    gboolean has_checkpoint_dir; /* ssc.checkpoint was called */
+    gint64 zero_ms;               /* zero time, set at start */
+    gint64 remember_ms;           /* ssc.remember */
+    GPtrArray *streams;           /* every DuetDStream of the graph (owned) */
+    GPtrArray *outputs;           /* output streams, in registration order (owned) */
+    GArray *listeners;            /* DuetStreamingListener */
+    GArray *batches;              /* DuetBatchInfo of finished batches */
+    gint64 last_finished_ms;      /* time of the last finished batch */
+    GError *error;                /* first batch failure */
+    GThread *generator;           /* the job generator */
+    gboolean stopping;            /* stop requested */
+    gboolean graceful;            /* process batches already due before stopping */
+    gboolean has_checkpoint_dir;  /* ssc.checkpoint was called */
+    DuetCheckpointWriter *writer; /* DStream checkpoints, when ssc.checkpoint was called */
+    gboolean recovering;          /* resuming from a checkpoint (getOrCreate) */
+    gint64 recovery_ms;           /* the checkpoint's time */
+    GArray *recovery_pending;     /* gint64 batch times to re-run first, sorted */
 };
 
 G_DEFINE_QUARK(duet - dstream - error - quark, duet_dstream_error)
@@ -75,6 +79,9 @@ duet_streaming_context_unref(DuetStreamingContext *context)
     g_array_unref(context->listeners);
     g_array_unref(context->batches);
     g_clear_error(&context->error);
+    duet_checkpoint_writer_free(context->writer);
+    if (context->recovery_pending)
+        g_array_unref(context->recovery_pending);
     g_mutex_clear(&context->lock);
     g_cond_clear(&context->changed);
     duet_context_unref(context->spark);
@@ -118,10 +125,55 @@ gboolean
 duet_streaming_context_checkpoint(DuetStreamingContext *context, const char *directory,
                                   GError **error)
 {
-    if (!duet_context_set_checkpoint_dir(context->spark, directory, error))
+    /* RDD checkpoints of this context go to a directory of their own, as Spark's
+     * SparkContext.setCheckpointDir does, so that a restarted context never overwrites the
+     * RDD checkpoints it restores (RDD ids start again at 0). */
+    g_autofree char *uuid = g_uuid_string_random();
+    g_autofree char *rdd_dir = g_build_filename(directory, uuid, NULL);
+    if (!duet_context_set_checkpoint_dir(context->spark, rdd_dir, error))
         return FALSE;
+    duet_checkpoint_writer_free(context->writer);
+    context->writer = duet_checkpoint_writer_new(directory);
     context->has_checkpoint_dir = TRUE;
     return TRUE;
+}
+
+DuetCheckpointWriter *
+duet_streaming_context_checkpoint_writer(DuetStreamingContext *context)
+{
+    return context->writer;
+}
+
+GPtrArray *
+duet_streaming_context_streams(DuetStreamingContext *context)
+{
+    return context->streams;
+}
+
+GPtrArray *
+duet_streaming_context_outputs(DuetStreamingContext *context)
+{
+    return context->outputs;
+}
+
+static gint
+compare_times(gconstpointer a, gconstpointer b)
+{
+    gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
+    return (x > y) - (x < y);
+}
+
+void
+duet_streaming_context_set_recovery(DuetStreamingContext *context, gint64 zero_ms,
+                                    gint64 checkpoint_ms, GArray *pending)
+{
+    context->recovering = TRUE;
+    context->zero_ms = zero_ms;
+    context->recovery_ms = checkpoint_ms;
+    if (context->recovery_pending)
+        g_array_unref(context->recovery_pending);
+    context->recovery_pending = g_array_copy(pending);
+    g_array_sort(context->recovery_pending, compare_times);
 }
 
 void
@@ -196,27 +248,59 @@ duet_streaming_context_notify_receiver(DuetStreamingContext *context, DuetReceiv
     g_array_unref(listeners);
 }
 
-/* Runs every output job of one batch time. */
+/* Writes the DStream checkpoint of time_ms (pending: whether the batch's jobs are still to
+ * run); a failure fails the batch. */
+static void
+write_checkpoint(DuetStreamingContext *context, gint64 time_ms, gboolean pending, GError **failure)
+{
+    if (context->writer == NULL)
+        return;
+    GError *error = NULL;
+    if (!duet_checkpoint_writer_write(context->writer, context, time_ms, &time_ms, pending ? 1 : 0,
+                                      &error)) {
+        if (*failure == NULL)
+            *failure = error;
+        else
+            g_error_free(error);
+    }
+}
+
+/* Spark's JobGenerator.generateJobs and the job set's run: every output stream's RDD is
+ * generated, the checkpoint notes the batch as pending, the jobs run in order, and the
+ * checkpoint is written again once they are done. */
 static void
 run_batch(DuetStreamingContext *context, gint64 time_ms)
 {
     DuetClock *clock = duet_context_clock(context->spark);
     DuetBatchInfo info = {.batch_time_ms = time_ms, .submission_ms = duet_clock_now_ms(clock)};
+    guint n_outputs = context->outputs->len;
+    DuetRdd **rdds = g_new0(DuetRdd *, MAX(n_outputs, 1));
+    GError **errors = g_new0(GError *, MAX(n_outputs, 1));
+    for (guint output_idx = 0; output_idx < n_outputs; output_idx++)
+        rdds[output_idx] = duet_dstream_generate_output(
+            g_ptr_array_index(context->outputs, output_idx), time_ms, &errors[output_idx]);
+    GError *failure = NULL;
+    write_checkpoint(context, time_ms, TRUE, &failure);
     notify(context, EVENT_SUBMITTED, &info);
     info.start_ms = duet_clock_now_ms(clock);
     notify(context, EVENT_STARTED, &info);
-    GError *failure = NULL;
-    for (guint output_idx = 0; output_idx < context->outputs->len; output_idx++) {
-        GError *error = NULL;
-        if (!duet_dstream_run_output(g_ptr_array_index(context->outputs, output_idx), time_ms,
-                                     &error)) {
+    for (guint output_idx = 0; output_idx < n_outputs; output_idx++) {
+        GError *error = errors[output_idx];
+        if (error == NULL && rdds[output_idx] != NULL)
+            duet_dstream_run_output(g_ptr_array_index(context->outputs, output_idx),
+                                    rdds[output_idx], time_ms, &error);
+        if (error != NULL) {
             g_prefix_error(&error, "error in the batch at %" G_GINT64_FORMAT " ms: ", time_ms);
             if (failure == NULL)
                 failure = error;
             else
                 g_error_free(error);
         }
+        if (rdds[output_idx] != NULL)
+            duet_rdd_unref(rdds[output_idx]);
     }
+    g_free(rdds);
+    g_free(errors);
     for (guint stream_idx = 0; stream_idx < context->streams->len; stream_idx++) {
         DuetDStream *stream = g_ptr_array_index(context->streams, stream_idx);
         if (stream->ops->input_size != NULL)
@@ -231,6 +315,9 @@ run_batch(DuetStreamingContext *context, gint64 time_ms)
         if (stream->ops->batch_completed != NULL)
             stream->ops->batch_completed(stream, &info);
     }
+    if (failure == NULL)
+        write_checkpoint(context, time_ms, FALSE, &failure);
+    info.failed = failure != NULL;
     g_mutex_lock(&context->lock);
     if (failure != NULL && context->error == NULL)
         context->error = g_error_copy(failure);
@@ -248,6 +335,20 @@ generator_main(gpointer data)
     DuetStreamingContext *context = data;
     DuetClock *clock = duet_context_clock(context->spark);
     gint64 next = context->zero_ms + context->interval_ms;
+    if (context->recovering) {
+        /* Spark's JobGenerator.restart: the batches pending at the checkpoint first, then the
+         * batches after the checkpoint time (those the clock has passed run at once, as
+         * Spark's down times). */
+        for (guint index = 0; index < context->recovery_pending->len; index++) {
+            g_mutex_lock(&context->lock);
+            gboolean stopping = context->stopping && !context->graceful;
+            g_mutex_unlock(&context->lock);
+            if (stopping)
+                break;
+            run_batch(context, g_array_index(context->recovery_pending, gint64, index));
+        }
+        next = context->recovery_ms + context->interval_ms;
+    }
     for (;;) {
         gint64 now = duet_clock_wait_until(clock, next);
         g_mutex_lock(&context->lock);
@@ -297,9 +398,16 @@ duet_streaming_context_start(DuetStreamingContext *context, GError **error)
         duet_dstream_initialize_remember(output, MAX(context->remember_ms, output->slide_ms));
     }
     DuetClock *clock = duet_context_clock(context->spark);
-    gint64 now = duet_clock_now_ms(clock);
-    gint64 first_batch = (now / context->interval_ms + 1) * context->interval_ms;
-    context->zero_ms = first_batch - context->interval_ms;
+    if (context->recovering) {
+        /* zero time comes from the checkpoint; a manual clock restarts at the checkpoint time
+         * (Spark's spark.streaming.manualClock.jump = 0) */
+        if (duet_clock_is_manual(clock) && duet_clock_now_ms(clock) < context->recovery_ms)
+            duet_clock_set_ms(clock, context->recovery_ms);
+    } else {
+        gint64 now = duet_clock_now_ms(clock);
+        gint64 first_batch = (now / context->interval_ms + 1) * context->interval_ms;
+        context->zero_ms = first_batch - context->interval_ms;
+    }
     duet_clock_resume(clock);
     g_mutex_lock(&context->lock);
     context->state = DUET_STREAMING_STATE_ACTIVE;

@@ -72,13 +72,41 @@ void duet_streaming_context_unref(DuetStreamingContext *context);
 
 gint64 duet_streaming_context_batch_interval_ms(const DuetStreamingContext *context);
 DuetStreamingState duet_streaming_context_state(DuetStreamingContext *context);
-/* Spark's ssc.checkpoint(dir): where stateful streams checkpoint. */
+/* Spark's ssc.checkpoint(dir): where the context writes its DStream checkpoints
+ * (checkpoint-<time>, every batch) and stateful streams their RDD checkpoints (in a fresh
+ * <dir>/<uuid> per context, as Spark's SparkContext.setCheckpointDir). */
 gboolean duet_streaming_context_checkpoint(DuetStreamingContext *context, const char *directory,
                                            GError **error);
 /* Spark's ssc.remember(duration): keep every stream's RDDs at least this long. */
 void duet_streaming_context_remember(DuetStreamingContext *context, gint64 duration_ms);
 void duet_streaming_context_add_listener(DuetStreamingContext *context,
                                          const DuetStreamingListener *listener);
+
+/* Builds a new StreamingContext (and its graph) for getOrCreate. */
+typedef DuetStreamingContext *(*DuetStreamingContextFactory)(gpointer user_data, GError **error);
+
+/**
+ * duet_streaming_context_get_or_create:
+ * @checkpoint_dir: the directory given to ssc.checkpoint by the program
+ * @create_func: builds the context, its whole graph and its output operations (not started)
+ *
+ * Spark's StreamingContext.getOrCreate. Without a checkpoint in checkpoint_dir, returns what
+ * create_func returns. With one, the context is rebuilt from the newest checkpoint that can be
+ * read (dstream/checkpoint.c): unlike Spark, which deserializes the graph, duet calls
+ * create_func again — it must build the same graph, which is checked (streams, kinds, slides,
+ * schemas, parents, outputs, batch interval) — and then restores the zero time, the state RDDs
+ * of stateful streams, the inputs' positions and the batches that were pending. start() re-runs
+ * the pending batches (output operations should be idempotent, as Spark requires) and goes on
+ * after the checkpoint time. With a manual clock behind the checkpoint time, the clock is moved
+ * to it, as Spark moves its ManualClock.
+ *
+ * Returns: (transfer full): the context, or NULL with error set: DUET_DSTREAM_ERROR_CHECKPOINT
+ * when no checkpoint file can be read ("Failed to read checkpoint from directory ...", naming
+ * the file and what is wrong with it) or the graph does not match; create_func's error.
+ */
+DuetStreamingContext *duet_streaming_context_get_or_create(const char *checkpoint_dir,
+                                                           DuetStreamingContextFactory create_func,
+                                                           gpointer user_data, GError **error);
 
 /* Validates the graph (an output operation exists; stateful streams have a checkpoint
  * directory) and starts the job generator. */

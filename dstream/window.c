@@ -239,6 +239,15 @@ reduced_window_compute(DuetDStream *stream, gint64 time_ms, GError **error)
             result = duet_rdd_filter(merged, window->filter, window->user_data);
             duet_rdd_unref(merged);
         }
+        /* Checkpoint every interval, as state.c does: it cuts the lineage through previous
+         * windows, and a restart resumes from the newest checkpointed window. */
+        gint64 interval = stream->checkpoint_interval_ms > 0 ? stream->checkpoint_interval_ms
+                                                             : MAX(stream->slide_ms, 10000);
+        gint64 every = MAX(interval / stream->slide_ms, 1);
+        gint64 index =
+            (time_ms - duet_streaming_context_zero_time(stream->context)) / stream->slide_ms;
+        if (index % every == 0 && !duet_rdd_checkpoint(result, error))
+            g_clear_pointer(&result, duet_rdd_unref);
     }
     g_ptr_array_unref(all);
     duet_rdd_unref(previous);
