@@ -5,6 +5,8 @@
  * never sleeps. */
 #include "tests/common/batch_literal.h"
 #include "tests/common/test.h"
+
+#include <zmq.h>
 #include "dstream/receiver.h"
 
 #include <stdlib.h>
@@ -226,6 +228,54 @@ test_socket_text_stream_reconnects(void)
     record_clear(&record);
 }
 
+/* ZeroMQUtils.createStream's analogue: a PULL source fed by a real PUSH peer, as a DStream. */
+static void
+test_zmq_source_stream(void)
+{
+    GError *error = NULL;
+    g_autoptr(DuetContext) spark = duet_context_new("local[2]", &error);
+    g_autoptr(DuetClock) clock = duet_clock_new_manual(0);
+    duet_context_set_clock(spark, clock);
+    g_autoptr(DuetStreamingContext) ssc = duet_streaming_context_new(spark, 1000, &error);
+    DuetSourceOptions *options = duet_source_options_new();
+    duet_source_options_set(options, "url", "tcp://127.0.0.1:*");
+    duet_source_options_set(options, "socketType", "pull");
+    duet_source_options_set(options, "bind", "true");
+    g_autoptr(DuetSource) zmq = duet_source_new("zmq", options, NULL, clock, 2, &error);
+    g_hash_table_unref(options);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_FATAL(zmq != NULL);
+    g_autoptr(DuetDStream) rows = duet_streaming_context_source_stream(ssc, zmq);
+    Record record;
+    record_init(&record);
+    duet_dstream_foreach_rdd(rows, collect_output, &record);
+    CU_ASSERT_TRUE_FATAL(duet_streaming_context_start(ssc, &error));
+    void *context = zmq_ctx_new();
+    void *push = zmq_socket(context, ZMQ_PUSH);
+    CU_ASSERT_EQUAL_FATAL(zmq_connect(push, duet_zmq_source_endpoint(zmq)), 0);
+    for (int index = 0; index < 3; index++) {
+        char message[16];
+        int len = g_snprintf(message, sizeof message, "m%d", index);
+        CU_ASSERT_EQUAL(zmq_send(push, message, (size_t)len, 0), len);
+    }
+    CU_ASSERT_TRUE(duet_zmq_source_wait_messages(zmq, 3, 10000));
+    duet_clock_set_ms(clock, 1000);
+    CU_ASSERT_TRUE(duet_streaming_context_await_batch(ssc, 1000, 60000));
+    CU_ASSERT_EQUAL(zmq_send(push, "m3", 2, 0), 2);
+    CU_ASSERT_TRUE(duet_zmq_source_wait_messages(zmq, 4, 10000));
+    duet_clock_set_ms(clock, 2000);
+    CU_ASSERT_TRUE(duet_streaming_context_await_batch(ssc, 2000, 60000));
+    duet_streaming_context_stop(ssc, FALSE);
+    int zero = 0;
+    zmq_setsockopt(push, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_close(push);
+    zmq_ctx_term(context);
+    ASSERT_INT_EQ(record.outputs->len, 2);
+    ASSERT_STR_EQ(record.outputs->pdata[0], "[m0, m1, m2]");
+    ASSERT_STR_EQ(record.outputs->pdata[1], "[m3]");
+    record_clear(&record);
+}
+
 /* The rate source feeding a DStream on the context's manual clock. */
 static void
 test_rate_source_stream(void)
@@ -262,5 +312,6 @@ test_rate_source_stream(void)
     record_clear(&record);
 }
 
-DUET_TEST_MAIN("receiver", DUET_TEST(test_rate_source_stream), DUET_TEST(test_custom_receiver),
-               DUET_TEST(test_pid_rate_estimator), DUET_TEST(test_socket_text_stream_reconnects))
+DUET_TEST_MAIN("receiver", DUET_TEST(test_rate_source_stream), DUET_TEST(test_zmq_source_stream),
+               DUET_TEST(test_custom_receiver), DUET_TEST(test_pid_rate_estimator),
+               DUET_TEST(test_socket_text_stream_reconnects))
