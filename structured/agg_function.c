@@ -689,3 +689,34 @@ duet_agg_buffer_finish(const DuetAggSpec *spec, const DuetAggBuffer *buffer, Due
     }
     }
 }
+
+gsize
+duet_agg_fixed_width(const DuetAggSpec *spec)
+{
+    switch (spec->kind) {
+    case DUET_AGG_COUNT_ROWS:
+    case DUET_AGG_COUNT:
+        return 9; /* count, has */
+    case DUET_AGG_AVG:
+        return 17; /* count, has, sum */
+    default:
+        return 0;
+    }
+}
+
+void
+duet_agg_merge_fixed(const DuetAggSpec *spec, guint8 *state, const guint8 *partial)
+{
+    gint64 a, b;
+    memcpy(&a, state, 8);
+    memcpy(&b, partial, 8);
+    a = GINT64_TO_LE(GINT64_FROM_LE(a) + GINT64_FROM_LE(b));
+    memcpy(state, &a, 8);
+    if (spec->kind == DUET_AGG_AVG) {
+        gdouble x, y;
+        memcpy(&x, state + 9, 8);
+        memcpy(&y, partial + 9, 8);
+        x += y;
+        memcpy(state + 9, &x, 8);
+    }
+}

@@ -185,8 +185,27 @@ void duet_agg_buffer_merge(const DuetAggSpec *spec, DuetAggBuffer *buffer,
 void duet_agg_buffer_write(const DuetAggSpec *spec, const DuetAggBuffer *buffer, GByteArray *out);
 gboolean duet_agg_buffer_read(const DuetAggSpec *spec, DuetAggBuffer *buffer,
                               DuetByteReader *reader);
+/* The encoded size of a buffer that is always the same size (count, avg), or 0; such buffers
+ * merge in place on their bytes. */
+gsize duet_agg_fixed_width(const DuetAggSpec *spec);
+void duet_agg_merge_fixed(const DuetAggSpec *spec, guint8 *state, const guint8 *partial);
 void duet_agg_buffer_finish(const DuetAggSpec *spec, const DuetAggBuffer *buffer,
                             DuetColumnBuilder *out);
+
+/* ---- pre-aggregation (group_table.c) ------------------------------------------------------ */
+
+typedef struct _DuetGroupTable DuetGroupTable;
+DuetGroupTable *duet_group_table_new(guint n_buffers);
+void duet_group_table_free(DuetGroupTable *table);
+/* The buffers of the group whose key is key (hash: duet_state_key_hash of it), added (with
+ * zeroed buffers and event_time) when new. (transfer none), valid until the next find. */
+DuetAggBuffer *duet_group_table_find(DuetGroupTable *table, const guint8 *key, gsize len,
+                                     guint64 hash, gint64 event_time);
+guint duet_group_table_size(const DuetGroupTable *table);
+/* Group index (in insertion order): its key bytes and event time. (transfer none) */
+const guint8 *duet_group_table_key(const DuetGroupTable *table, guint index, gsize *len,
+                                   gint64 *event_time);
+DuetAggBuffer *duet_group_table_buffers(DuetGroupTable *table, guint index);
 
 /* ---- state (state_store.c) ----------------------------------------------------------------- */
 

@@ -104,33 +104,13 @@ append_pair(DuetBatchBuilder *out, const guint8 *key, gsize key_len, const guint
 
 /* ---- aggregation: the map side ------------------------------------------------------------- */
 
-typedef struct {
-    DuetStateEntry key; /* key bytes and hash; event_time */
-    DuetAggBuffer *buffers;
-} Partial;
-
-static guint
-partial_hash(gconstpointer data)
-{
-    return (guint)((const Partial *)data)->key.hash;
-}
-
-static gboolean
-partial_equal(gconstpointer a, gconstpointer b)
-{
-    const Partial *x = a, *y = b;
-    return x->key.hash == y->key.hash && x->key.key_len == y->key.key_len &&
-           (x->key.key_len == 0 || memcmp(x->key.key, y->key.key, x->key.key_len) == 0);
-}
-
 static void
 run_partial(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer user_data)
 {
     StatefulRun *run = user_data;
     DuetDataFrame *frame = run->frame;
     guint n_keys = frame->exprs->len, n_aggs = frame->aggs->len;
-    GHashTable *groups = g_hash_table_new(partial_hash, partial_equal);
-    GPtrArray *order = g_ptr_array_new();
+    DuetGroupTable *groups = duet_group_table_new(n_aggs);
     GByteArray *key = g_byte_array_new();
     for (guint batch_idx = 0; batch_idx < batches->len && !duet_task_failed(); batch_idx++) {
         DuetBatch *batch = g_ptr_array_index(batches, batch_idx);
@@ -149,25 +129,15 @@ run_partial(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer
             g_byte_array_set_size(key, 0);
             for (guint index = 0; index < n_keys; index++)
                 duet_row_codec_append_cell(key, keys[index], row);
-            Partial probe = {.key = {.key = key->data,
-                                     .key_len = key->len,
-                                     .hash = duet_state_key_hash(key->data, key->len)}};
-            Partial *group = g_hash_table_lookup(groups, &probe);
-            if (group == NULL) {
-                group = g_new0(Partial, 1);
-                group->key = probe.key;
-                group->key.key = g_memdup2(key->data, key->len);
-                group->key.event_time = frame->state_time_column >= 0
-                                            ? event_time_of(keys[frame->state_time_column], row,
-                                                            frame->event_time_is_window)
-                                            : G_MININT64;
-                group->buffers = g_new0(DuetAggBuffer, n_aggs);
-                g_hash_table_add(groups, group);
-                g_ptr_array_add(order, group);
-            }
+            gint64 time = frame->state_time_column >= 0
+                              ? event_time_of(keys[frame->state_time_column], row,
+                                              frame->event_time_is_window)
+                              : G_MININT64;
+            DuetAggBuffer *buffers = duet_group_table_find(
+                groups, key->data, key->len, duet_state_key_hash(key->data, key->len), time);
             for (guint index = 0; index < n_aggs; index++)
-                duet_agg_buffer_update(frame->aggs->pdata[index], &group->buffers[index],
-                                       inputs[index], row);
+                duet_agg_buffer_update(frame->aggs->pdata[index], &buffers[index], inputs[index],
+                                       row);
         }
         for (guint index = 0; index < n_keys; index++)
             if (keys[index])
@@ -179,24 +149,21 @@ run_partial(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer
             fail_task(error);
     }
     GByteArray *value = g_byte_array_new();
-    for (guint index = 0; index < order->len; index++) {
-        Partial *group = order->pdata[index];
+    for (guint index = 0; index < duet_group_table_size(groups); index++) {
+        gsize key_len = 0;
+        gint64 time = 0;
+        const guint8 *group_key = duet_group_table_key(groups, index, &key_len, &time);
+        DuetAggBuffer *buffers = duet_group_table_buffers(groups, index);
         g_byte_array_set_size(value, 0);
-        gint64 time = GINT64_TO_LE(group->key.event_time);
+        time = GINT64_TO_LE(time);
         g_byte_array_append(value, (const guint8 *)&time, 8);
-        for (guint agg = 0; agg < n_aggs; agg++) {
-            duet_agg_buffer_write(frame->aggs->pdata[agg], &group->buffers[agg], value);
-            duet_agg_buffer_clear(&group->buffers[agg]);
-        }
-        append_pair(out, group->key.key, group->key.key_len, value->data, value->len);
-        g_free(group->buffers);
-        g_free(group->key.key);
-        g_free(group);
+        for (guint agg = 0; agg < n_aggs; agg++)
+            duet_agg_buffer_write(frame->aggs->pdata[agg], &buffers[agg], value);
+        append_pair(out, group_key, key_len, value->data, value->len);
     }
     g_byte_array_unref(value);
     g_byte_array_unref(key);
-    g_ptr_array_unref(order);
-    g_hash_table_unref(groups);
+    duet_group_table_free(groups);
 }
 
 /* ---- aggregation: the state side ----------------------------------------------------------- */
@@ -240,6 +207,11 @@ run_merge(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer u
     DuetAggBuffer *state = g_new0(DuetAggBuffer, n_aggs);
     DuetAggBuffer *partial = g_new0(DuetAggBuffer, n_aggs);
     gboolean damaged = FALSE;
+    gsize fixed_width = 0;
+    for (guint index = 0; index < n_aggs; index++) {
+        gsize width = duet_agg_fixed_width(frame->aggs->pdata[index]);
+        fixed_width = width && (index == 0 || fixed_width) ? fixed_width + width : 0;
+    }
     for (guint batch_idx = 0; batch_idx < batches->len && !damaged; batch_idx++) {
         DuetBatch *batch = g_ptr_array_index(batches, batch_idx);
         DuetColumn *keys = duet_batch_column(batch, 0), *values = duet_batch_column(batch, 1);
@@ -261,6 +233,23 @@ run_merge(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer u
             if (entry == NULL || !duet_state_store_was_put(store, partition, entry)) {
                 entry = duet_state_store_put(store, partition, key, key_len, hash);
                 g_ptr_array_add(updated, entry);
+            }
+            if (fixed_width > 0 && value_len == 8 + fixed_width) {
+                /* fixed-width buffers (count, avg) merge in place, without decoding */
+                if (!existed || entry->value->len != fixed_width) {
+                    g_byte_array_set_size(entry->value, 0);
+                    g_byte_array_append(entry->value, value + 8, (guint)fixed_width);
+                } else {
+                    gsize at = 0;
+                    for (guint index = 0; index < n_aggs; index++) {
+                        duet_agg_merge_fixed(frame->aggs->pdata[index], entry->value->data + at,
+                                             value + 8 + at);
+                        at += duet_agg_fixed_width(frame->aggs->pdata[index]);
+                    }
+                }
+                entry->event_time = time;
+                duet_state_store_note_time(store, partition, time);
+                continue;
             }
             DuetByteReader stored = {entry->value->data, entry->value->data + entry->value->len,
                                      FALSE};
