@@ -104,6 +104,16 @@ DuetDataFrame *duet_dataframe_join(DuetDataFrame *left, DuetDataFrame *right,
                                    const char *const *using_columns, guint n, const char *type,
                                    GError **error);
 
+/* A stream-stream inner join on USING columns with a time bound, Spark's
+ *   left.join(right, expr("keys equal AND rightTime BETWEEN leftTime + lower AND leftTime +
+ * upper")) (lower and upper are interval strings, e.g. "0 seconds" and "1 hour"). Under watermarks,
+ * each side's state is evicted as soon as no row of the other side can match it any more. */
+DuetDataFrame *duet_dataframe_join_time_bounded(DuetDataFrame *left, DuetDataFrame *right,
+                                                const char *const *using_columns, guint n,
+                                                const char *left_time, const char *right_time,
+                                                const char *lower, const char *upper,
+                                                GError **error);
+
 /* The source at the bottom of the (leftmost) plan. (transfer none) */
 DuetSource *duet_dataframe_source(DuetDataFrame *frame);
 /* The distinct streaming sources of the plan, left to right. (transfer container) */

@@ -323,16 +323,19 @@ typedef struct {
 struct _DuetDataFrame {
     gint ref_count;
     DuetPlanKind kind;
-    DuetSchema *schema;        /* output schema */
-    DuetDataFrame *child;      /* every kind but SOURCE; the left side of UNION and JOIN */
-    DuetDataFrame *right;      /* UNION, JOIN: the right side */
-    DuetSource *source;        /* SOURCE */
-    gboolean is_static;        /* SOURCE: a static (batch) table, read whole at every batch */
-    gboolean is_streaming;     /* some leaf below is a streaming source */
-    DuetJoinType join_type;    /* JOIN */
-    GArray *left_keys;         /* JOIN: key column indices in child (guint) */
-    GArray *right_keys;        /* JOIN: key column indices in right (guint) */
-    GArray *right_values;      /* JOIN: right's non-key column indices (guint) */
+    DuetSchema *schema;      /* output schema */
+    DuetDataFrame *child;    /* every kind but SOURCE; the left side of UNION and JOIN */
+    DuetDataFrame *right;    /* UNION, JOIN: the right side */
+    DuetSource *source;      /* SOURCE */
+    gboolean is_static;      /* SOURCE: a static (batch) table, read whole at every batch */
+    gboolean is_streaming;   /* some leaf below is a streaming source */
+    DuetJoinType join_type;  /* JOIN */
+    GArray *left_keys;       /* JOIN: key column indices in child (guint) */
+    GArray *right_keys;      /* JOIN: key column indices in right (guint) */
+    GArray *right_values;    /* JOIN: right's non-key column indices (guint) */
+    gboolean has_time_bound; /* JOIN: right time - left time within [lower_us, upper_us] */
+    gint left_time_column, right_time_column;
+    gint64 lower_us, upper_us;
     GPtrArray *exprs;          /* PROJECT: DuetExpr*; FILTER: the condition; AGGREGATE: the keys;
                                 * WINDOW: the time column */
     GPtrArray *aggs;           /* AGGREGATE: DuetAggSpec* */

@@ -183,3 +183,48 @@ duet_dataframe_join(DuetDataFrame *left, DuetDataFrame *right, const char *const
         joined->event_time_is_window = FALSE;
     return joined;
 }
+
+DuetDataFrame *
+duet_dataframe_join_time_bounded(DuetDataFrame *left, DuetDataFrame *right,
+                                 const char *const *using_columns, guint n, const char *left_time,
+                                 const char *right_time, const char *lower, const char *upper,
+                                 GError **error)
+{
+    gint left_column = duet_schema_find_ci(left->schema, left_time);
+    gint right_column = duet_schema_find_ci(right->schema, right_time);
+    if (left_column < 0 || right_column < 0) {
+        duet_analysis_error(error, "[UNRESOLVED_COLUMN] The time column `%s` cannot be resolved.",
+                            left_column < 0 ? left_time : right_time);
+        return NULL;
+    }
+    if (duet_data_type_id(duet_schema_field(left->schema, (guint)left_column)->type) !=
+            DUET_TYPE_TIMESTAMP ||
+        duet_data_type_id(duet_schema_field(right->schema, (guint)right_column)->type) !=
+            DUET_TYPE_TIMESTAMP) {
+        duet_analysis_error(error, "The time bound of a join compares timestamp columns");
+        return NULL;
+    }
+    gint64 lower_us = 0, upper_us = 0;
+    if (!duet_parse_interval_us(lower, &lower_us, error) ||
+        !duet_parse_interval_us(upper, &upper_us, error))
+        return NULL;
+    if (lower_us > upper_us) {
+        duet_analysis_error(error, "The time bound's lower end (%s) is after its upper end (%s)",
+                            lower, upper);
+        return NULL;
+    }
+    if (!right->is_streaming) {
+        duet_analysis_error(error, "A time-bounded join needs two streaming sides; join a static "
+                                   "table with duet_dataframe_join");
+        return NULL;
+    }
+    DuetDataFrame *joined = duet_dataframe_join(left, right, using_columns, n, "inner", error);
+    if (joined == NULL)
+        return NULL;
+    joined->has_time_bound = TRUE;
+    joined->left_time_column = left_column;
+    joined->right_time_column = right_column;
+    joined->lower_us = lower_us;
+    joined->upper_us = upper_us;
+    return joined;
+}

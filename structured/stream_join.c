@@ -10,7 +10,10 @@
  * input carries a watermarked column drops rows at or below the late-events watermark
  * (counted); when a join key carries event time (a window over a watermarked column on either
  * side), rows whose key time is at or below the watermark are not stored, and stored rows are
- * evicted from both sides once the watermark passes them.
+ * evicted from both sides once the watermark passes them. With a time bound (right's time
+ * minus left's within [lower, upper], Spark's range condition), a row joins only rows within
+ * the bound, and each side's rows are evicted by Spark's state watermark for that side:
+ * left rows at or below watermark - upper, right rows at or below watermark + lower.
  */
 #include "structured/internal.h"
 
@@ -70,9 +73,14 @@ run_tag(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer use
     DuetDataFrame *input = run->side == SIDE_LEFT ? frame->child : frame->right;
     GArray *keys = run->side == SIDE_LEFT ? frame->left_keys : frame->right_keys;
     GArray *cells = run->side == SIDE_LEFT ? frame->columns : frame->right_values;
-    gint key_time_column = frame->state_time_column >= 0
-                               ? (gint)g_array_index(keys, guint, frame->state_time_column)
-                               : -1;
+    /* the time a stored row is evicted by: the side's own time under a time bound, else a
+     * join key carrying event time */
+    gint key_time_column =
+        frame->has_time_bound
+            ? (run->side == SIDE_LEFT ? frame->left_time_column : frame->right_time_column)
+        : frame->state_time_column >= 0 ? (gint)g_array_index(keys, guint, frame->state_time_column)
+                                        : -1;
+    gboolean key_time_is_window = frame->has_time_bound ? FALSE : frame->event_time_is_window;
     GByteArray *key = g_byte_array_new(), *value = g_byte_array_new();
     for (guint batch_idx = 0; batch_idx < batches->len; batch_idx++) {
         DuetBatch *batch = g_ptr_array_index(batches, batch_idx);
@@ -95,7 +103,7 @@ run_tag(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer use
                                : G_MININT64);
             put_i64(value, key_time_column >= 0
                                ? time_of(duet_batch_column(batch, (guint)key_time_column), row,
-                                         frame->event_time_is_window)
+                                         key_time_is_window)
                                : G_MININT64);
             for (guint index = 0; index < cells->len; index++)
                 duet_row_codec_append_cell(
@@ -148,9 +156,66 @@ store_row(DuetStateEntry *entry, const SideRow *row)
         g_byte_array_set_size(entry->value, 4);
     memcpy(entry->value->data, &count, 4);
     guint32 length = GUINT32_TO_LE((guint32)row->cells_len);
+    gint64 time = GINT64_TO_LE(row->key_time);
     g_byte_array_append(entry->value, (const guint8 *)&length, 4);
+    g_byte_array_append(entry->value, (const guint8 *)&time, 8);
     g_byte_array_append(entry->value, row->cells, (guint)row->cells_len);
-    entry->event_time = row->key_time;
+    entry->event_time =
+        count == GUINT32_TO_LE(1) ? row->key_time : MIN(entry->event_time, row->key_time);
+}
+
+/* Whether a left row at left_time and a right row at right_time satisfy the time bound
+ * (right - left within [lower, upper]). */
+static gboolean
+within_bound(DuetDataFrame *frame, gint64 left_time, gint64 right_time)
+{
+    if (!frame->has_time_bound)
+        return TRUE;
+    if (left_time == G_MININT64 || right_time == G_MININT64)
+        return FALSE;
+    gint64 delta = right_time - left_time;
+    return delta >= frame->lower_us && delta <= frame->upper_us;
+}
+
+/* Removes the stored rows at or below threshold from entry; returns how many. */
+static guint32
+evict_rows(DuetStateStore *store, guint table, DuetStateEntry *entry, gint64 threshold)
+{
+    GByteArray *kept = g_byte_array_sized_new(entry->value->len);
+    g_byte_array_set_size(kept, 4);
+    guint32 count = 0, removed = 0;
+    gint64 min_time = G_MAXINT64;
+    const guint8 *at = entry->value->data + 4, *end = entry->value->data + entry->value->len;
+    while (at + 12 <= end) {
+        guint32 length;
+        gint64 time;
+        memcpy(&length, at, 4);
+        memcpy(&time, at + 4, 8);
+        length = GUINT32_FROM_LE(length);
+        time = GINT64_FROM_LE(time);
+        if (time <= threshold) {
+            removed++;
+        } else {
+            g_byte_array_append(kept, at, 12 + length);
+            count++;
+            min_time = MIN(min_time, time);
+        }
+        at += 12 + length;
+    }
+    if (count == 0) {
+        g_byte_array_unref(kept);
+        duet_state_store_remove(store, table, entry);
+        return removed;
+    }
+    guint32 count_le = GUINT32_TO_LE(count);
+    memcpy(kept->data, &count_le, 4);
+    DuetStateEntry *same =
+        duet_state_store_put(store, table, entry->key, entry->key_len, entry->hash);
+    g_byte_array_unref(same->value);
+    same->value = kept;
+    same->event_time = min_time;
+    duet_state_store_note_time(store, table, min_time);
+    return removed;
 }
 
 /* Joins row with every row stored under its key in the other side's table. */
@@ -161,13 +226,22 @@ join_stored(DuetDataFrame *frame, const SideRow *row, guint side, DuetStateEntry
     if (other == NULL)
         return TRUE;
     const guint8 *at = other->value->data + 4, *end = other->value->data + other->value->len;
-    while (at + 4 <= end) {
+    while (at + 12 <= end) {
         guint32 length;
+        gint64 time;
         memcpy(&length, at, 4);
+        memcpy(&time, at + 4, 8);
         length = GUINT32_FROM_LE(length);
-        const guint8 *cells = at + 4;
+        time = GINT64_FROM_LE(time);
+        const guint8 *cells = at + 12;
         if (cells + length > end)
             return FALSE;
+        gboolean bound = side == SIDE_LEFT ? within_bound(frame, row->key_time, time)
+                                           : within_bound(frame, time, row->key_time);
+        if (!bound) {
+            at = cells + length;
+            continue;
+        }
         gboolean ok = side == SIDE_LEFT
                           ? emit(frame, row->cells, row->cells_len, cells, length, out)
                           : emit(frame, cells, length, row->cells, row->cells_len, out);
@@ -244,9 +318,17 @@ join_streams(JoinRun *run, guint partition, GArray *left, GArray *right, DuetBat
     guint tables[2] = {partition, n + partition};
     gboolean watermarked[2] = {frame->child->event_time_column >= 0 && execution->has_watermark,
                                frame->right->event_time_column >= 0 && execution->has_watermark};
-    gboolean key_evicts = frame->state_time_column >= 0 && execution->has_watermark;
+    gboolean key_evicts =
+        (frame->state_time_column >= 0 || frame->has_time_bound) && execution->has_watermark;
     gint64 late_us = execution->late_watermark_ms * 1000;
     gint64 watermark_us = execution->watermark_ms * 1000;
+    /* Spark's state watermarks: a left row can still meet a right row later than the
+     * watermark while left + upper > watermark; a right row while right - lower > watermark */
+    gint64 thresholds[2] = {watermark_us, watermark_us};
+    if (frame->has_time_bound) {
+        thresholds[SIDE_LEFT] = watermark_us - frame->upper_us;
+        thresholds[SIDE_RIGHT] = watermark_us + frame->lower_us;
+    }
     GArray *sides[2] = {left, right};
     for (guint side = SIDE_LEFT; side <= SIDE_RIGHT; side++) {
         for (guint index = 0; index < sides[side]->len; index++) {
@@ -260,7 +342,7 @@ join_streams(JoinRun *run, guint partition, GArray *left, GArray *right, DuetBat
                 duet_state_store_get(store, tables[1 - side], row->key, row->key_len, hash);
             if (!join_stored(frame, row, side, other, out))
                 return FALSE;
-            if (key_evicts && row->key_time <= watermark_us)
+            if (key_evicts && row->key_time <= thresholds[side])
                 continue; /* too old to be matched later: not stored */
             store_row(duet_state_store_put(store, tables[side], row->key, row->key_len, hash), row);
             duet_state_store_note_time(store, tables[side], row->key_time);
@@ -270,11 +352,10 @@ join_streams(JoinRun *run, guint partition, GArray *left, GArray *right, DuetBat
     for (guint side = SIDE_LEFT; side <= SIDE_RIGHT; side++) {
         if (key_evicts) {
             g_autoptr(GPtrArray) expired =
-                duet_state_store_expired(store, tables[side], watermark_us);
-            for (guint index = 0; index < expired->len; index++) {
-                metrics->rows_removed += stored_count(expired->pdata[index]);
-                duet_state_store_remove(store, tables[side], expired->pdata[index]);
-            }
+                duet_state_store_expired(store, tables[side], thresholds[side]);
+            for (guint index = 0; index < expired->len; index++)
+                metrics->rows_removed +=
+                    evict_rows(store, tables[side], expired->pdata[index], thresholds[side]);
         }
         g_autoptr(GPtrArray) entries = duet_state_store_entries(store, tables[side]);
         for (guint index = 0; index < entries->len; index++)

@@ -287,6 +287,49 @@ test_stream_stream_join(void)
     fixture_clear(&fixture);
 }
 
+static DuetDataFrame *
+timed_side(DuetSource *source, GError **error)
+{
+    g_autoptr(DuetDataFrame) input = duet_dataframe_from_source(source);
+    static const char *const columns[] = {"ad", "CAST(t AS TIMESTAMP) AS time"};
+    g_autoptr(DuetDataFrame) timed = duet_dataframe_select_exprv(input, columns, 2, error);
+    return timed ? duet_dataframe_with_watermark(timed, "time", "10 seconds", error) : NULL;
+}
+
+/* impressions.join(clicks, "ad" and clickTime BETWEEN impressionTime AND + 30 seconds) */
+static void
+test_time_bounded_join(void)
+{
+    Fixture fixture;
+    fixture_init(&fixture, "ad INT, t BIGINT", "2");
+    g_autoptr(DuetSchema) schema = duet_schema_parse("ad INT, t BIGINT", NULL);
+    g_autoptr(DuetSource) clicks_input = duet_memory_source_new(schema);
+    GError *error = NULL;
+    g_autoptr(DuetDataFrame) impressions = timed_side(fixture.input, &error);
+    g_autoptr(DuetDataFrame) clicks = timed_side(clicks_input, &error);
+    static const char *const using_columns[] = {"ad"};
+    g_autoptr(DuetDataFrame) joined = duet_dataframe_join_time_bounded(
+        impressions, clicks, using_columns, 1, "time", "time", "0 seconds", "30 seconds", &error);
+    ASSERT_NO_ERROR(error);
+    DuetStreamingQuery *query = start(&fixture, joined, DUET_OUTPUT_MODE_APPEND);
+    add(&fixture, query, "ad INT, t BIGINT", "[[1, 100], [2, 100]]");
+    g_autoptr(DuetBatch) first_clicks = duet_test_batch("ad INT, t BIGINT", "[[1, 110], [2, 200]]");
+    duet_memory_source_add(clicks_input, first_clicks);
+    CU_ASSERT_TRUE(duet_streaming_query_process_all_available(query, &error));
+    add(&fixture, query, "ad INT, t BIGINT", "[[3, 300]]");
+    g_autofree char *batches = take_batches(&fixture);
+    /* ad 1 clicked 10 s after it was shown: inside the bound; ad 2's click (100 s) is not;
+     * then the no-data batches at watermarks 90 s and 190 s */
+    ASSERT_STR_EQ(batches, "[]\n[(1,1970-01-01 00:01:40.0,1970-01-01 00:01:50.0)]\n[]\n[]\n[]\n");
+    g_autoptr(DuetQueryProgress) progress = duet_streaming_query_last_progress(query);
+    const DuetStateOperatorProgress *op = progress->state_operators->pdata[0];
+    ASSERT_INT_EQ(progress->watermark_ms, 190000);
+    ASSERT_INT_EQ(op->num_rows_removed, 3); /* left rows at 100 s <= 190 - 30, right 110 s */
+    ASSERT_INT_EQ(op->num_rows_total, 2);   /* left (3, 300) and right (2, 200) */
+    duet_streaming_query_unref(query);
+    fixture_clear(&fixture);
+}
+
 static void
 test_output_mode_checker(void)
 {
@@ -480,5 +523,6 @@ DUET_TEST_MAIN("stateful", DUET_TEST(test_aggregation_output_modes),
                DUET_TEST(test_watermark_append_eviction_and_late_rows),
                DUET_TEST(test_restart_and_damaged_state),
                DUET_TEST(test_deduplication_with_watermark), DUET_TEST(test_stream_stream_join),
-               DUET_TEST(test_output_mode_checker), DUET_TEST(test_aggregate_functions),
-               DUET_TEST(test_sliding_windows), DUET_TEST(test_statistics_and_user_functions))
+               DUET_TEST(test_time_bounded_join), DUET_TEST(test_output_mode_checker),
+               DUET_TEST(test_aggregate_functions), DUET_TEST(test_sliding_windows),
+               DUET_TEST(test_statistics_and_user_functions))
