@@ -26,6 +26,11 @@ void duet_test_kafka_create_topic(DuetTestKafka *kafka, const char *topic, int n
 /* Queues one record (key or value NULL = Kafka's null) with a CreateTime timestamp in ms. */
 void duet_test_kafka_produce(DuetTestKafka *kafka, const char *topic, gint32 partition,
                              const char *key, const char *value, gint64 timestamp_ms);
+/* The same with headers: n_headers pairs of (name, value), a NULL value being a null header
+ * value. */
+void duet_test_kafka_produce_headers(DuetTestKafka *kafka, const char *topic, gint32 partition,
+                                     const char *key, const char *value, gint64 timestamp_ms,
+                                     const char *const *headers, guint n_headers);
 /* Waits until every queued record is acknowledged; whether all were delivered. */
 gboolean duet_test_kafka_flush(DuetTestKafka *kafka);
 
