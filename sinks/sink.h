@@ -100,13 +100,15 @@ DuetSink *duet_foreach_sink_new(DuetSchema *schema, const DuetForeachWriter *wri
 /* ---- kafka: Spark's Kafka sink ------------------------------------------------------------ */
 
 /* Every row becomes one Kafka record: "value" (string or binary, required), "key" (string or
- * binary), "topic" (string; the "topic" option wins over it), "partition" (int) and
- * "timestamp" (timestamp, or double seconds) columns, found by exact name. options are
- * DuetSourceOptions (sources/source.h): "topic", and every "kafka.<name>" given to librdkafka
- * as "<name>" (kafka.bootstrap.servers is required). A bad option or column is a
- * DUET_SINK_ERROR_OPTION with Spark's message ("Required attribute 'value' not found"); a
- * record Kafka refuses fails its batch (DUET_SINK_ERROR_WRITE) once the batch is flushed.
- * (transfer none) on schema and options. */
+ * binary), "topic" (string; the "topic" option wins over it), "partition" (int), "timestamp"
+ * (timestamp, or double seconds) and "headers" (array<struct<key:string,value:binary>>)
+ * columns, found by exact name. options are DuetSourceOptions (sources/source.h): "topic", and
+ * every "kafka.<name>" given to librdkafka as "<name>" (kafka.bootstrap.servers is required;
+ * enable.idempotence defaults to true and acks to all, as the Java producer's do). A bad
+ * option or column is a DUET_SINK_ERROR_OPTION with Spark's message ("Required attribute
+ * 'value' not found"). A batch is acknowledged only when every record is delivered: a record
+ * Kafka refuses fails its batch (DUET_SINK_ERROR_WRITE, with the broker's reason) once the
+ * batch is flushed. (transfer none) on schema and options. */
 DuetSink *duet_kafka_sink_new(DuetSchema *schema, GHashTable *options, GError **error);
 
 /* ---- zmq: a ZeroMQ PUB or PUSH socket ------------------------------------------------------ */

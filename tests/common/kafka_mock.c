@@ -202,3 +202,14 @@ duet_test_kafka_flush(DuetTestKafka *kafka)
     rd_kafka_resp_err_t code = rd_kafka_flush(kafka->producer, 30000);
     return code == RD_KAFKA_RESP_ERR_NO_ERROR && g_atomic_int_get(&kafka->failed) == 0;
 }
+
+gboolean
+duet_test_kafka_fail_produce(DuetTestKafka *kafka, int code, guint n)
+{
+    if (kafka->cluster == NULL)
+        return FALSE;
+    for (guint index = 0; index < n; index++)
+        rd_kafka_mock_push_request_errors(kafka->cluster, 0 /* ApiKey Produce */, 1,
+                                          (rd_kafka_resp_err_t)code);
+    return TRUE;
+}

@@ -31,6 +31,9 @@ void duet_test_kafka_produce(DuetTestKafka *kafka, const char *topic, gint32 par
 void duet_test_kafka_produce_headers(DuetTestKafka *kafka, const char *topic, gint32 partition,
                                      const char *key, const char *value, gint64 timestamp_ms,
                                      const char *const *headers, guint n_headers);
+/* Makes the mock broker answer the next n Produce requests with Kafka error code (a
+ * rd_kafka_resp_err_t); FALSE (nothing done) on a real broker. */
+gboolean duet_test_kafka_fail_produce(DuetTestKafka *kafka, int code, guint n);
 /* Waits until every queued record is acknowledged; whether all were delivered. */
 gboolean duet_test_kafka_flush(DuetTestKafka *kafka);
 
