@@ -213,3 +213,25 @@ duet_test_kafka_fail_produce(DuetTestKafka *kafka, int code, guint n)
                                           (rd_kafka_resp_err_t)code);
     return TRUE;
 }
+
+gboolean
+duet_test_kafka_set_broker_up(DuetTestKafka *kafka, gboolean up)
+{
+    if (kafka->cluster != NULL) {
+        rd_kafka_resp_err_t code = up ? rd_kafka_mock_broker_set_up(kafka->cluster, 1)
+                                      : rd_kafka_mock_broker_set_down(kafka->cluster, 1);
+        g_assert(code == RD_KAFKA_RESP_ERR_NO_ERROR);
+        return TRUE;
+    }
+    const char *control = g_getenv("DUET_KAFKA_BROKER_CTL");
+    if (control == NULL || *control == '\0')
+        return FALSE;
+    const char *argv[] = {control, up ? "start" : "stop", NULL};
+    GError *error = NULL;
+    gint status = 0;
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, NULL,
+                      NULL, &status, &error) ||
+        !g_spawn_check_wait_status(status, &error))
+        g_error("test kafka: %s %s: %s", control, argv[1], error->message);
+    return TRUE;
+}

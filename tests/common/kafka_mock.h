@@ -34,6 +34,11 @@ void duet_test_kafka_produce_headers(DuetTestKafka *kafka, const char *topic, gi
 /* Makes the mock broker answer the next n Produce requests with Kafka error code (a
  * rd_kafka_resp_err_t); FALSE (nothing done) on a real broker. */
 gboolean duet_test_kafka_fail_produce(DuetTestKafka *kafka, int code, guint n);
+/* Takes the broker down (up = FALSE) or brings it back (TRUE): on the mock its broker stops
+ * answering, a real broker is stopped and started again on its ports and data by
+ * $DUET_KAFKA_BROKER_CTL (tests/scripts/kafka_broker.sh). FALSE when neither is possible (a
+ * real broker without DUET_KAFKA_BROKER_CTL); aborts if the script fails. */
+gboolean duet_test_kafka_set_broker_up(DuetTestKafka *kafka, gboolean up);
 /* Waits until every queued record is acknowledged; whether all were delivered. */
 gboolean duet_test_kafka_flush(DuetTestKafka *kafka);
 
