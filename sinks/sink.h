@@ -60,6 +60,13 @@ gint64 duet_sink_latest_batch_id(DuetSink *sink);
 /* One batch as a single partition list (for callers holding one DuetBatch). (transfer full) */
 GPtrArray *duet_sink_partitions_of(DuetBatch *batch);
 
+/* The key columns of a database sink: option keyColumns (alias upsertKeys), a comma list of
+ * column names of schema (exact, trimmed, each once), in *keys (transfer full, NULL-terminated)
+ * or NULL when the option is absent. An unknown, empty or repeated name is a
+ * DUET_SINK_ERROR_OPTION naming the sink kind and the schema's columns. */
+gboolean duet_sink_key_columns(GHashTable *options, DuetSchema *schema, const char *kind,
+                               char ***keys, GError **error);
+
 /* ---- console -------------------------------------------------------------------------- */
 
 /* Receives the text a console sink prints; NULL = standard output. */
@@ -149,7 +156,9 @@ gint64 duet_file_sink_latest_logged_batch_id(DuetSink *sink);
  * the table duet_batches (sink, batch_id) under the sink's name (option queryName, default the
  * table name), commit in one transaction: a batch id not greater than one already recorded is
  * skipped, so every batch lands exactly once, across restarts too. Append adds rows, Complete
- * replaces the table's rows; Update is refused. */
+ * replaces the table's rows. With keyColumns (alias upsertKeys, a comma list) rows are upserted
+ * (INSERT ... ON CONFLICT (keys) DO UPDATE), the table is created with those columns as its
+ * primary key, and Update mode is allowed; without keys Update is refused. */
 DuetSink *duet_sqlite_sink_new(GHashTable *options, DuetSchema *schema, GError **error);
 
 /* ---- PostgreSQL --------------------------------------------------------------------------- */
@@ -162,9 +171,12 @@ DuetSink *duet_sqlite_sink_new(GHashTable *options, DuetSchema *schema, GError *
  * duet_batches (sink, batch_id) under the sink's name (option queryName, default the table
  * name), commit in one transaction: a batch id not greater than one already recorded is
  * skipped, so every batch lands exactly once, across restarts and processes too. Append adds
- * rows, Complete replaces the table's rows; Update is refused. A server that cannot be reached
- * or a table that does not fit the schema is a DUET_SINK_ERROR_OPTION at creation; a failed
- * write rolls the batch back (DUET_SINK_ERROR_WRITE). */
+ * rows, Complete replaces the table's rows; keyColumns (alias upsertKeys) upserts on those
+ * columns (the table's primary key when created) and allows Update, refused otherwise. A server
+ * that cannot be reached or a table that does not fit the schema is a DUET_SINK_ERROR_OPTION at
+ * creation; a failed write rolls the batch back (DUET_SINK_ERROR_WRITE). A server lost before
+ * or during a batch (restarted) is reconnected to, retried until reconnectTimeoutMs (default
+ * 30000) has passed, and the batch run again: written once. */
 DuetSink *duet_postgres_sink_new(GHashTable *options, DuetSchema *schema, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DuetSink, duet_sink_unref)
