@@ -11,7 +11,8 @@
  *                 `kcat -C -e` of them to /dev/null, timed as processes, on topics of their own.
  * Prints messages/s and MB/s (payload bytes, 10^6) per line. Generation happens before timing.
  *
- * Usage: kafka_bench [--messages 1000000] [--batch 100000] [--no-kcat]
+ * Usage: kafka_bench [--messages 1000000] [--batch 100000] [--no-kcat] [--kafka NAME=VALUE]...
+ * (--kafka: a producer setting for duet's sink, as its option kafka.NAME)
  */
 #include "sinks/sink.h"
 #include "sources/source.h"
@@ -80,7 +81,8 @@ report(const char *what, gint64 messages, gdouble seconds)
 }
 
 static gdouble
-duet_produce(const char *bootstrap, const char *topic, gint64 n_messages, gint64 batch_rows)
+duet_produce(const char *bootstrap, const char *topic, gint64 n_messages, gint64 batch_rows,
+             char **settings)
 {
     g_autoptr(DuetSchema) schema = duet_schema_parse("value BINARY", NULL);
     GPtrArray *batches = g_ptr_array_new_with_free_func((GDestroyNotify)duet_batch_unref);
@@ -98,6 +100,11 @@ duet_produce(const char *bootstrap, const char *topic, gint64 n_messages, gint64
     DuetSourceOptions *options = duet_source_options_new();
     duet_source_options_set(options, "kafka.bootstrap.servers", bootstrap);
     duet_source_options_set(options, "topic", topic);
+    for (guint index = 0; settings[index] != NULL; index++) {
+        g_auto(GStrv) pair = g_strsplit(settings[index], "=", 2);
+        g_autofree char *key = g_strconcat("kafka.", pair[0], NULL);
+        duet_source_options_set(options, key, pair[1] ? pair[1] : "");
+    }
     GError *error = NULL;
     DuetSink *sink = duet_kafka_sink_new(schema, options, &error);
     g_hash_table_unref(options);
@@ -186,6 +193,7 @@ main(int argc, char **argv)
 {
     gint64 n_messages = 1000000, batch_rows = 100000;
     gboolean kcat = TRUE;
+    g_autoptr(GPtrArray) settings = g_ptr_array_new();
     for (int arg = 1; arg < argc; arg++) {
         if (g_str_equal(argv[arg], "--messages") && arg + 1 < argc)
             n_messages = g_ascii_strtoll(argv[++arg], NULL, 10);
@@ -193,8 +201,11 @@ main(int argc, char **argv)
             batch_rows = g_ascii_strtoll(argv[++arg], NULL, 10);
         else if (g_str_equal(argv[arg], "--no-kcat"))
             kcat = FALSE;
+        else if (g_str_equal(argv[arg], "--kafka") && arg + 1 < argc)
+            g_ptr_array_add(settings, argv[++arg]);
         else {
-            fprintf(stderr, "usage: kafka_bench [--messages N] [--batch N] [--no-kcat]\n");
+            fprintf(stderr, "usage: kafka_bench [--messages N] [--batch N] [--no-kcat] [--kafka "
+                            "NAME=VALUE]...\n");
             return 2;
         }
     }
@@ -211,7 +222,9 @@ main(int argc, char **argv)
     create_topic(bootstrap, duet_topic);
     printf("kafka_bench: %" G_GINT64_FORMAT " messages of %d bytes, broker %s, one partition\n",
            n_messages, MESSAGE_BYTES, bootstrap);
-    report("duet produce", n_messages, duet_produce(bootstrap, duet_topic, n_messages, batch_rows));
+    g_ptr_array_add(settings, NULL);
+    report("duet produce", n_messages,
+           duet_produce(bootstrap, duet_topic, n_messages, batch_rows, (char **)settings->pdata));
     report("duet consume", n_messages, duet_consume(bootstrap, duet_topic, n_messages, batch_rows));
     if (!kcat || g_find_program_in_path("kcat") == NULL) {
         printf("kcat: SKIPPED (%s)\n", kcat ? "not installed; ./duet installs it" : "--no-kcat");
