@@ -21,5 +21,7 @@ typedef struct {
 const DuetCommand *duet_commands(void);
 
 int duet_demo_main(int argc, char **argv);
+/* `duet kafka-mock [--partitions N] [--topics a,b] [--brokers N]`: librdkafka's mock cluster. */
+int duet_kafka_mock_main(int argc, char **argv);
 
 G_END_DECLS

@@ -10,6 +10,9 @@
 static const DuetCommand commands[] = {
     {"demo", "the main job on an embedded default (a word count over a bundled text)",
      duet_demo_main},
+    {"kafka-mock",
+     "a Kafka cluster in memory for examples: duet kafka-mock [--partitions N] [--topics a,b]",
+     duet_kafka_mock_main},
     {"conformance", "replay Spark's test vectors: duet conformance FILE", duet_conformance_main},
     {NULL, NULL, NULL},
 };

@@ -7,8 +7,17 @@
  * process), and a batch that failed halfway leaves nothing. The transaction first takes an
  * advisory lock on the sink's name, so two writers of one sink take turns instead of failing on
  * duet_batches' primary key. Rows go in through one prepared INSERT, values as text (bytea as
- * binary). The connection is opened by the constructor and used under the sink's lock; a
- * connection found broken before a batch is reset once.
+ * binary). The connection is opened by the constructor and used under the sink's lock.
+ *
+ * A server that goes away (restarted, or the session ended) is reconnected to: a connection
+ * found broken before a batch, or broken during one, is re-opened (retried until
+ * reconnectTimeoutMs, default 30 s, has passed) and the batch run again from its start. That
+ * is exactly once because the server rolled the broken transaction back; and if only the
+ * answer to COMMIT was lost, the re-run finds the batch id in duet_batches and writes nothing.
+ *
+ * With key columns (keyColumns or upsertKeys) rows are upserted, INSERT ... ON CONFLICT (keys)
+ * DO UPDATE, the table is created with those columns as its primary key, and Update output
+ * mode is allowed, as in sqlite_sink.c.
  */
 #include "sinks/sink.h"
 #include "rdd/json_rows.h"
@@ -20,12 +29,14 @@
 #define INSERT_STATEMENT "duet_insert"
 
 typedef struct {
-    PGconn *connection; /* open */
-    char *where;        /* "dbname on host:port", for messages (no password) */
-    char *table;        /* the target table, as given */
-    char *quoted_table; /* "schema"."table" or "table" */
-    char *name;         /* the sink's key in duet_batches */
-    guint n_columns;    /* of the schema */
+    PGconn *connection;  /* open */
+    char *where;         /* "dbname on host:port", for messages (no password) */
+    char *table;         /* the target table, as given */
+    char *quoted_table;  /* "schema"."table" or "table" */
+    char *name;          /* the sink's key in duet_batches */
+    guint n_columns;     /* of the schema */
+    char **keys;         /* keyColumns, or NULL: append only */
+    gint64 reconnect_ms; /* reconnectTimeoutMs: how long a lost server is waited for */
 } Postgres;
 
 static void
@@ -38,6 +49,7 @@ postgres_finalize(gpointer data)
     g_free(postgres->table);
     g_free(postgres->quoted_table);
     g_free(postgres->name);
+    g_strfreev(postgres->keys);
     g_free(postgres);
 }
 
@@ -253,6 +265,33 @@ recorded_batch_id(Postgres *postgres, gint64 *latest, GError **error)
     return ok;
 }
 
+/* " ON CONFLICT (k1, k2) DO UPDATE SET c = EXCLUDED.c, ..."; DO NOTHING when every column is
+ * a key. */
+static void
+append_upsert(GString *sql, DuetSchema *schema, const char *const *keys)
+{
+    g_string_append(sql, " ON CONFLICT (");
+    for (guint key = 0; keys[key] != NULL; key++) {
+        if (key)
+            g_string_append(sql, ", ");
+        append_identifier(sql, keys[key], -1);
+    }
+    g_string_append(sql, ")");
+    gboolean any = FALSE;
+    for (guint field = 0; field < duet_schema_n_fields(schema); field++) {
+        const char *name = duet_schema_field(schema, field)->name;
+        if (g_strv_contains(keys, name))
+            continue;
+        g_string_append(sql, any ? ", " : " DO UPDATE SET ");
+        append_identifier(sql, name, -1);
+        g_string_append(sql, " = EXCLUDED.");
+        append_identifier(sql, name, -1);
+        any = TRUE;
+    }
+    if (!any)
+        g_string_append(sql, " DO NOTHING");
+}
+
 /* Prepares the INSERT of every column of the schema. */
 static gboolean
 prepare_insert(Postgres *postgres, DuetSchema *schema, GError **error)
@@ -269,44 +308,79 @@ prepare_insert(Postgres *postgres, DuetSchema *schema, GError **error)
     for (guint field = 0; field < postgres->n_columns; field++)
         g_string_append_printf(sql, field ? ", $%u" : "$%u", field + 1);
     g_string_append(sql, ")");
+    if (postgres->keys != NULL)
+        append_upsert(sql, schema, (const char *const *)postgres->keys);
     PGresult *result =
         PQprepare(postgres->connection, INSERT_STATEMENT, sql->str, (int)postgres->n_columns, NULL);
     gboolean ok = PQresultStatus(result) == PGRES_COMMAND_OK;
     if (!ok)
         pg_error(error, postgres,
-                 "the existing table does not match the schema (drop it or name another table)",
+                 postgres->keys != NULL
+                     ? "the existing table does not match the schema, or has no primary key or "
+                       "unique constraint on the key columns (drop it, name another table, or "
+                       "add a UNIQUE constraint on the keys)"
+                     : "the existing table does not match the schema (drop it or name another "
+                       "table)",
                  PQresultErrorMessage(result));
     PQclear(result);
+    if (ok && postgres->keys != NULL) {
+        /* PostgreSQL matches ON CONFLICT to a unique index when it plans the statement, not when
+         * it prepares it: plan it now (EXPLAIN runs nothing), so a table without a key on the
+         * key columns is refused here rather than by the first batch */
+        g_string_assign(sql, "EXPLAIN EXECUTE " INSERT_STATEMENT " (");
+        for (guint field = 0; field < postgres->n_columns; field++)
+            g_string_append(sql, field ? ", NULL" : "NULL");
+        g_string_append(sql, ")");
+        result = PQexec(postgres->connection, sql->str);
+        ok = PQresultStatus(result) == PGRES_TUPLES_OK;
+        if (!ok)
+            pg_error(error, postgres,
+                     "the existing table has no primary key or unique constraint on the key "
+                     "columns (drop it, name another table, or add a UNIQUE constraint on the "
+                     "keys)",
+                     PQresultErrorMessage(result));
+        PQclear(result);
+    }
     g_string_free(sql, TRUE);
     return ok;
 }
 
-/* A connection found broken (the server restarted) is reset once, and the insert prepared
- * again on the new session. */
+/* Re-opens a broken connection (the server restarted, or ended the session), trying again
+ * every 200 ms until reconnect_ms has passed, and prepares the insert on the new session. */
 static gboolean
-ensure_connection(Postgres *postgres, DuetSchema *schema, GError **error)
+reconnect(Postgres *postgres, DuetSchema *schema, GError **error)
 {
-    if (PQstatus(postgres->connection) == CONNECTION_OK)
-        return TRUE;
-    PQreset(postgres->connection);
-    if (PQstatus(postgres->connection) != CONNECTION_OK)
-        return pg_error(error, postgres, "the connection was lost and could not be re-opened",
-                        NULL);
+    gint64 deadline = g_get_monotonic_time() + postgres->reconnect_ms * 1000;
+    for (;;) {
+        PQreset(postgres->connection);
+        if (PQstatus(postgres->connection) == CONNECTION_OK)
+            break;
+        if (g_get_monotonic_time() >= deadline) {
+            g_autofree char *reason = g_strstrip(g_strdup(PQerrorMessage(postgres->connection)));
+            g_set_error(error, DUET_SINK_ERROR, DUET_SINK_ERROR_WRITE,
+                        "postgres sink %s, table %s: the connection was lost and could not be "
+                        "re-opened within %" G_GINT64_FORMAT " ms: %s (is the server running? "
+                        "raise the option reconnectTimeoutMs to wait longer)",
+                        postgres->where, postgres->table, postgres->reconnect_ms, reason);
+            return FALSE;
+        }
+        g_usleep(200 * 1000); /* a server coming back: wait for it, not spin */
+    }
+    g_info("postgres sink %s, table %s: reconnected", postgres->where, postgres->table);
     return prepare_insert(postgres, schema, error);
 }
 
 static gboolean
-postgres_add_batch(DuetSink *sink, gint64 batch_id, GPtrArray *partitions, DuetOutputMode mode,
-                   GError **error)
+ensure_connection(Postgres *postgres, DuetSchema *schema, GError **error)
 {
-    Postgres *postgres = duet_sink_get_data(sink);
-    if (mode == DUET_OUTPUT_MODE_UPDATE) {
-        g_set_error(error, DUET_SINK_ERROR, DUET_SINK_ERROR_OPTION,
-                    "Data source postgres does not support Update output mode");
-        return FALSE;
-    }
-    if (!ensure_connection(postgres, duet_sink_schema(sink), error))
-        return FALSE;
+    return PQstatus(postgres->connection) == CONNECTION_OK || reconnect(postgres, schema, error);
+}
+
+/* One batch in one transaction: skipped when its id is recorded, else its rows and its id. */
+static gboolean
+write_batch(Postgres *postgres, gint64 batch_id, GPtrArray *partitions, DuetOutputMode mode,
+            GError **error)
+{
     if (!exec(postgres, "BEGIN", 0, NULL, "starting a transaction", error))
         return FALSE;
     /* two writers of one sink take turns: the second then sees the first's batch id */
@@ -343,6 +417,35 @@ postgres_add_batch(DuetSink *sink, gint64 batch_id, GPtrArray *partitions, DuetO
     return ok;
 }
 
+static gboolean
+postgres_add_batch(DuetSink *sink, gint64 batch_id, GPtrArray *partitions, DuetOutputMode mode,
+                   GError **error)
+{
+    Postgres *postgres = duet_sink_get_data(sink);
+    if (mode == DUET_OUTPUT_MODE_UPDATE && postgres->keys == NULL) {
+        g_set_error(error, DUET_SINK_ERROR, DUET_SINK_ERROR_OPTION,
+                    "Data source postgres does not support Update output mode without key "
+                    "columns (set the option keyColumns, e.g. keyColumns=word, to upsert)");
+        return FALSE;
+    }
+    DuetSchema *schema = duet_sink_schema(sink);
+    if (!ensure_connection(postgres, schema, error))
+        return FALSE;
+    GError *local = NULL;
+    if (write_batch(postgres, batch_id, partitions, mode, &local))
+        return TRUE;
+    if (PQstatus(postgres->connection) == CONNECTION_OK) {
+        g_propagate_error(error, local);
+        return FALSE;
+    }
+    /* the connection broke during the batch: the server rolled it back (or committed it and
+     * only the answer was lost, which the ledger tells); reconnect and run it again */
+    g_info("%s; reconnecting to run batch %" G_GINT64_FORMAT " again", local->message, batch_id);
+    g_clear_error(&local);
+    return reconnect(postgres, schema, error) &&
+           write_batch(postgres, batch_id, partitions, mode, error);
+}
+
 static const DuetSinkClass postgres_sink_class = {
     .format = "postgres",
     .description = postgres_description,
@@ -371,6 +474,15 @@ create_tables(Postgres *postgres, DuetSchema *schema, GError **error)
             g_string_append(sql, ", ");
         append_identifier(sql, spec->name, -1);
         g_string_append_printf(sql, " %s", column_type(spec->type));
+    }
+    if (postgres->keys != NULL) {
+        g_string_append(sql, ", PRIMARY KEY (");
+        for (guint key = 0; postgres->keys[key] != NULL; key++) {
+            if (key)
+                g_string_append(sql, ", ");
+            append_identifier(sql, postgres->keys[key], -1);
+        }
+        g_string_append(sql, ")");
     }
     g_string_append(sql, ")");
     gboolean ok = exec(postgres, sql->str, 0, NULL, "creating the table", error) &&
@@ -457,8 +569,26 @@ duet_postgres_sink_new(GHashTable *options, DuetSchema *schema, GError **error)
                     "postgres sink: the schema has no columns");
         return NULL;
     }
+    char **keys = NULL;
+    gint64 reconnect_ms = 30000;
+    const char *timeout = duet_sink_option_get(options, "reconnectTimeoutMs");
+    if (timeout != NULL) {
+        char *end = NULL;
+        reconnect_ms = g_ascii_strtoll(timeout, &end, 10);
+        if (end == timeout || *end != '\0' || reconnect_ms < 0) {
+            g_set_error(error, DUET_SINK_ERROR, DUET_SINK_ERROR_OPTION,
+                        "Invalid value '%s' for option 'reconnectTimeoutMs', must be a "
+                        "non-negative number of milliseconds",
+                        timeout);
+            return NULL;
+        }
+    }
+    if (!duet_sink_key_columns(options, schema, "postgres", &keys, error))
+        return NULL;
     const char *name = duet_sink_option_get(options, "queryName");
     Postgres *postgres = g_new0(Postgres, 1);
+    postgres->keys = keys;
+    postgres->reconnect_ms = reconnect_ms;
     postgres->table = g_strdup(table);
     postgres->quoted_table = quote_table(table);
     postgres->name = g_strdup(name ? name : table);

@@ -65,6 +65,56 @@ duet_sink_option_get(GHashTable *options, const char *key)
     return NULL;
 }
 
+gboolean
+duet_sink_key_columns(GHashTable *options, DuetSchema *schema, const char *kind, char ***keys,
+                      GError **error)
+{
+    *keys = NULL;
+    const char *option = "keyColumns";
+    const char *value = duet_sink_option_get(options, option);
+    if (value == NULL) {
+        option = "upsertKeys";
+        value = duet_sink_option_get(options, option);
+    }
+    if (value == NULL)
+        return TRUE;
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    g_auto(GStrv) parts = g_strsplit(value, ",", -1);
+    const char *problem = NULL;
+    const char *culprit = NULL;
+    for (guint index = 0; parts[index] != NULL && problem == NULL; index++) {
+        culprit = g_strstrip(parts[index]);
+        if (*culprit == '\0')
+            problem = "an empty column name";
+        else if (duet_schema_find(schema, culprit) < 0)
+            problem = "a column the schema does not have";
+        else if (g_ptr_array_find_with_equal_func(names, culprit, g_str_equal, NULL))
+            problem = "a column named twice";
+        else
+            g_ptr_array_add(names, g_strdup(culprit));
+    }
+    if (problem == NULL && names->len == 0)
+        problem = "no column";
+    if (problem != NULL) {
+        GString *columns = g_string_new(NULL);
+        for (guint field = 0; field < duet_schema_n_fields(schema); field++)
+            g_string_append_printf(columns, "%s%s", field ? ", " : "",
+                                   duet_schema_field(schema, field)->name);
+        g_set_error(error, DUET_SINK_ERROR, DUET_SINK_ERROR_OPTION,
+                    "%s sink: option %s='%s' names %s%s%s%s; give a comma list of the "
+                    "schema's columns (%s)",
+                    kind, option, value, problem, culprit && *culprit ? " ('" : "",
+                    culprit && *culprit ? culprit : "", culprit && *culprit ? "')" : "",
+                    columns->str);
+        g_string_free(columns, TRUE);
+        g_ptr_array_unref(names);
+        return FALSE;
+    }
+    g_ptr_array_add(names, NULL);
+    *keys = (char **)g_ptr_array_free(names, FALSE);
+    return TRUE;
+}
+
 DuetSink *
 duet_sink_ref(DuetSink *sink)
 {

@@ -71,6 +71,12 @@ GPtrArray *duet_sink_partitions_of(DuetBatch *batch);
  * case-insensitively. (transfer none) on options and schema. */
 DuetSink *duet_sink_new(const char *format, GHashTable *options, DuetSchema *schema,
                         GError **error);
+/* The key columns of a database sink: option keyColumns (alias upsertKeys), a comma list of
+ * column names of schema (exact, trimmed, each once), in *keys (transfer full, NULL-terminated)
+ * or NULL when the option is absent. An unknown, empty or repeated name is a
+ * DUET_SINK_ERROR_OPTION naming the sink kind and the schema's columns. */
+gboolean duet_sink_key_columns(GHashTable *options, DuetSchema *schema, const char *kind,
+                               char ***keys, GError **error);
 
 /* ---- console -------------------------------------------------------------------------- */
 
@@ -112,13 +118,15 @@ DuetSink *duet_foreach_sink_new(DuetSchema *schema, const DuetForeachWriter *wri
 /* ---- kafka: Spark's Kafka sink ------------------------------------------------------------ */
 
 /* Every row becomes one Kafka record: "value" (string or binary, required), "key" (string or
- * binary), "topic" (string; the "topic" option wins over it), "partition" (int) and
- * "timestamp" (timestamp, or double seconds) columns, found by exact name. options are
- * DuetSourceOptions (sources/source.h): "topic", and every "kafka.<name>" given to librdkafka
- * as "<name>" (kafka.bootstrap.servers is required). A bad option or column is a
- * DUET_SINK_ERROR_OPTION with Spark's message ("Required attribute 'value' not found"); a
- * record Kafka refuses fails its batch (DUET_SINK_ERROR_WRITE) once the batch is flushed.
- * (transfer none) on schema and options. */
+ * binary), "topic" (string; the "topic" option wins over it), "partition" (int), "timestamp"
+ * (timestamp, or double seconds) and "headers" (array<struct<key:string,value:binary>>)
+ * columns, found by exact name. options are DuetSourceOptions (sources/source.h): "topic", and
+ * every "kafka.<name>" given to librdkafka as "<name>" (kafka.bootstrap.servers is required;
+ * enable.idempotence defaults to true and acks to all, as the Java producer's do). A bad
+ * option or column is a DUET_SINK_ERROR_OPTION with Spark's message ("Required attribute
+ * 'value' not found"). A batch is acknowledged only when every record is delivered: a record
+ * Kafka refuses fails its batch (DUET_SINK_ERROR_WRITE, with the broker's reason) once the
+ * batch is flushed. (transfer none) on schema and options. */
 DuetSink *duet_kafka_sink_new(DuetSchema *schema, GHashTable *options, GError **error);
 
 /* ---- zmq: a ZeroMQ PUB or PUSH socket ------------------------------------------------------ */
@@ -159,7 +167,9 @@ gint64 duet_file_sink_latest_logged_batch_id(DuetSink *sink);
  * the table duet_batches (sink, batch_id) under the sink's name (option queryName, default the
  * table name), commit in one transaction: a batch id not greater than one already recorded is
  * skipped, so every batch lands exactly once, across restarts too. Append adds rows, Complete
- * replaces the table's rows; Update is refused. */
+ * replaces the table's rows. With keyColumns (alias upsertKeys, a comma list) rows are upserted
+ * (INSERT ... ON CONFLICT (keys) DO UPDATE), the table is created with those columns as its
+ * primary key, and Update mode is allowed; without keys Update is refused. */
 DuetSink *duet_sqlite_sink_new(GHashTable *options, DuetSchema *schema, GError **error);
 
 /* ---- PostgreSQL --------------------------------------------------------------------------- */
@@ -172,9 +182,12 @@ DuetSink *duet_sqlite_sink_new(GHashTable *options, DuetSchema *schema, GError *
  * duet_batches (sink, batch_id) under the sink's name (option queryName, default the table
  * name), commit in one transaction: a batch id not greater than one already recorded is
  * skipped, so every batch lands exactly once, across restarts and processes too. Append adds
- * rows, Complete replaces the table's rows; Update is refused. A server that cannot be reached
- * or a table that does not fit the schema is a DUET_SINK_ERROR_OPTION at creation; a failed
- * write rolls the batch back (DUET_SINK_ERROR_WRITE). */
+ * rows, Complete replaces the table's rows; keyColumns (alias upsertKeys) upserts on those
+ * columns (the table's primary key when created) and allows Update, refused otherwise. A server
+ * that cannot be reached or a table that does not fit the schema is a DUET_SINK_ERROR_OPTION at
+ * creation; a failed write rolls the batch back (DUET_SINK_ERROR_WRITE). A server lost before
+ * or during a batch (restarted) is reconnected to, retried until reconnectTimeoutMs (default
+ * 30000) has passed, and the batch run again: written once. */
 DuetSink *duet_postgres_sink_new(GHashTable *options, DuetSchema *schema, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DuetSink, duet_sink_unref)

@@ -5,6 +5,12 @@
  * so a batch that was committed is recognised and skipped when it is run again (after a crash
  * between the sink's commit and the query's), and a batch that failed halfway leaves nothing.
  * The connection is opened once, by the constructor, and used under the sink's lock.
+ *
+ * With key columns (option keyColumns, alias upsertKeys: a comma list) rows are upserted:
+ * INSERT ... ON CONFLICT (keys) DO UPDATE SET every other column, so a row replaces the row of
+ * the same key, and the table is created with those columns as its primary key. That is what
+ * Spark's Update output mode means for a table (each batch carries the changed rows of each
+ * key), so Update is allowed exactly when keys are given.
  */
 #include "sinks/sink.h"
 #include "rdd/format.h"
@@ -19,7 +25,8 @@ typedef struct {
     char *db_path;        /* for messages */
     char *table;          /* the target table */
     char *name;           /* the sink's key in duet_batches */
-    sqlite3_stmt *insert; /* INSERT INTO table VALUES (?, ...) */
+    sqlite3_stmt *insert; /* INSERT INTO table VALUES (?, ...) [ON CONFLICT ... DO UPDATE] */
+    char **keys;          /* keyColumns, or NULL: append only */
 } SqliteSink;
 
 static void
@@ -31,6 +38,7 @@ sqlite_sink_finalize(gpointer data)
     g_free(sqlite->db_path);
     g_free(sqlite->table);
     g_free(sqlite->name);
+    g_strfreev(sqlite->keys);
     g_free(sqlite);
 }
 
@@ -186,9 +194,10 @@ sqlite_sink_add_batch(DuetSink *sink, gint64 batch_id, GPtrArray *partitions, Du
                       GError **error)
 {
     SqliteSink *sqlite = duet_sink_get_data(sink);
-    if (mode == DUET_OUTPUT_MODE_UPDATE) {
+    if (mode == DUET_OUTPUT_MODE_UPDATE && sqlite->keys == NULL) {
         g_set_error(error, DUET_SINK_ERROR, DUET_SINK_ERROR_OPTION,
-                    "Data source sqlite does not support Update output mode");
+                    "Data source sqlite does not support Update output mode without key "
+                    "columns (set the option keyColumns, e.g. keyColumns=word, to upsert)");
         return FALSE;
     }
     if (!exec(sqlite, "BEGIN IMMEDIATE", "starting a transaction", error))
@@ -239,6 +248,33 @@ database_of(const char *url)
     return url;
 }
 
+/* " ON CONFLICT (k1, k2) DO UPDATE SET c = excluded.c, ..." (SQLite's and PostgreSQL's
+ * upsert); DO NOTHING when every column is a key. */
+static void
+append_upsert(GString *sql, DuetSchema *schema, const char *const *keys)
+{
+    g_string_append(sql, " ON CONFLICT (");
+    for (guint key = 0; keys[key] != NULL; key++) {
+        if (key)
+            g_string_append(sql, ", ");
+        append_identifier(sql, keys[key]);
+    }
+    g_string_append(sql, ")");
+    gboolean any = FALSE;
+    for (guint field = 0; field < duet_schema_n_fields(schema); field++) {
+        const char *name = duet_schema_field(schema, field)->name;
+        if (g_strv_contains(keys, name))
+            continue;
+        g_string_append(sql, any ? ", " : " DO UPDATE SET ");
+        append_identifier(sql, name);
+        g_string_append(sql, " = excluded.");
+        append_identifier(sql, name);
+        any = TRUE;
+    }
+    if (!any)
+        g_string_append(sql, " DO NOTHING");
+}
+
 /* Creates the table and duet_batches if missing and prepares the insert. */
 static gboolean
 prepare_tables(SqliteSink *sqlite, DuetSchema *schema, GError **error)
@@ -253,6 +289,15 @@ prepare_tables(SqliteSink *sqlite, DuetSchema *schema, GError **error)
             g_string_append(sql, ", ");
         append_identifier(sql, spec->name);
         g_string_append_printf(sql, " %s", column_type(spec->type));
+    }
+    if (sqlite->keys != NULL) {
+        g_string_append(sql, ", PRIMARY KEY (");
+        for (guint key = 0; sqlite->keys[key] != NULL; key++) {
+            if (key)
+                g_string_append(sql, ", ");
+            append_identifier(sql, sqlite->keys[key]);
+        }
+        g_string_append(sql, ")");
     }
     g_string_append(sql, ")");
     gboolean ok = exec(sqlite, sql->str, "creating the table", error) &&
@@ -272,10 +317,16 @@ prepare_tables(SqliteSink *sqlite, DuetSchema *schema, GError **error)
     for (guint field = 0; field < n_fields; field++)
         g_string_append(sql, field ? ", ?" : "?");
     g_string_append(sql, ")");
+    if (sqlite->keys != NULL)
+        append_upsert(sql, schema, (const char *const *)sqlite->keys);
     if (ok && sqlite3_prepare_v2(sqlite->db, sql->str, -1, &sqlite->insert, NULL) != SQLITE_OK)
         ok = sql_error(error, sqlite,
-                       "the existing table does not match the schema (drop it or name "
-                       "another table)");
+                       sqlite->keys != NULL
+                           ? "the existing table does not match the schema, or has no primary "
+                             "key or unique index on the key columns (drop it, name another "
+                             "table, or CREATE UNIQUE INDEX on the keys)"
+                           : "the existing table does not match the schema (drop it or name "
+                             "another table)");
     g_string_free(sql, TRUE);
     return ok;
 }
@@ -304,8 +355,12 @@ duet_sqlite_sink_new(GHashTable *options, DuetSchema *schema, GError **error)
                     "sqlite sink: the schema has no columns");
         return NULL;
     }
+    char **keys = NULL;
+    if (!duet_sink_key_columns(options, schema, "sqlite", &keys, error))
+        return NULL;
     const char *name = duet_sink_option_get(options, "queryName");
     SqliteSink *sqlite = g_new0(SqliteSink, 1);
+    sqlite->keys = keys;
     sqlite->db_path = g_strdup(database_of(url));
     sqlite->table = g_strdup(table);
     sqlite->name = g_strdup(name ? name : table);

@@ -27,6 +27,17 @@ DuetSource *duet_zmq_source_new(DuetSourceOptions *options, guint default_partit
 /* kafka_source.c */
 DuetSource *duet_kafka_source_new(DuetSourceOptions *options, DuetSchema *user_schema,
                                   GError **error);
+/* The same source for a batch read: batch option checks, startingOffsets default earliest. */
+DuetSource *duet_kafka_source_new_batch(DuetSourceOptions *options, GError **error);
+/* "earliest", "latest" or JSON offsets (-2/-1 resolved; every partition read must be named)
+ * as offsets JSON of every partition the source reads now; a starting bound Kafka does not
+ * hold is data loss. (transfer full) */
+char *duet_kafka_source_resolve_offsets(DuetSource *source, const char *bound, gboolean starting,
+                                        GError **error);
+
+/* kafka_options.c: KafkaSourceProvider's checks, with Spark's messages. */
+gboolean duet_kafka_validate_stream_options(DuetSourceOptions *options, GError **error);
+gboolean duet_kafka_validate_batch_options(DuetSourceOptions *options, GError **error);
 
 /* kafka_offset.c: Spark's KafkaSourceOffset. One topic partition's offset (the next offset to
  * read; in startingOffsets -2 is earliest and -1 latest). */

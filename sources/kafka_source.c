@@ -18,6 +18,11 @@
  *  - Data that is gone (aged out, a partition deleted, an offset moved backwards) fails the
  *    batch with Spark's message under failOnDataLoss=true (the default); otherwise the source
  *    skips it and logs.
+ *  - includeHeaders=true adds Spark's "headers" column, ARRAY<STRUCT<key STRING, value
+ *    BINARY>>, null for a record without headers (KafkaRecordToRowConverter).
+ *  - A batch read (kafka_relation.c, Spark's KafkaRelation) uses the same object made by
+ *    duet_kafka_source_new_batch, whose two bounds are resolved by
+ *    duet_kafka_source_resolve_offsets; option checks are in kafka_options.c.
  * Kafka keeps the data, so there is nothing to forget. Records are read with librdkafka's
  * simple consumer (no consumer group is joined: the source decides every offset, as Spark's
  * executors "do only what the driver tells them").
@@ -31,6 +36,7 @@
 #define KAFKA_SCHEMA                                                                               \
     "key BINARY, value BINARY, topic STRING, partition INT, offset BIGINT, "                       \
     "timestamp TIMESTAMP, timestampType INT"
+#define HEADERS_COLUMN ", headers ARRAY<STRUCT<key: STRING, value: BINARY>>"
 
 /* Spark's INSTRUCTION_FOR_FAIL_ON_DATA_LOSS_TRUE, appended to every data-loss error. */
 #define DATA_LOSS_INSTRUCTION                                                                      \
@@ -67,6 +73,7 @@ typedef struct {
     gint64 max_offsets;           /* maxOffsetsPerTrigger, 0 = no limit */
     gboolean fail_on_data_loss;   /* failOnDataLoss */
     gint64 timeout_ms;            /* kafkaConsumer.pollTimeoutMs: any one broker request */
+    gboolean include_headers;     /* includeHeaders: the schema's eighth column */
     DuetKafkaOffsets *initial;    /* startingOffsets resolved, NULL until first needed */
     DuetKafkaOffsets *current;    /* the last offset reported (or served), NULL before */
 } Kafka;
@@ -211,22 +218,23 @@ fetch_offsets(Kafka *kafka, DuetKafkaOffsets *partitions, gint64 which, GError *
 }
 
 /* Spark's fetchSpecificOffsets: the given partitions must be all the partitions read; -2/-1
- * become the earliest/latest offsets, and an offset Kafka no longer (or not yet) has is data
- * loss, after which the consumer would start from the earliest one. */
+ * become the earliest/latest offsets, and a starting offset Kafka no longer (or not yet) has
+ * is data loss, after which the consumer would start from the earliest one. (An ending offset
+ * past the data is left for check_range to report when the range is read.) */
 static DuetKafkaOffsets *
-resolve_specific(Kafka *kafka, GError **error)
+resolve_specific(Kafka *kafka, const DuetKafkaOffsets *given, gboolean starting, GError **error)
 {
     g_autoptr(GArray) partitions = discover(kafka, error);
     if (partitions == NULL)
         return NULL;
-    gboolean same = partitions->len == kafka->start_json->len;
+    gboolean same = partitions->len == given->len;
     for (guint index = 0; same && index < partitions->len; index++) {
         DuetKafkaPartitionOffset *entry =
             &g_array_index(partitions, DuetKafkaPartitionOffset, index);
-        same = duet_kafka_offsets_find(kafka->start_json, entry->topic, entry->partition) != NULL;
+        same = duet_kafka_offsets_find(given, entry->topic, entry->partition) != NULL;
     }
     if (!same) {
-        g_autofree char *specified = duet_kafka_offsets_partitions_string(kafka->start_json);
+        g_autofree char *specified = duet_kafka_offsets_partitions_string(given);
         g_autofree char *assigned = duet_kafka_offsets_partitions_string(partitions);
         g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
                     "assertion failed: If startingOffsets contains specific offsets, you must "
@@ -235,7 +243,7 @@ resolve_specific(Kafka *kafka, GError **error)
                     specified, assigned);
         return NULL;
     }
-    DuetKafkaOffsets *resolved = duet_kafka_offsets_copy(kafka->start_json);
+    DuetKafkaOffsets *resolved = duet_kafka_offsets_copy(given);
     for (guint index = 0; index < resolved->len; index++) {
         DuetKafkaPartitionOffset *entry = &g_array_index(resolved, DuetKafkaPartitionOffset, index);
         gint64 low, high;
@@ -245,7 +253,7 @@ resolve_specific(Kafka *kafka, GError **error)
             entry->offset = low;
         } else if (entry->offset == -1) {
             entry->offset = high;
-        } else if (entry->offset < low || entry->offset > high) {
+        } else if (starting && (entry->offset < low || entry->offset > high)) {
             if (!report_data_loss(kafka, error,
                                   "startingOffsets for %s-%d was %" G_GINT64_FORMAT
                                   " but consumer reset to %" G_GINT64_FORMAT,
@@ -268,7 +276,7 @@ ensure_initial(Kafka *kafka, GError **error)
         return TRUE;
     DuetKafkaOffsets *initial = NULL;
     if (kafka->start_kind == START_SPECIFIC) {
-        initial = resolve_specific(kafka, error);
+        initial = resolve_specific(kafka, kafka->start_json, TRUE, error);
     } else {
         initial = discover(kafka, error);
         if (initial != NULL &&
@@ -419,6 +427,35 @@ append_bytes(DuetBatchBuilder *builder, guint column, const void *data, size_t l
         duet_batch_builder_append_string(builder, column, data, (gssize)length);
 }
 
+/* Spark's headers column: every header in order, (key, value), a null value kept; null for
+ * a record without headers. */
+static void
+append_headers(DuetColumnBuilder *column, rd_kafka_message_t *message)
+{
+    rd_kafka_headers_t *headers = NULL;
+    if (rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        rd_kafka_header_cnt(headers) == 0) {
+        duet_column_builder_append_null(column);
+        return;
+    }
+    DuetColumnBuilder *element = duet_column_builder_child(column, 0);
+    const char *name;
+    const void *value;
+    size_t length;
+    for (size_t index = 0; rd_kafka_header_get_all(headers, index, &name, &value, &length) ==
+                           RD_KAFKA_RESP_ERR_NO_ERROR;
+         index++) {
+        duet_column_builder_append_string(duet_column_builder_child(element, 0), name, -1);
+        if (value == NULL)
+            duet_column_builder_append_null(duet_column_builder_child(element, 1));
+        else
+            duet_column_builder_append_string(duet_column_builder_child(element, 1), value,
+                                              (gssize)length);
+        duet_column_builder_end_struct(element);
+    }
+    duet_column_builder_end_list(column);
+}
+
 /* Appends the records of [from, until) of a started partition to builder. */
 static gboolean
 read_range(Kafka *kafka, Range *range, DuetBatchBuilder *builder, GError **error)
@@ -468,6 +505,8 @@ read_range(Kafka *kafka, Range *range, DuetBatchBuilder *builder, GError **error
             duet_batch_builder_append_int64(builder, 5, timestamp * 1000);
             /* Java's TimestampType ids: -1 none, 0 CreateTime, 1 LogAppendTime */
             duet_batch_builder_append_int32(builder, 6, (gint32)type - 1);
+            if (kafka->include_headers)
+                append_headers(duet_batch_builder_column(builder, 7), message);
             next = message->offset + 1; /* a compacted topic may skip offsets */
         }
         rd_kafka_message_destroy(message);
@@ -589,95 +628,6 @@ static const DuetSourceClass kafka_class = {
 
 /* ---- options ------------------------------------------------------------------------------ */
 
-static gboolean
-option_error(GError **error, const char *message)
-{
-    g_set_error_literal(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION, message);
-    return FALSE;
-}
-
-/* KafkaSourceProvider.validateStreamOptions and validateGeneralOptions, in Spark's order. */
-static gboolean
-validate_options(DuetSourceOptions *options, GError **error)
-{
-    if (duet_source_options_get(options, "endingOffsets"))
-        return option_error(error, "ending offset not valid in streaming queries");
-    if (duet_source_options_get(options, "endingOffsetsByTimestamp"))
-        return option_error(error, "ending timestamp not valid in streaming queries");
-    const char *strategies[] = {"subscribe", "subscribepattern", "assign"};
-    guint specified = 0;
-    for (guint index = 0; index < G_N_ELEMENTS(strategies); index++)
-        specified += duet_source_options_get(options, strategies[index]) != NULL;
-    if (specified == 0)
-        return option_error(error, "One of the following options must be specified for Kafka "
-                                   "source: subscribe, subscribepattern, assign. See the docs for "
-                                   "more details.");
-    if (specified > 1)
-        return option_error(error, "Only one of the following options can be specified for Kafka "
-                                   "source: subscribe, subscribepattern, assign. See the docs for "
-                                   "more details.");
-    const char *value;
-    if ((value = duet_source_options_get(options, "assign")) != NULL) {
-        g_autofree char *trimmed = g_strstrip(g_strdup(value));
-        if (!g_str_has_prefix(trimmed, "{")) {
-            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
-                        "No topicpartitions to assign as specified value for option 'assign' is "
-                        "'%s'",
-                        value);
-            return FALSE;
-        }
-    } else if ((value = duet_source_options_get(options, "subscribe")) != NULL) {
-        g_auto(GStrv) topics = g_strsplit(value, ",", -1);
-        gboolean any = FALSE;
-        for (guint index = 0; topics[index]; index++)
-            any = any || *g_strstrip(topics[index]) != '\0';
-        if (!any) {
-            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
-                        "No topics to subscribe to as specified value for option 'subscribe' is "
-                        "'%s'",
-                        value);
-            return FALSE;
-        }
-    } else {
-        value = duet_source_options_get(options, "subscribePattern");
-        g_autofree char *trimmed = g_strstrip(g_strdup(value));
-        if (*trimmed == '\0') {
-            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
-                        "Pattern to subscribe is empty as specified value for option "
-                        "'subscribePattern' is '%s'",
-                        value);
-            return FALSE;
-        }
-    }
-    if (duet_source_options_get(options, "kafka.auto.offset.reset"))
-        return option_error(
-            error,
-            "\nKafka option 'auto.offset.reset' is not supported.\nInstead set the source option "
-            "'startingoffsets' to 'earliest' or 'latest'\nto specify where to start. Structured "
-            "Streaming manages which offsets are consumed\ninternally, rather than relying on the "
-            "kafkaConsumer to do it. This will ensure that no\ndata is missed when new "
-            "topics/partitions are dynamically subscribed. Note that\n'startingoffsets' only "
-            "applies when a new Streaming query is started, and\nthat resuming will always pick "
-            "up from where the query left off. See the docs for more\ndetails.\n");
-    if (duet_source_options_get(options, "kafka.key.deserializer"))
-        return option_error(error, "Kafka option 'key.deserializer' is not supported as keys are "
-                                   "deserialized as byte arrays with ByteArrayDeserializer. Use "
-                                   "DataFrame operations to explicitly deserialize the keys.");
-    if (duet_source_options_get(options, "kafka.value.deserializer"))
-        return option_error(error, "Kafka option 'value.deserializer' is not supported as values "
-                                   "are deserialized as byte arrays with ByteArrayDeserializer. "
-                                   "Use DataFrame operations to explicitly deserialize the "
-                                   "values.");
-    if (duet_source_options_get(options, "kafka.enable.auto.commit"))
-        return option_error(error, "Kafka option 'enable.auto.commit' is not supported");
-    if (duet_source_options_get(options, "kafka.interceptor.classes"))
-        return option_error(error, "Kafka option 'interceptor.classes' is not supported");
-    if (!duet_source_options_get(options, "kafka.bootstrap.servers"))
-        return option_error(error, "Option 'kafka.bootstrap.servers' must be specified for "
-                                   "configuring Kafka consumer");
-    return TRUE;
-}
-
 /* Scala's String.toBoolean: "true" or "false" in any case. */
 static gboolean
 boolean_option(DuetSourceOptions *options, const char *key, gboolean fallback, gboolean *value,
@@ -740,10 +690,11 @@ strategy_option(Kafka *kafka, DuetSourceOptions *options, GError **error)
 }
 
 static gboolean
-starting_offsets_option(Kafka *kafka, DuetSourceOptions *options, GError **error)
+starting_offsets_option(Kafka *kafka, DuetSourceOptions *options, const char *fallback,
+                        GError **error)
 {
     const char *value = duet_source_options_get(options, "startingOffsets");
-    g_autofree char *trimmed = g_strstrip(g_strdup(value ? value : "latest"));
+    g_autofree char *trimmed = g_strstrip(g_strdup(value ? value : fallback));
     if (g_ascii_strcasecmp(trimmed, "latest") == 0) {
         kafka->start_kind = START_LATEST;
     } else if (g_ascii_strcasecmp(trimmed, "earliest") == 0) {
@@ -783,13 +734,15 @@ new_consumer(DuetSourceOptions *options, GError **error)
     return consumer;
 }
 
-DuetSource *
-duet_kafka_source_new(DuetSourceOptions *options, DuetSchema *user_schema, GError **error)
+/* A Kafka source whose startingOffsets defaults to start_default ("latest" streaming,
+ * "earliest" for a batch read); options already validated. */
+static DuetSource *
+create(DuetSourceOptions *options, DuetSchema *user_schema, const char *start_default,
+       GError **error)
 {
-    if (!validate_options(options, error))
-        return NULL;
     if (user_schema != NULL) {
-        option_error(error, "requirement failed: Kafka source has a fixed schema and cannot be "
+        g_set_error_literal(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                            "requirement failed: Kafka source has a fixed schema and cannot be "
                             "set with a custom one");
         return NULL;
     }
@@ -798,8 +751,9 @@ duet_kafka_source_new(DuetSourceOptions *options, DuetSchema *user_schema, GErro
     kafka->topics = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                           (GDestroyNotify)rd_kafka_topic_destroy);
     if (!strategy_option(kafka, options, error) ||
-        !starting_offsets_option(kafka, options, error) ||
+        !starting_offsets_option(kafka, options, start_default, error) ||
         !boolean_option(options, "failOnDataLoss", TRUE, &kafka->fail_on_data_loss, error) ||
+        !boolean_option(options, "includeHeaders", FALSE, &kafka->include_headers, error) ||
         !duet_source_options_get_int(options, "maxOffsetsPerTrigger", 0, FALSE, &kafka->max_offsets,
                                      error) ||
         !duet_source_options_get_int(options, "kafkaConsumer.pollTimeoutMs", 120000, FALSE,
@@ -809,6 +763,54 @@ duet_kafka_source_new(DuetSourceOptions *options, DuetSchema *user_schema, GErro
         return NULL;
     }
     kafka->timeout_ms = MIN(kafka->timeout_ms, G_MAXINT);
-    g_autoptr(DuetSchema) schema = duet_schema_parse(KAFKA_SCHEMA, NULL);
+    g_autoptr(DuetSchema) schema = duet_schema_parse(
+        kafka->include_headers ? KAFKA_SCHEMA HEADERS_COLUMN : KAFKA_SCHEMA, NULL);
+    g_assert(schema != NULL);
     return duet_source_new_internal(&kafka_class, schema, kafka);
+}
+
+DuetSource *
+duet_kafka_source_new(DuetSourceOptions *options, DuetSchema *user_schema, GError **error)
+{
+    if (!duet_kafka_validate_stream_options(options, error))
+        return NULL;
+    return create(options, user_schema, "latest", error);
+}
+
+DuetSource *
+duet_kafka_source_new_batch(DuetSourceOptions *options, GError **error)
+{
+    if (!duet_kafka_validate_batch_options(options, error))
+        return NULL;
+    return create(options, NULL, "earliest", error);
+}
+
+char *
+duet_kafka_source_resolve_offsets(DuetSource *source, const char *bound, gboolean starting,
+                                  GError **error)
+{
+    g_return_val_if_fail(source != NULL && bound != NULL, NULL);
+    Kafka *kafka = duet_source_get_data(source);
+    g_autofree char *trimmed = g_strstrip(g_strdup(bound));
+    DuetKafkaOffsets *offsets = NULL;
+    g_mutex_lock(&kafka->lock);
+    if (g_ascii_strcasecmp(trimmed, "earliest") == 0 ||
+        g_ascii_strcasecmp(trimmed, "latest") == 0) {
+        offsets = discover(kafka, error);
+        if (offsets != NULL &&
+            !fetch_offsets(kafka, offsets, g_ascii_strcasecmp(trimmed, "earliest") == 0 ? -2 : -1,
+                           error))
+            g_clear_pointer(&offsets, g_array_unref);
+    } else {
+        g_autoptr(GArray) given =
+            duet_kafka_offsets_parse(trimmed, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION, error);
+        if (given != NULL)
+            offsets = resolve_specific(kafka, given, starting, error);
+    }
+    g_mutex_unlock(&kafka->lock);
+    if (offsets == NULL)
+        return NULL;
+    char *text = duet_kafka_offsets_to_json(offsets);
+    g_array_unref(offsets);
+    return text;
 }

@@ -110,6 +110,22 @@ gboolean duet_zmq_source_wait_messages(DuetSource *source, gint64 n, gint64 time
  * tcp://127.0.0.1:* and read the port here). (transfer none) */
 const char *duet_zmq_source_endpoint(DuetSource *source);
 
+/* ---- kafka: Spark's Kafka source ---------------------------------------------------------- */
+
+/* Created through duet_source_new with format "kafka" (sources/kafka_source.c tells the options
+ * and the schema; includeHeaders=true adds Spark's headers column). For a batch read
+ * (spark.read.format("kafka").load(), Spark's KafkaRelation) there is this helper: the records
+ * between startingOffsets (default "earliest"; "latest" refused) and endingOffsets (default
+ * "latest"; "earliest" refused), both "earliest"/"latest" or JSON {"t":{"0":23}} with -2/-1,
+ * resolved once when called. Returns one partition per topic partition (topics sorted,
+ * partitions ascending), each a GPtrArray holding one DuetBatch; *schema (when not NULL) gets
+ * the schema, *start and *end (when not NULL) the resolved offsets JSON. Errors: a bad option
+ * (DUET_SOURCE_ERROR_OPTION, Spark's message), data that is gone (DUET_SOURCE_ERROR_OFFSET
+ * under failOnDataLoss) or a broker that does not answer within kafkaConsumer.pollTimeoutMs
+ * (DUET_SOURCE_ERROR_FAILED). (transfer full) on every output. */
+GPtrArray *duet_kafka_read_range(DuetSourceOptions *options, DuetSchema **schema, char **start,
+                                 char **end, GError **error);
+
 /* ---- file: Spark's FileStreamSource ------------------------------------------------------- */
 
 /* Formats "text" (schema value STRING), "csv" (options header, sep) and "json" (JSON lines);

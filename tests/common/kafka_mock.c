@@ -156,17 +156,43 @@ duet_test_kafka_create_topic(DuetTestKafka *kafka, const char *topic, int n_part
 }
 
 void
+duet_test_kafka_produce_headers(DuetTestKafka *kafka, const char *topic, gint32 partition,
+                                const char *key, const char *value, gint64 timestamp_ms,
+                                const char *const *headers, guint n_headers)
+{
+    rd_kafka_headers_t *list = n_headers ? rd_kafka_headers_new(n_headers) : NULL;
+    for (guint index = 0; index < n_headers; index++) {
+        const char *header_value = headers[2 * index + 1];
+        rd_kafka_header_add(list, headers[2 * index], -1, header_value,
+                            header_value ? (ssize_t)strlen(header_value) : 0);
+    }
+    rd_kafka_resp_err_t code;
+    if (list != NULL)
+        code = rd_kafka_producev(
+            kafka->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+            RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
+            RD_KAFKA_V_VALUE((void *)value, value ? strlen(value) : 0),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(timestamp_ms),
+            RD_KAFKA_V_HEADERS(list), RD_KAFKA_V_END);
+    else
+        code = rd_kafka_producev(kafka->producer, RD_KAFKA_V_TOPIC(topic),
+                                 RD_KAFKA_V_PARTITION(partition),
+                                 RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
+                                 RD_KAFKA_V_VALUE((void *)value, value ? strlen(value) : 0),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                 RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_END);
+    if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (list != NULL)
+            rd_kafka_headers_destroy(list); /* producev owns them only on success */
+        g_error("test kafka: producing to %s: %s", topic, rd_kafka_err2str(code));
+    }
+}
+
+void
 duet_test_kafka_produce(DuetTestKafka *kafka, const char *topic, gint32 partition, const char *key,
                         const char *value, gint64 timestamp_ms)
 {
-    rd_kafka_resp_err_t code =
-        rd_kafka_producev(kafka->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
-                          RD_KAFKA_V_KEY(key, key ? strlen(key) : 0),
-                          RD_KAFKA_V_VALUE((void *)value, value ? strlen(value) : 0),
-                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                          RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_END);
-    if (code != RD_KAFKA_RESP_ERR_NO_ERROR)
-        g_error("test kafka: producing to %s: %s", topic, rd_kafka_err2str(code));
+    duet_test_kafka_produce_headers(kafka, topic, partition, key, value, timestamp_ms, NULL, 0);
 }
 
 gboolean
@@ -175,4 +201,37 @@ duet_test_kafka_flush(DuetTestKafka *kafka)
     /* a deadline on real I/O, not a sleep: returns as soon as the broker acknowledged */
     rd_kafka_resp_err_t code = rd_kafka_flush(kafka->producer, 30000);
     return code == RD_KAFKA_RESP_ERR_NO_ERROR && g_atomic_int_get(&kafka->failed) == 0;
+}
+
+gboolean
+duet_test_kafka_fail_produce(DuetTestKafka *kafka, int code, guint n)
+{
+    if (kafka->cluster == NULL)
+        return FALSE;
+    for (guint index = 0; index < n; index++)
+        rd_kafka_mock_push_request_errors(kafka->cluster, 0 /* ApiKey Produce */, 1,
+                                          (rd_kafka_resp_err_t)code);
+    return TRUE;
+}
+
+gboolean
+duet_test_kafka_set_broker_up(DuetTestKafka *kafka, gboolean up)
+{
+    if (kafka->cluster != NULL) {
+        rd_kafka_resp_err_t code = up ? rd_kafka_mock_broker_set_up(kafka->cluster, 1)
+                                      : rd_kafka_mock_broker_set_down(kafka->cluster, 1);
+        g_assert(code == RD_KAFKA_RESP_ERR_NO_ERROR);
+        return TRUE;
+    }
+    const char *control = g_getenv("DUET_KAFKA_BROKER_CTL");
+    if (control == NULL || *control == '\0')
+        return FALSE;
+    const char *argv[] = {control, up ? "start" : "stop", NULL};
+    GError *error = NULL;
+    gint status = 0;
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, NULL,
+                      NULL, &status, &error) ||
+        !g_spawn_check_wait_status(status, &error))
+        g_error("test kafka: %s %s: %s", control, argv[1], error->message);
+    return TRUE;
 }

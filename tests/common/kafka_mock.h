@@ -26,6 +26,19 @@ void duet_test_kafka_create_topic(DuetTestKafka *kafka, const char *topic, int n
 /* Queues one record (key or value NULL = Kafka's null) with a CreateTime timestamp in ms. */
 void duet_test_kafka_produce(DuetTestKafka *kafka, const char *topic, gint32 partition,
                              const char *key, const char *value, gint64 timestamp_ms);
+/* The same with headers: n_headers pairs of (name, value), a NULL value being a null header
+ * value. */
+void duet_test_kafka_produce_headers(DuetTestKafka *kafka, const char *topic, gint32 partition,
+                                     const char *key, const char *value, gint64 timestamp_ms,
+                                     const char *const *headers, guint n_headers);
+/* Makes the mock broker answer the next n Produce requests with Kafka error code (a
+ * rd_kafka_resp_err_t); FALSE (nothing done) on a real broker. */
+gboolean duet_test_kafka_fail_produce(DuetTestKafka *kafka, int code, guint n);
+/* Takes the broker down (up = FALSE) or brings it back (TRUE): on the mock its broker stops
+ * answering, a real broker is stopped and started again on its ports and data by
+ * $DUET_KAFKA_BROKER_CTL (tests/scripts/kafka_broker.sh). FALSE when neither is possible (a
+ * real broker without DUET_KAFKA_BROKER_CTL); aborts if the script fails. */
+gboolean duet_test_kafka_set_broker_up(DuetTestKafka *kafka, gboolean up);
 /* Waits until every queued record is acknowledged; whether all were delivered. */
 gboolean duet_test_kafka_flush(DuetTestKafka *kafka);
 

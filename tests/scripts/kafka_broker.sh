@@ -7,8 +7,10 @@
 # temporary directory (kafka.tools.StorageTool), starts a single-node broker and controller
 # (kafka.Kafka, process.roles=broker,controller) on free loopback ports, waits for it with a
 # deadline, runs every TEST_BINARY with DUET_KAFKA_BOOTSTRAP=127.0.0.1:PORT (tests/common/
-# kafka_mock.c then uses the real broker instead of librdkafka's mock), and always stops the
-# broker and removes the directory (trap). Java and Maven come from Debian's default-jre-headless
+# kafka_mock.c then uses the real broker instead of librdkafka's mock) and
+# DUET_KAFKA_BROKER_CTL, a script taking "stop" or "start" that stops the broker (a controlled
+# shutdown) and starts it again on the same ports and data (fault tests), and always stops the
+# broker and removes the directory (trap). A binary exiting 77 is reported as SKIPPED. Java and Maven come from Debian's default-jre-headless
 # and maven, installed here when missing and running as root. Exits non-zero if any binary failed.
 set -eu
 
@@ -84,6 +86,10 @@ cleanup() {
     if [ -n "$child" ]; then
         kill "$child" 2>/dev/null || true
     fi
+    # the broker may have been restarted by broker_ctl.sh: its pid is in broker.pid
+    if [ -f "$tmp/broker.pid" ]; then
+        broker=$(cat "$tmp/broker.pid")
+    fi
     if [ -n "$broker" ] && kill -0 "$broker" 2>/dev/null; then
         kill "$broker" 2>/dev/null || true
         # a controlled shutdown takes a few seconds; then it is killed
@@ -151,6 +157,7 @@ EOF
     java $java_options -Dlog4j.configuration="file:$tmp/log4j.properties" -cp "$libs/*" \
         kafka.Kafka "$tmp/server.properties" >"$tmp/broker.log" 2>&1 &
     broker=$!
+    echo "$broker" >"$tmp/broker.pid"
     deadline=$(($(date +%s) + start_deadline))
     while [ "$(date +%s)" -lt "$deadline" ]; do
         if grep -q "Transition from STARTING to STARTED" "$tmp/broker.log"; then
@@ -183,6 +190,50 @@ for attempt in 1 2 3; do
 done
 [ -n "$started" ] || exit 1
 
+# broker_ctl.sh stop|start: the same broker stopped (SIGTERM, a controlled shutdown; killed after
+# 30 s) and started again on its ports and data, waiting for STARTED with the same deadline.
+cat >"$tmp/broker_ctl.sh" <<EOF
+#!/bin/sh
+set -eu
+case "\${1:-}" in
+stop)
+    pid=\$(cat "$tmp/broker.pid")
+    kill "\$pid" 2>/dev/null || true
+    waited=0
+    while kill -0 "\$pid" 2>/dev/null && [ "\$waited" -lt 300 ]; do
+        sleep 0.1
+        waited=\$((waited + 1))
+    done
+    kill -9 "\$pid" 2>/dev/null || true
+    echo "broker_ctl.sh: broker stopped" >&2
+    ;;
+start)
+    log="$tmp/broker-\$(date +%s%N).log"
+    java $java_options -Dlog4j.configuration="file:$tmp/log4j.properties" -cp "$libs/*" \\
+        kafka.Kafka "$tmp/server.properties" >"\$log" 2>&1 &
+    echo \$! >"$tmp/broker.pid"
+    deadline=\$((\$(date +%s) + $start_deadline))
+    while [ "\$(date +%s)" -lt "\$deadline" ]; do
+        if grep -q "Transition from STARTING to STARTED" "\$log"; then
+            echo "broker_ctl.sh: broker started again" >&2
+            exit 0
+        fi
+        sleep 0.2
+    done
+    echo "broker_ctl.sh: the broker did not start again; its log:" >&2
+    cat "\$log" >&2
+    exit 1
+    ;;
+*)
+    echo "usage: broker_ctl.sh stop|start" >&2
+    exit 2
+    ;;
+esac
+EOF
+chmod +x "$tmp/broker_ctl.sh"
+DUET_KAFKA_BROKER_CTL="$tmp/broker_ctl.sh"
+export DUET_KAFKA_BROKER_CTL
+
 DUET_KAFKA_BOOTSTRAP="127.0.0.1:$port"
 export DUET_KAFKA_BOOTSTRAP
 echo "kafka_broker.sh: Apache Kafka $version (KRaft, one node) at $DUET_KAFKA_BOOTSTRAP"
@@ -195,7 +246,9 @@ for binary in "$@"; do
     status=0
     wait "$child" || status=$?
     child=""
-    if [ "$status" -ne 0 ]; then
+    if [ "$status" -eq 77 ]; then
+        echo "kafka_broker.sh: SKIPPED $(basename -- "$binary") (it said why above)" >&2
+    elif [ "$status" -ne 0 ]; then
         echo "kafka_broker.sh: $(basename -- "$binary") failed (exit $status)" >&2
         failed=1
     fi

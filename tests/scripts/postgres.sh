@@ -4,8 +4,10 @@
 # Finds Debian's server binaries (/usr/lib/postgresql/*/bin; `./duet` installs the postgresql
 # package), runs initdb into a temporary directory, starts the server on a free loopback port
 # with its unix socket in that directory, exports DUET_POSTGRES_URL (a libpq URI for the
-# superuser "duet", trust authentication on loopback only), runs COMMAND, and always stops the
-# server and removes the directory (trap). PostgreSQL refuses to run as root: as root the server
+# superuser "duet", trust authentication on loopback only) and DUET_POSTGRES_CTL (a script taking
+# "stop" or "start": the same server stopped (fast shutdown) and started again on its port and
+# data, for fault tests), runs COMMAND, and always stops the server and removes the directory
+# (trap). PostgreSQL refuses to run as root: as root the server
 # runs as the user nobody, which owns the temporary directory. Exits with COMMAND's status.
 set -eu
 
@@ -82,6 +84,22 @@ fi
 
 DUET_POSTGRES_URL="postgresql://duet@127.0.0.1:$port/postgres"
 export DUET_POSTGRES_URL
+
+# server_ctl.sh stop|start: the server stopped and started again on the same port and data.
+if [ "$(id -u)" -eq 0 ]; then run_as="runuser -u nobody --"; else run_as=""; fi
+cat >"$tmp/server_ctl.sh" <<EOF
+#!/bin/sh
+set -eu
+case "\${1:-}" in
+stop) exec $run_as "$bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null ;;
+start) exec $run_as "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 \\
+    -o "-p $port -k $tmp -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null ;;
+*) echo "usage: server_ctl.sh stop|start" >&2; exit 2 ;;
+esac
+EOF
+chmod 0755 "$tmp/server_ctl.sh"
+DUET_POSTGRES_CTL="$tmp/server_ctl.sh"
+export DUET_POSTGRES_CTL
 # In the background, so that a signal to this script runs the trap at once (a shell waits for a
 # foreground command before it handles a trap).
 "$@" &

@@ -467,7 +467,9 @@ test_sqlite_sink_exactly_once(void)
     ASSERT_STR_EQ(replaced, "(only,7) ");
     CU_ASSERT_FALSE(add_rows(sink, 3, ddl, "[]", 1, DUET_OUTPUT_MODE_UPDATE, &error));
     ASSERT_ERROR(error, DUET_SINK_ERROR, DUET_SINK_ERROR_OPTION);
-    ASSERT_STR_EQ(error->message, "Data source sqlite does not support Update output mode");
+    ASSERT_STR_EQ(error->message, "Data source sqlite does not support Update output mode "
+                                  "without key columns (set the option keyColumns, e.g. "
+                                  "keyColumns=word, to upsert)");
     g_clear_error(&error);
     duet_sink_unref(sink);
     g_hash_table_unref(options);
@@ -533,8 +535,87 @@ test_sqlite_sink_errors(void)
     duet_test_tmpdir_free(dir);
 }
 
+/* keyColumns: the table made with those columns as its primary key, rows upserted (the last
+ * row of a key wins, other columns replaced, nulls too), Update allowed; a re-run batch still
+ * skipped; upsertKeys as an alias; bad key options and a table without a matching key refused
+ * with messages that say what to do. */
+static void
+test_sqlite_sink_upsert(void)
+{
+    char *dir = duet_test_tmpdir_new();
+    g_autofree char *db = g_build_filename(dir, "up.db", NULL);
+    const char *ddl = "word STRING, lang STRING, n BIGINT";
+    g_autoptr(DuetSchema) schema = duet_schema_parse(ddl, NULL);
+    GHashTable *options =
+        options_of("path", db, "table", "counts", "keyColumns", " word , lang", NULL);
+    GError *error = NULL;
+    g_autoptr(DuetSink) sink = duet_sqlite_sink_new(options, schema, &error);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sink);
+    g_autofree char *created =
+        query_rows(db, "SELECT sql FROM sqlite_master WHERE name = 'counts'");
+    ASSERT_STR_EQ(created, "(CREATE TABLE \"counts\" (\"word\" TEXT, \"lang\" TEXT, \"n\" "
+                           "INTEGER, PRIMARY KEY (\"word\", \"lang\"))) ");
+    CU_ASSERT_TRUE(add_rows(sink, 0, ddl,
+                            "[[\"a\", \"en\", 1], [\"b\", \"en\", 2], [\"a\", \"fr\", 3]]", 2,
+                            DUET_OUTPUT_MODE_UPDATE, &error));
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_TRUE(add_rows(sink, 1, ddl,
+                            "[[\"a\", \"en\", 10], [\"c\", \"en\", 4], [\"a\", \"en\", 11], "
+                            "[\"b\", \"en\", null]]",
+                            1, DUET_OUTPUT_MODE_UPDATE, &error));
+    ASSERT_NO_ERROR(error);
+    /* a re-run of batch 1 changes nothing */
+    CU_ASSERT_TRUE(
+        add_rows(sink, 1, ddl, "[[\"a\", \"en\", 99]]", 1, DUET_OUTPUT_MODE_UPDATE, &error));
+    /* Append with keys upserts too */
+    CU_ASSERT_TRUE(
+        add_rows(sink, 2, ddl, "[[\"a\", \"fr\", 30]]", 1, DUET_OUTPUT_MODE_APPEND, &error));
+    ASSERT_NO_ERROR(error);
+    g_autofree char *rows = query_rows(db, "SELECT * FROM counts ORDER BY word, lang");
+    ASSERT_STR_EQ(rows, "(a,en,11) (a,fr,30) (b,en,NULL) (c,en,4) ");
+
+    /* upsertKeys, every column a key: DO NOTHING on a repeat */
+    g_autoptr(DuetSchema) words = duet_schema_parse("word STRING", NULL);
+    GHashTable *set_options = options_of("path", db, "table", "words", "upsertKeys", "word", NULL);
+    g_autoptr(DuetSink) set = duet_sqlite_sink_new(set_options, words, &error);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_TRUE(add_rows(set, 0, "word STRING", "[\"x\", \"y\", \"x\"]", 1,
+                            DUET_OUTPUT_MODE_UPDATE, &error));
+    ASSERT_NO_ERROR(error);
+    g_autofree char *set_rows = query_rows(db, "SELECT * FROM words ORDER BY word");
+    ASSERT_STR_EQ(set_rows, "(x) (y) ");
+
+    GHashTable *unknown = options_of("path", db, "table", "k", "keyColumns", "word,nope", NULL);
+    ASSERT_SINK_FAILS(duet_sqlite_sink_new(unknown, schema, &error_),
+                      "sqlite sink: option keyColumns='word,nope' names a column the schema "
+                      "does not have ('nope'); give a comma list of the schema's columns (word, "
+                      "lang, n)");
+    GHashTable *twice = options_of("path", db, "table", "k", "keyColumns", "n,n", NULL);
+    ASSERT_SINK_FAILS(duet_sqlite_sink_new(twice, schema, &error_),
+                      "sqlite sink: option keyColumns='n,n' names a column named twice ('n'); "
+                      "give a comma list of the schema's columns (word, lang, n)");
+    /* an existing table without a key on those columns */
+    g_autofree char *plain = query_rows(db, "CREATE TABLE plain (word TEXT, lang TEXT, n INTEGER)");
+    ASSERT_STR_EQ(plain, "");
+    GHashTable *keyless = options_of("path", db, "table", "plain", "keyColumns", "word", NULL);
+    GError *keyless_error = NULL;
+    CU_ASSERT_PTR_NULL(duet_sqlite_sink_new(keyless, schema, &keyless_error));
+    ASSERT_ERROR(keyless_error, DUET_SINK_ERROR, DUET_SINK_ERROR_OPTION);
+    CU_ASSERT_TRUE(strstr(keyless_error->message, "has no primary key or unique index on the key "
+                                                  "columns (drop it, name another table, or "
+                                                  "CREATE UNIQUE INDEX on the keys)") != NULL);
+    g_clear_error(&keyless_error);
+    g_hash_table_unref(keyless);
+    g_hash_table_unref(unknown);
+    g_hash_table_unref(twice);
+    g_hash_table_unref(set_options);
+    g_hash_table_unref(options);
+    duet_test_tmpdir_free(dir);
+}
+
 DUET_TEST_MAIN("file_sink", DUET_TEST(test_json_sink_writes_spark_files_and_log),
                DUET_TEST(test_rerun_batch_is_skipped), DUET_TEST(test_csv_sink_output),
                DUET_TEST(test_round_trip_through_the_file_source), DUET_TEST(test_log_compaction),
                DUET_TEST(test_file_sink_errors), DUET_TEST(test_sqlite_sink_exactly_once),
-               DUET_TEST(test_sqlite_sink_errors))
+               DUET_TEST(test_sqlite_sink_errors), DUET_TEST(test_sqlite_sink_upsert))

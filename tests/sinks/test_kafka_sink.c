@@ -260,8 +260,92 @@ test_kafka_sink_write_errors(void)
     ASSERT_ERROR(error, DUET_SINK_ERROR, DUET_SINK_ERROR_WRITE);
     ASSERT_STR_EQ(
         error->message,
-        "Failed to send a record to Kafka topic 'e' partition 7: Local: Unknown partition");
+        "Failed to send a record to Kafka topic 'e' partition 7: Local: Unknown partition "
+        "(_UNKNOWN_PARTITION) (batch 0 not acknowledged)");
     g_clear_error(&error);
+    ASSERT_INT_EQ(duet_sink_latest_batch_id(partitioned), -1);
+}
+
+/* A record the broker refuses fails its batch with the broker's reason; the batch is not
+ * acknowledged, and the next batch (the broker willing again) is. Only on the mock cluster,
+ * which can be told to refuse. */
+static void
+test_kafka_sink_broker_refusal(void)
+{
+    g_autoptr(DuetTestKafka) mock = duet_test_kafka_new();
+    duet_test_kafka_create_topic(mock, "refused", 1);
+    GError *error = NULL;
+    const char *ddl = "value STRING";
+    g_autoptr(DuetSink) sink = kafka_sink(mock, ddl, &error, "topic", "refused", NULL);
+    ASSERT_NO_ERROR(error);
+    /* a first batch, so the idempotent producer has its id before the broker turns */
+    CU_ASSERT_TRUE(write_batch(sink, ddl, 0, "[\"ok\"]", &error));
+    ASSERT_NO_ERROR(error);
+    if (!duet_test_kafka_fail_produce(mock, 87 /* INVALID_RECORD */, 1))
+        return; /* a real broker cannot be told to refuse */
+    CU_ASSERT_FALSE(write_batch(sink, ddl, 1, "[\"no\"]", &error));
+    ASSERT_ERROR(error, DUET_SINK_ERROR, DUET_SINK_ERROR_WRITE);
+    ASSERT_STR_EQ(error->message, "Failed to send a record to Kafka topic 'refused' partition 0: "
+                                  "Broker: Broker failed to validate record "
+                                  "(INVALID_RECORD) (batch 1 not acknowledged)");
+    g_clear_error(&error);
+    ASSERT_INT_EQ(duet_sink_latest_batch_id(sink), 0);
+    CU_ASSERT_TRUE(write_batch(sink, ddl, 1, "[\"again\"]", &error));
+    ASSERT_NO_ERROR(error);
+    ASSERT_INT_EQ(duet_sink_latest_batch_id(sink), 1);
+    g_autofree char *rows = read_back(mock, "refused", NULL);
+    CU_ASSERT_TRUE(strstr(rows, "[6F 6B]") != NULL);
+    CU_ASSERT_TRUE(strstr(rows, "[61 67 61 69 6E]") != NULL);
+    CU_ASSERT_TRUE(strstr(rows, "[6E 6F]") == NULL);
+}
+
+/* Headers written from Spark's headers column and read back by the source with
+ * includeHeaders: names, values, null values and order exactly; null or empty headers write
+ * none. A headers column of another type is Spark's error. The producer is idempotent by
+ * default: acks other than all are refused unless idempotence is turned off. */
+static void
+test_kafka_sink_headers_and_idempotence(void)
+{
+    g_autoptr(DuetTestKafka) mock = duet_test_kafka_new();
+    duet_test_kafka_create_topic(mock, "hdr", 1);
+    GError *error = NULL;
+    const char *ddl = "value STRING, headers ARRAY<STRUCT<key: STRING, value: BINARY>>";
+    g_autoptr(DuetSink) sink = kafka_sink(mock, ddl, &error, "topic", "hdr", NULL);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_TRUE(write_batch(sink, ddl, 0,
+                               "[[\"a\", [[\"k1\", \"v1\"], [\"k2\", null], [\"k1\", \"v3\"]]], "
+                               "[\"b\", null], [\"c\", []]]",
+                               &error));
+    ASSERT_NO_ERROR(error);
+    DuetSourceOptions *options = duet_source_options_new();
+    duet_source_options_set(options, "kafka.bootstrap.servers", duet_test_kafka_bootstraps(mock));
+    duet_source_options_set(options, "subscribe", "hdr");
+    duet_source_options_set(options, "includeHeaders", "true");
+    g_autoptr(DuetSchema) schema = NULL;
+    GPtrArray *partitions = duet_kafka_read_range(options, &schema, NULL, NULL, &error);
+    g_hash_table_unref(options);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(partitions);
+    ASSERT_INT_EQ(partitions->len, 1);
+    GPtrArray *batches = g_ptr_array_index(partitions, 0);
+    g_autofree char *rows = duet_test_render(g_ptr_array_index(batches, 0));
+    g_ptr_array_unref(partitions);
+    CU_ASSERT_TRUE(strstr(rows, ",CompactBuffer((k1,[76 31]), (k2,null), (k1,[76 33])))") != NULL);
+    CU_ASSERT_TRUE(g_str_has_suffix(rows, "0,null), (null,[63],hdr,0,2,") ||
+                   strstr(rows, ",0,null), (null,[63],hdr,0,2,") != NULL);
+    CU_ASSERT_TRUE(g_str_has_suffix(rows, ",0,null)]"));
+
+    g_autofree char *typed = sink_error("value STRING, headers ARRAY<STRING>", "topic", "t", NULL);
+    ASSERT_STR_EQ(typed, "headers attribute unsupported type array<string>. headers must be a(n) "
+                         "array<struct<key:string,value:binary>>");
+    g_autofree char *acks = sink_error("value STRING", "topic", "t", "kafka.acks", "1", NULL);
+    CU_ASSERT_TRUE(g_str_has_prefix(acks, "Failed to construct kafka producer: "));
+    CU_ASSERT_TRUE(strstr(acks, "idempotence") != NULL);
+    g_autoptr(DuetSink) plain =
+        kafka_sink(mock, "value STRING", &error, "topic", "hdr", "kafka.acks", "1",
+                   "kafka.enable.idempotence", "false", NULL);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_PTR_NOT_NULL(plain);
 }
 
 /* Keys go where the Java producer would put them: murmur2(key) & 0x7fffffff modulo the
@@ -294,4 +378,6 @@ test_kafka_sink_key_partitioning(void)
 DUET_TEST_MAIN("kafka_sink", DUET_TEST(test_kafka_sink_errors),
                DUET_TEST(test_kafka_sink_round_trip),
                DUET_TEST(test_kafka_sink_topic_and_partition_columns),
-               DUET_TEST(test_kafka_sink_key_partitioning), DUET_TEST(test_kafka_sink_write_errors))
+               DUET_TEST(test_kafka_sink_key_partitioning), DUET_TEST(test_kafka_sink_write_errors),
+               DUET_TEST(test_kafka_sink_broker_refusal),
+               DUET_TEST(test_kafka_sink_headers_and_idempotence))
