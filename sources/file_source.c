@@ -11,20 +11,54 @@
  * a listing, as in Spark, so a part file of an uncommitted batch is never read. Seen files are
  * Spark's SeenFilesMap: a file is new when its name (fileNameOnly) or path was not seen and it
  * is not older than maxFileAge before the newest file seen.
+ *
+ * Half-written files. Spark relies on files appearing atomically (written elsewhere, then
+ * renamed in), and skips the hidden names writers use meanwhile (".name", "_name",
+ * "name._COPYING_"); duet does the same, and also guards against a writer that writes in
+ * place: a file modified less than minFileAge (default 1s, real time) ago is taken only when
+ * the previous listing saw it with the same size and modification time. Files of a sink's log
+ * are committed, hence complete, and taken at once.
+ *
+ * cleanSource (Spark's FileStreamSourceCleaner): once every consumer committed an offset
+ * (forget), the files of the batches up to it are deleted, or moved under sourceArchiveDir
+ * keeping their absolute path (/data/in/a.csv to <archive>/data/in/a.csv). As in Spark, a
+ * failure to clean is logged and never fails the query.
+ *
+ * Partition columns: a file under name=value directories (relative to the watched directory)
+ * gives the schema column of that name (case-insensitively) its value from the path, unescaped
+ * as Spark's unescapePathName, __HIVE_DEFAULT_PARTITION__ being null; the file's records hold
+ * the other columns. With schema inference the partition columns found at creation are
+ * appended to the inferred schema, as Spark's dataSchema ++ partitionSchema.
  */
 #include "sources/internal.h"
 
 #include "rdd/file_format.h"
 
 #include <errno.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
 typedef struct {
-    char *path;      /* absolute path of the file */
-    gint64 mtime_ms; /* modification time, milliseconds since the epoch */
+    char *path;        /* absolute path of the file */
+    gint64 mtime_ms;   /* modification time, milliseconds since the epoch */
+    gint64 size;       /* bytes */
+    gboolean complete; /* listed by a sink's log: committed, so complete */
 } FoundFile;
+
+/* Spark's CleanSourceMode. */
+typedef enum {
+    CLEAN_OFF,
+    CLEAN_ARCHIVE,
+    CLEAN_DELETE,
+} CleanMode;
+
+/* What a listing saw of a file not yet taken, to tell whether it is still being written. */
+typedef struct {
+    gint64 size;     /* bytes */
+    gint64 mtime_ms; /* modification time */
+} PendingFile;
 
 typedef struct {
     GMutex lock;             /* guards everything below */
@@ -39,7 +73,14 @@ typedef struct {
     gint64 last_purge_ms;    /* files older than this are not new */
     GPtrArray *batches;      /* per offset - first: GPtrArray of char* paths */
     gint64 first;            /* offset of batches[0] */
-    guint n_malformed;       /* bad records read so far (counted, never failing) */
+    guint n_malformed;       /* bad records read so far */
+    char *null_value;        /* owned strings the format borrows: nullValue */
+    char *corrupt_column;    /* columnNameOfCorruptRecord */
+    gint64 min_age_ms;       /* minFileAge: younger files must be unchanged since the last list */
+    GHashTable *pending;     /* path -> PendingFile*: files the last listing found too young */
+    CleanMode clean;         /* cleanSource */
+    char *archive_dir;       /* sourceArchiveDir, absolute; NULL unless archiving */
+    guint n_cleaned;         /* files deleted or archived */
 } FileSource;
 
 static FileSource *
@@ -62,7 +103,11 @@ file_finalize(gpointer data)
     FileSource *file = data;
     g_ptr_array_unref(file->batches);
     g_hash_table_unref(file->seen);
+    g_hash_table_unref(file->pending);
     g_free(file->directory);
+    g_free(file->null_value);
+    g_free(file->corrupt_column);
+    g_free(file->archive_dir);
     g_mutex_clear(&file->lock);
     g_free(file);
 }
@@ -114,6 +159,7 @@ list_leaf_files(const char *directory, GPtrArray *found, GError **error)
             file->path = path;
             file->mtime_ms =
                 (gint64)stat_buf.st_mtim.tv_sec * 1000 + (gint64)stat_buf.st_mtim.tv_nsec / 1000000;
+            file->size = (gint64)stat_buf.st_size;
             g_ptr_array_add(found, file);
         } else {
             g_free(path);
@@ -205,6 +251,8 @@ list_sink_log(const char *log_dir, GPtrArray *found, GError **error)
             FoundFile *file = g_new0(FoundFile, 1);
             file->path = path;
             file->mtime_ms = json_object_get_int_member_with_default(entry, "modificationTime", 0);
+            file->size = json_object_get_int_member_with_default(entry, "size", 0);
+            file->complete = TRUE;
             g_hash_table_add(paths, file->path);
             g_ptr_array_add(found, file);
         }
@@ -255,20 +303,57 @@ purge_seen(FileSource *file)
     }
 }
 
+/* Whether a listed file may be read now: complete (from a sink's log), old enough, or unchanged
+ * since the previous listing. Files that are not are remembered in next_pending. */
+static gboolean
+is_settled(FileSource *file, const FoundFile *candidate, gint64 now_ms, GHashTable *next_pending)
+{
+    if (candidate->complete || now_ms - candidate->mtime_ms >= file->min_age_ms)
+        return TRUE;
+    const PendingFile *before = g_hash_table_lookup(file->pending, candidate->path);
+    if (before != NULL && before->size == candidate->size &&
+        before->mtime_ms == candidate->mtime_ms)
+        return TRUE;
+    PendingFile *now = g_new(PendingFile, 1);
+    now->size = candidate->size;
+    now->mtime_ms = candidate->mtime_ms;
+    g_hash_table_insert(next_pending, g_strdup(candidate->path), now);
+    return FALSE;
+}
+
+/* Lists the files of the directory (or of the sink's log in it), in no order. */
+static GPtrArray *
+list_files(FileSource *file, GError **error)
+{
+    GPtrArray *found = g_ptr_array_new_with_free_func(found_file_free);
+    g_autofree char *log_dir = g_build_filename(file->directory, "_spark_metadata", NULL);
+    gboolean has_log = g_file_test(log_dir, G_FILE_TEST_IS_DIR);
+    gboolean ok;
+    if (has_log && file->clean != CLEAN_OFF) {
+        /* Spark's QueryExecutionErrors.cleanUpSourceFilesUnsupportedError */
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                    "Clean up source files is not supported when reading from the output "
+                    "directory of FileStreamSink.");
+        ok = FALSE;
+    } else {
+        ok = has_log ? list_sink_log(log_dir, found, error)
+                     : list_leaf_files(file->directory, found, error);
+    }
+    if (!ok)
+        g_clear_pointer(&found, g_ptr_array_unref);
+    return found;
+}
+
 static char *
 file_latest(DuetSource *source, GError **error)
 {
     FileSource *file = file_of(source);
-    GPtrArray *found = g_ptr_array_new_with_free_func(found_file_free);
-    g_autofree char *log_dir = g_build_filename(file->directory, "_spark_metadata", NULL);
-    gboolean ok = g_file_test(log_dir, G_FILE_TEST_IS_DIR)
-                      ? list_sink_log(log_dir, found, error)
-                      : list_leaf_files(file->directory, found, error);
-    if (!ok) {
-        g_ptr_array_unref(found);
+    GPtrArray *found = list_files(file, error);
+    if (found == NULL)
         return NULL;
-    }
     g_ptr_array_sort(found, file->latest_first ? compare_newest_first : compare_oldest_first);
+    gint64 now_ms = g_get_real_time() / 1000;
+    GHashTable *next_pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     g_mutex_lock(&file->lock);
     GPtrArray *batch = g_ptr_array_new_with_free_func(g_free);
     for (guint index = 0; index < found->len; index++) {
@@ -276,13 +361,16 @@ file_latest(DuetSource *source, GError **error)
             break;
         FoundFile *candidate = g_ptr_array_index(found, index);
         const char *key = seen_key(file, candidate->path);
-        if (candidate->mtime_ms < file->last_purge_ms || g_hash_table_contains(file->seen, key))
+        if (candidate->mtime_ms < file->last_purge_ms || g_hash_table_contains(file->seen, key) ||
+            !is_settled(file, candidate, now_ms, next_pending))
             continue;
         g_hash_table_insert(file->seen, g_strdup(key),
                             g_memdup2(&candidate->mtime_ms, sizeof(gint64)));
         file->latest_ms = MAX(file->latest_ms, candidate->mtime_ms);
         g_ptr_array_add(batch, g_strdup(candidate->path));
     }
+    g_hash_table_unref(file->pending);
+    file->pending = next_pending;
     if (batch->len > 0)
         g_ptr_array_add(file->batches, batch);
     else
@@ -292,6 +380,34 @@ file_latest(DuetSource *source, GError **error)
     g_mutex_unlock(&file->lock);
     g_ptr_array_unref(found);
     return latest < 0 ? NULL : g_strdup_printf("%" G_GINT64_FORMAT, latest);
+}
+
+/* The partition values of a file: per schema column, the unescaped value of a name=value
+ * directory between the watched directory and the file, or NULL; NULL when there is none.
+ * (transfer full): free each slot, then the array. */
+static char **
+partition_values_of(FileSource *file, DuetSchema *schema, const char *path)
+{
+    gsize dir_len = strlen(file->directory);
+    if (strncmp(path, file->directory, dir_len) != 0 || path[dir_len] != G_DIR_SEPARATOR)
+        return NULL;
+    g_auto(GStrv) parts = g_strsplit(path + dir_len + 1, G_DIR_SEPARATOR_S, -1);
+    char **values = NULL;
+    for (guint part = 0; parts[part] != NULL && parts[part + 1] != NULL; part++) {
+        const char *equals = strchr(parts[part], '=');
+        if (equals == NULL || equals == parts[part])
+            continue;
+        g_autofree char *escaped_name = g_strndup(parts[part], (gsize)(equals - parts[part]));
+        g_autofree char *name = duet_file_format_unescape_path_name(escaped_name);
+        gint column = duet_schema_find_ci(schema, name);
+        if (column < 0)
+            continue;
+        if (values == NULL)
+            values = g_new0(char *, duet_schema_n_fields(schema));
+        g_free(values[column]);
+        values[column] = duet_file_format_unescape_path_name(equals + 1);
+    }
+    return values;
 }
 
 /* One file's rows as a partition. */
@@ -310,11 +426,25 @@ read_file(FileSource *file, DuetSchema *schema, const char *path, GError **error
         return NULL;
     }
     guint n_malformed = 0;
-    DuetBatch *rows = duet_file_format_decode(&file->format, schema, contents, len, &n_malformed);
+    /* one slot per column, NULL where the column is read from the data (not a strv) */
+    char **partition_values = partition_values_of(file, schema, path);
+    DuetBatch *rows =
+        duet_file_format_decode_full(&file->format, schema, contents, len,
+                                     (const char *const *)partition_values, &n_malformed, &local);
     g_free(contents);
+    for (guint column = 0; partition_values != NULL && column < duet_schema_n_fields(schema);
+         column++)
+        g_free(partition_values[column]);
+    g_free(partition_values);
     g_mutex_lock(&file->lock);
     file->n_malformed += n_malformed;
     g_mutex_unlock(&file->lock);
+    if (rows == NULL) {
+        /* FAILFAST: Spark's message as it is */
+        g_set_error_literal(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED, local->message);
+        g_error_free(local);
+        return NULL;
+    }
     GPtrArray *partition = g_ptr_array_new_with_free_func((GDestroyNotify)duet_batch_unref);
     g_ptr_array_add(partition, rows);
     return partition;
@@ -359,6 +489,43 @@ file_get_batch(DuetSource *source, const char *start, const char *end, GError **
     return partitions;
 }
 
+/* Spark's SourceFileArchiver.cleanTask: <archive dir><absolute path>, parents created; a
+ * failure is logged, never fatal. GIO's move copies across file systems, as Hadoop's local
+ * rename does. */
+static void
+archive_file(FileSource *file, const char *path)
+{
+    g_autofree char *target = g_strconcat(file->archive_dir, path, NULL);
+    g_autofree char *parent = g_path_get_dirname(target);
+    GError *error = NULL;
+    if (g_mkdir_with_parents(parent, 0755) != 0) {
+        g_warning("file source: fail to move %s to %s / skip moving file: cannot create %s: %s",
+                  path, target, parent, g_strerror(errno));
+        return;
+    }
+    GFile *from = g_file_new_for_path(path), *to = g_file_new_for_path(target);
+    if (!g_file_move(from, to, G_FILE_COPY_NONE, NULL, NULL, NULL, &error)) {
+        g_warning("file source: fail to move %s to %s / skip moving file: %s", path, target,
+                  error->message);
+        g_error_free(error);
+    } else {
+        g_atomic_int_inc(&file->n_cleaned);
+    }
+    g_object_unref(from);
+    g_object_unref(to);
+}
+
+/* Spark's SourceFileRemover.cleanTask. */
+static void
+delete_file(FileSource *file, const char *path)
+{
+    if (g_unlink(path) != 0)
+        g_warning("file source: failed to remove %s / skip removing file: %s", path,
+                  g_strerror(errno));
+    else
+        g_atomic_int_inc(&file->n_cleaned);
+}
+
 static void
 file_forget(DuetSource *source, const char *end)
 {
@@ -366,13 +533,27 @@ file_forget(DuetSource *source, const char *end)
     gint64 committed;
     if (!duet_long_offset_parse(end, &committed, NULL))
         return;
+    GPtrArray *done = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
     g_mutex_lock(&file->lock);
     gint64 drop = MIN(committed - file->first + 1, (gint64)file->batches->len);
+    for (gint64 index = 0; index < drop; index++)
+        g_ptr_array_add(done, g_ptr_array_ref(g_ptr_array_index(file->batches, index)));
     if (drop > 0) {
         g_ptr_array_remove_range(file->batches, 0, (guint)drop);
         file->first += drop;
     }
     g_mutex_unlock(&file->lock);
+    /* the batches were committed by every consumer: their files may go (cleanSource) */
+    for (guint batch = 0; file->clean != CLEAN_OFF && batch < done->len; batch++) {
+        GPtrArray *paths = g_ptr_array_index(done, batch);
+        for (guint index = 0; index < paths->len; index++) {
+            if (file->clean == CLEAN_ARCHIVE)
+                archive_file(file, g_ptr_array_index(paths, index));
+            else
+                delete_file(file, g_ptr_array_index(paths, index));
+        }
+    }
+    g_ptr_array_unref(done);
 }
 
 /* One class per format, so that duet_source_format names the format ("csv"), in the order of
@@ -460,6 +641,251 @@ get_separator(DuetSourceOptions *options, char *separator, GError **error)
     return TRUE;
 }
 
+/* CSVOptions.getChar: one character, "" for none ('\0'); Spark's message otherwise. */
+static gboolean
+get_char(DuetSourceOptions *options, const char *key, char *value, GError **error)
+{
+    const char *text = duet_source_options_get(options, key);
+    if (text == NULL)
+        return TRUE;
+    if (strlen(text) > 1) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                    "%s cannot be more than one character", key);
+        return FALSE;
+    }
+    *value = text[0];
+    return TRUE;
+}
+
+/* CSVOptions.getBool: "true" or "false" in any case. */
+static gboolean
+get_flag(DuetSourceOptions *options, const char *key, gboolean *value, GError **error)
+{
+    const char *text = duet_source_options_get(options, key);
+    if (text == NULL)
+        return TRUE;
+    if (g_ascii_strcasecmp(text, "true") != 0 && g_ascii_strcasecmp(text, "false") != 0) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                    "%s flag can be true or false", key);
+        return FALSE;
+    }
+    *value = g_ascii_strcasecmp(text, "true") == 0;
+    return TRUE;
+}
+
+/* The widest of two types of partition values: numeric widening, else string. */
+static DuetTypeId
+wider_partition_type(DuetTypeId a, DuetTypeId b)
+{
+    static const DuetTypeId numeric[] = {DUET_TYPE_INT32, DUET_TYPE_INT64, DUET_TYPE_DOUBLE};
+    if (a == b)
+        return a;
+    gint rank_a = -1, rank_b = -1;
+    for (gint rank = 0; rank < (gint)G_N_ELEMENTS(numeric); rank++) {
+        rank_a = numeric[rank] == a ? rank : rank_a;
+        rank_b = numeric[rank] == b ? rank : rank_b;
+    }
+    return rank_a >= 0 && rank_b >= 0 ? numeric[MAX(rank_a, rank_b)] : DUET_TYPE_STRING;
+}
+
+/* Appends to schema the partition columns (name=value directories) of the files, in the order
+ * they are met, each typed by its values (Spark's partition type inference, narrowed to int,
+ * bigint, double, timestamp and string). */
+static void
+add_partition_columns(DuetSchema *schema, const char *directory, GPtrArray *found)
+{
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    GArray *types = g_array_new(FALSE, FALSE, sizeof(DuetTypeId));
+    gsize dir_len = strlen(directory);
+    for (guint index = 0; index < found->len; index++) {
+        const char *path = ((FoundFile *)g_ptr_array_index(found, index))->path;
+        if (strncmp(path, directory, dir_len) != 0 || path[dir_len] != G_DIR_SEPARATOR)
+            continue;
+        g_auto(GStrv) parts = g_strsplit(path + dir_len + 1, G_DIR_SEPARATOR_S, -1);
+        for (guint part = 0; parts[part] != NULL && parts[part + 1] != NULL; part++) {
+            const char *equals = strchr(parts[part], '=');
+            if (equals == NULL || equals == parts[part])
+                continue;
+            g_autofree char *escaped = g_strndup(parts[part], (gsize)(equals - parts[part]));
+            char *name = duet_file_format_unescape_path_name(escaped);
+            g_autofree char *value = duet_file_format_unescape_path_name(equals + 1);
+            gboolean is_null = strcmp(value, DUET_FILE_FORMAT_DEFAULT_PARTITION) == 0;
+            DuetTypeId type = is_null ? DUET_TYPE_NULL : duet_file_format_infer_value_type(value);
+            guint column = 0;
+            while (column < names->len && g_ascii_strcasecmp(names->pdata[column], name) != 0)
+                column++;
+            if (column == names->len) {
+                g_ptr_array_add(names, name);
+                g_array_append_val(types, type);
+                continue;
+            }
+            g_free(name);
+            DuetTypeId *so_far = &g_array_index(types, DuetTypeId, column);
+            if (*so_far == DUET_TYPE_NULL)
+                *so_far = type;
+            else if (type != DUET_TYPE_NULL)
+                *so_far = wider_partition_type(*so_far, type);
+        }
+    }
+    for (guint column = 0; column < names->len; column++) {
+        DuetTypeId type = g_array_index(types, DuetTypeId, column);
+        if (duet_schema_find_ci(schema, names->pdata[column]) >= 0)
+            continue;
+        g_autoptr(DuetDataType) data_type =
+            duet_data_type_new_scalar(type == DUET_TYPE_NULL ? DUET_TYPE_STRING : type);
+        duet_schema_add_field(schema, names->pdata[column], data_type, TRUE);
+    }
+    g_array_unref(types);
+    g_ptr_array_unref(names);
+}
+
+/* Spark's DataSource.sourceSchema with spark.sql.streaming.schemaInference: the schema of the
+ * files in the directory now, then the partition columns. (transfer full) */
+static DuetSchema *
+infer_source_schema(const DuetFileFormat *format, const char *directory, gboolean infer_types,
+                    GError **error)
+{
+    GPtrArray *found = g_ptr_array_new_with_free_func(found_file_free);
+    g_autofree char *log_dir = g_build_filename(directory, "_spark_metadata", NULL);
+    gboolean ok = g_file_test(log_dir, G_FILE_TEST_IS_DIR)
+                      ? list_sink_log(log_dir, found, error)
+                      : list_leaf_files(directory, found, error);
+    if (!ok) {
+        g_ptr_array_unref(found);
+        return NULL;
+    }
+    g_ptr_array_sort(found, compare_oldest_first);
+    GPtrArray *contents = g_ptr_array_new_with_free_func(g_free);
+    GArray *lens = g_array_new(FALSE, FALSE, sizeof(gsize));
+    for (guint index = 0; index < found->len; index++) {
+        char *data = NULL;
+        gsize len = 0;
+        if (!g_file_get_contents(((FoundFile *)g_ptr_array_index(found, index))->path, &data, &len,
+                                 NULL))
+            continue; /* gone since the listing: not there */
+        g_ptr_array_add(contents, data);
+        g_array_append_val(lens, len);
+    }
+    GError *local = NULL;
+    DuetSchema *schema = duet_file_format_infer_schema(format, (const char *const *)contents->pdata,
+                                                       (const gsize *)(void *)lens->data,
+                                                       contents->len, infer_types, &local);
+    if (schema == NULL) {
+        g_set_error_literal(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION, local->message);
+        g_error_free(local);
+    } else {
+        add_partition_columns(schema, directory, found);
+    }
+    g_array_unref(lens);
+    g_ptr_array_unref(contents);
+    g_ptr_array_unref(found);
+    return schema;
+}
+
+/* The number of components of an absolute path (Hadoop's Path.depth). */
+static guint
+path_depth(const char *path)
+{
+    guint depth = 0;
+    for (const char *cursor = path; *cursor; cursor++)
+        depth += *cursor == G_DIR_SEPARATOR && cursor[1] != '\0';
+    return depth;
+}
+
+/* The ancestor of an absolute path with depth components ("/" for 0). (transfer full) */
+static char *
+path_ancestor(const char *path, guint depth)
+{
+    guint slashes = 0;
+    for (const char *cursor = path; *cursor; cursor++) {
+        if (*cursor == G_DIR_SEPARATOR && ++slashes == depth + 1)
+            return cursor == path ? g_strdup(G_DIR_SEPARATOR_S)
+                                  : g_strndup(path, (gsize)(cursor - path));
+    }
+    return g_strdup(path);
+}
+
+/* Spark's SourceFileArchiver.isBaseArchivePathMatchedAgainstSourcePattern for paths without
+ * globs: the two paths cut to the smaller depth are the same. */
+static gboolean
+archive_overlaps_source(const char *source, const char *archive)
+{
+    guint depth = MIN(path_depth(source), path_depth(archive));
+    g_autofree char *source_cut = path_ancestor(source, depth);
+    g_autofree char *archive_cut = path_ancestor(archive, depth);
+    return strcmp(source_cut, archive_cut) == 0;
+}
+
+/* cleanSource and sourceArchiveDir (FileStreamOptions, FileStreamSourceCleaner). */
+static gboolean
+get_clean_mode(DuetSourceOptions *options, const char *directory, CleanMode *mode,
+               char **archive_dir, GError **error)
+{
+    const char *text = duet_source_options_get(options, "cleanSource");
+    const char *archive = duet_source_options_get(options, "sourceArchiveDir");
+    *mode = CLEAN_OFF;
+    *archive_dir = NULL;
+    if (text == NULL)
+        return TRUE;
+    static const char *const names[] = {"ARCHIVE", "DELETE", "OFF"};
+    static const CleanMode modes[] = {CLEAN_ARCHIVE, CLEAN_DELETE, CLEAN_OFF};
+    guint index = 0;
+    while (index < G_N_ELEMENTS(names) && g_ascii_strcasecmp(text, names[index]) != 0)
+        index++;
+    if (index == G_N_ELEMENTS(names)) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                    "Invalid mode for clean source option Some(%s). Must be one of "
+                    "ARCHIVE,DELETE,OFF",
+                    text);
+        return FALSE;
+    }
+    *mode = modes[index];
+    if (*mode != CLEAN_ARCHIVE)
+        return TRUE;
+    if (archive == NULL) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                    "Archive mode must be used with 'sourceArchiveDir' option.");
+        return FALSE;
+    }
+    g_autofree char *absolute = g_canonicalize_filename(archive, NULL);
+    if (archive_overlaps_source(directory, absolute)) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                    "requirement failed: Base archive path cannot be set to the path where "
+                    "archived path can possibly match with source pattern. Ensure the base "
+                    "archive path doesn't match with source pattern in depth, where the depth is "
+                    "minimum of depth on both paths.");
+        return FALSE;
+    }
+    /* "/" + path must not give "//path" */
+    if (g_str_has_suffix(absolute, G_DIR_SEPARATOR_S))
+        absolute[strlen(absolute) - 1] = '\0';
+    *archive_dir = g_steal_pointer(&absolute);
+    return TRUE;
+}
+
+/* The options of the format itself (CSVOptions, JSONOptions). */
+static gboolean
+get_format_options(DuetSourceOptions *options, DuetFileFormat *format, GError **error)
+{
+    if (format->kind == DUET_FILE_FORMAT_CSV) {
+        if (!get_flag(options, "header", &format->header, error) ||
+            !get_separator(options, &format->separator, error) ||
+            !get_char(options, "quote", &format->quote, error) ||
+            !get_char(options, "escape", &format->escape, error))
+            return FALSE;
+        const char *null_value = duet_source_options_get(options, "nullValue");
+        if (null_value != NULL)
+            format->null_value = null_value;
+    }
+    if (format->kind != DUET_FILE_FORMAT_TEXT) {
+        format->mode = duet_file_format_mode_from_name(duet_source_options_get(options, "mode"));
+        const char *corrupt = duet_source_options_get(options, "columnNameOfCorruptRecord");
+        if (corrupt != NULL)
+            format->corrupt_column = corrupt;
+    }
+    return TRUE;
+}
+
 DuetSource *
 duet_file_source_new(const char *format, DuetSourceOptions *options, DuetSchema *user_schema,
                      GError **error)
@@ -475,48 +901,15 @@ duet_file_source_new(const char *format, DuetSourceOptions *options, DuetSchema 
         g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION, "'path' is not specified");
         return NULL;
     }
-    g_autoptr(DuetSchema) schema = NULL;
-    if (kind == DUET_FILE_FORMAT_TEXT) {
-        schema = duet_file_format_text_schema();
-        if (user_schema != NULL && !duet_schema_equal(user_schema, schema)) {
-            g_autofree char *given = duet_schema_to_string(user_schema);
-            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
-                        "The text source has the schema struct<value:string>; a user schema %s "
-                        "cannot be used",
-                        given);
-            return NULL;
-        }
-    } else if (user_schema == NULL) {
-        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
-                    "Schema must be specified when creating a streaming source DataFrame. If "
-                    "some files already exist in the directory, then depending on the file "
-                    "format you may be able to create a static DataFrame on that directory with "
-                    "'spark.read.load(directory)' and infer schema from it.");
-        return NULL;
-    } else {
-        schema = duet_schema_ref(user_schema);
-    }
     DuetFileFormat file_format;
     duet_file_format_init(&file_format, kind);
-    GError *local = NULL;
-    if (!duet_file_format_check_schema(&file_format, schema, &local)) {
-        g_set_error_literal(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION, local->message);
-        g_error_free(local);
-        return NULL;
-    }
-    const char *header = duet_source_options_get(options, "header");
-    if (kind == DUET_FILE_FORMAT_CSV && header != NULL) {
-        if (g_ascii_strcasecmp(header, "true") != 0 && g_ascii_strcasecmp(header, "false") != 0) {
-            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
-                        "header flag can be true or false");
-            return NULL;
-        }
-        file_format.header = g_ascii_strcasecmp(header, "true") == 0;
-    }
-    if (kind == DUET_FILE_FORMAT_CSV && !get_separator(options, &file_format.separator, error))
+    gboolean schema_inference = FALSE, infer_types = FALSE;
+    if (!get_format_options(options, &file_format, error) ||
+        !get_flag(options, "spark.sql.streaming.schemaInference", &schema_inference, error) ||
+        (kind == DUET_FILE_FORMAT_CSV && !get_flag(options, "inferSchema", &infer_types, error)))
         return NULL;
 
-    gint64 max_files = 0, max_age_ms = 7 * 86400000LL;
+    gint64 max_files = 0, max_age_ms = 7 * 86400000LL, min_age_ms = 1000;
     gboolean latest_first, file_name_only;
     const char *max_files_text = duet_source_options_get(options, "maxFilesPerTrigger");
     if (max_files_text != NULL) {
@@ -533,14 +926,18 @@ duet_file_source_new(const char *format, DuetSourceOptions *options, DuetSchema 
     if (!get_boolean(options, "latestFirst", &latest_first, error) ||
         !get_boolean(options, "fileNameOnly", &file_name_only, error))
         return NULL;
-    const char *max_age_text = duet_source_options_get(options, "maxFileAge");
-    if (max_age_text != NULL && !parse_duration_ms(max_age_text, &max_age_ms)) {
-        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
-                    "Invalid value '%s' for option 'maxFileAge': Time must be specified as "
-                    "seconds (s), milliseconds (ms), microseconds (us), minutes (m or min), hour "
-                    "(h), or day (d). E.g. 50s, 100ms, or 250us.",
-                    max_age_text);
-        return NULL;
+    static const char *const durations[] = {"maxFileAge", "minFileAge"};
+    gint64 *duration_values[] = {&max_age_ms, &min_age_ms};
+    for (guint index = 0; index < G_N_ELEMENTS(durations); index++) {
+        const char *text = duet_source_options_get(options, durations[index]);
+        if (text != NULL && !parse_duration_ms(text, duration_values[index])) {
+            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                        "Invalid value '%s' for option '%s': Time must be specified as seconds "
+                        "(s), milliseconds (ms), microseconds (us), minutes (m or min), hour (h), "
+                        "or day (d). E.g. 50s, 100ms, or 250us.",
+                        text, durations[index]);
+            return NULL;
+        }
     }
     /* FileStreamSource: maxFileAge is ignored when latestFirst and maxFilesPerTrigger are set,
      * so that a burst of old files is not skipped */
@@ -561,19 +958,64 @@ duet_file_source_new(const char *format, DuetSourceOptions *options, DuetSchema 
                         absolute);
         return NULL;
     }
+    CleanMode clean;
+    g_autofree char *archive_dir = NULL;
+    if (!get_clean_mode(options, absolute, &clean, &archive_dir, error))
+        return NULL;
+
+    g_autoptr(DuetSchema) schema = NULL;
+    if (kind == DUET_FILE_FORMAT_TEXT) {
+        schema = duet_file_format_text_schema();
+        if (user_schema != NULL && !duet_schema_equal(user_schema, schema)) {
+            g_autofree char *given = duet_schema_to_string(user_schema);
+            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                        "The text source has the schema struct<value:string>; a user schema %s "
+                        "cannot be used",
+                        given);
+            return NULL;
+        }
+    } else if (user_schema != NULL) {
+        schema = duet_schema_ref(user_schema);
+    } else if (!schema_inference) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                    "Schema must be specified when creating a streaming source DataFrame. If "
+                    "some files already exist in the directory, then depending on the file "
+                    "format you may be able to create a static DataFrame on that directory with "
+                    "'spark.read.load(directory)' and infer schema from it.");
+        return NULL;
+    } else {
+        schema = infer_source_schema(&file_format, absolute, infer_types, error);
+        if (schema == NULL)
+            return NULL;
+    }
+    GError *local = NULL;
+    if (!duet_file_format_check_schema(&file_format, schema, &local)) {
+        g_set_error_literal(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION, local->message);
+        g_error_free(local);
+        return NULL;
+    }
 
     FileSource *file = g_new0(FileSource, 1);
     g_mutex_init(&file->lock);
     file->format = file_format;
+    /* the format borrows its strings: keep copies the source owns */
+    file->null_value = g_strdup(file_format.null_value);
+    file->corrupt_column = g_strdup(file_format.corrupt_column);
+    file->format.null_value = file->null_value;
+    file->format.corrupt_column = file->corrupt_column;
     file->directory = g_steal_pointer(&absolute);
     file->max_files = max_files;
     file->latest_first = latest_first;
     file->file_name_only = file_name_only;
     file->max_age_ms = max_age_ms;
+    file->min_age_ms = min_age_ms;
     file->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    file->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     file->latest_ms = G_MININT64;
     file->last_purge_ms = G_MININT64;
     file->batches = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+    file->clean = clean;
+    file->archive_dir = g_steal_pointer(&archive_dir);
     return duet_source_new_internal(&file_classes[kind], schema, file);
 }
 
@@ -589,4 +1031,14 @@ duet_file_source_malformed_records(DuetSource *source)
     guint n = file->n_malformed;
     g_mutex_unlock(&file->lock);
     return n;
+}
+
+guint
+duet_file_source_cleaned_files(DuetSource *source)
+{
+    gboolean is_file = FALSE;
+    for (guint kind = 0; kind < G_N_ELEMENTS(file_classes); kind++)
+        is_file |= duet_source_format(source) == file_classes[kind].format;
+    g_return_val_if_fail(is_file, 0);
+    return (guint)g_atomic_int_get(&file_of(source)->n_cleaned);
 }
