@@ -1,6 +1,7 @@
 /* file_source.c — Spark's FileStreamSource: a directory watched for new text, CSV or JSON files.
  *
- * Layer: sources/. Includes rdd/ and sources/. Each latest_offset lists the directory (leaf
+ * Layer: sources/. Includes rdd/ and sources/; file_listing.c lists directories and sink logs,
+ * finds partition values and infers schemas for it. Each latest_offset lists the directory (leaf
  * files, recursively, hidden names skipped as Spark's InMemoryFileIndex does), keeps the files
  * not seen before, orders them by modification time (newest first with latestFirst), takes at
  * most maxFilesPerTrigger of them and, if any, makes them the next LongOffset (0, 1, ...): Spark
@@ -39,13 +40,6 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
-
-typedef struct {
-    char *path;        /* absolute path of the file */
-    gint64 mtime_ms;   /* modification time, milliseconds since the epoch */
-    gint64 size;       /* bytes */
-    gboolean complete; /* listed by a sink's log: committed, so complete */
-} FoundFile;
 
 /* Spark's CleanSourceMode. */
 typedef enum {
@@ -90,14 +84,6 @@ file_of(DuetSource *source)
 }
 
 static void
-found_file_free(gpointer data)
-{
-    FoundFile *file = data;
-    g_free(file->path);
-    g_free(file);
-}
-
-static void
 file_finalize(gpointer data)
 {
     FileSource *file = data;
@@ -116,166 +102,6 @@ static char *
 file_description(DuetSource *source)
 {
     return g_strdup_printf("FileStreamSource[file:%s]", file_of(source)->directory);
-}
-
-/* Spark's InMemoryFileIndex.shouldFilterOutPathName. */
-static gboolean
-is_hidden(const char *name)
-{
-    gboolean exclude = (name[0] == '_' && strchr(name, '=') == NULL) || name[0] == '.' ||
-                       g_str_has_suffix(name, "._COPYING_");
-    gboolean include =
-        g_str_has_prefix(name, "_common_metadata") || g_str_has_prefix(name, "_metadata");
-    return exclude && !include;
-}
-
-static gboolean
-list_leaf_files(const char *directory, GPtrArray *found, GError **error)
-{
-    GError *local = NULL;
-    GDir *dir = g_dir_open(directory, 0, &local);
-    if (dir == NULL) {
-        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED,
-                    "cannot list the file source directory %s: %s", directory, local->message);
-        g_error_free(local);
-        return FALSE;
-    }
-    gboolean ok = TRUE;
-    const char *name;
-    while (ok && (name = g_dir_read_name(dir)) != NULL) {
-        if (is_hidden(name))
-            continue;
-        char *path = g_build_filename(directory, name, NULL);
-        GStatBuf stat_buf;
-        if (g_stat(path, &stat_buf) != 0) {
-            g_free(path); /* vanished between listing and stat: not there */
-            continue;
-        }
-        if (S_ISDIR(stat_buf.st_mode)) {
-            ok = list_leaf_files(path, found, error);
-            g_free(path);
-        } else if (S_ISREG(stat_buf.st_mode)) {
-            FoundFile *file = g_new0(FoundFile, 1);
-            file->path = path;
-            file->mtime_ms =
-                (gint64)stat_buf.st_mtim.tv_sec * 1000 + (gint64)stat_buf.st_mtim.tv_nsec / 1000000;
-            file->size = (gint64)stat_buf.st_size;
-            g_ptr_array_add(found, file);
-        } else {
-            g_free(path);
-        }
-    }
-    g_dir_close(dir);
-    return ok;
-}
-
-/* A path of a file sink's log ("file:/out/part-0.json", percent-encoded) as a local path. */
-static char *
-path_of_uri(const char *uri)
-{
-    if (g_str_has_prefix(uri, "file://"))
-        uri += strlen("file://");
-    else if (g_str_has_prefix(uri, "file:"))
-        uri += strlen("file:");
-    return g_uri_unescape_string(uri, NULL);
-}
-
-static gboolean
-is_log_name(const char *name)
-{
-    const char *cursor = name;
-    while (g_ascii_isdigit(*cursor))
-        cursor++;
-    return cursor != name && (*cursor == '\0' || strcmp(cursor, ".compact") == 0);
-}
-
-/* The files a file sink committed, from its _spark_metadata log (Spark's FileStreamSinkLog:
- * "v1" then one JSON entry per line). */
-static gboolean
-list_sink_log(const char *log_dir, GPtrArray *found, GError **error)
-{
-    GError *local = NULL;
-    GDir *dir = g_dir_open(log_dir, 0, &local);
-    if (dir == NULL) {
-        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED,
-                    "cannot list the file sink log %s: %s", log_dir, local->message);
-        g_error_free(local);
-        return FALSE;
-    }
-    GHashTable *paths = g_hash_table_new(g_str_hash, g_str_equal);
-    JsonParser *parser = json_parser_new_immutable();
-    gboolean ok = TRUE;
-    const char *name;
-    while (ok && (name = g_dir_read_name(dir)) != NULL) {
-        if (!is_log_name(name))
-            continue;
-        g_autofree char *log_path = g_build_filename(log_dir, name, NULL);
-        g_autofree char *contents = NULL;
-        if (!g_file_get_contents(log_path, &contents, NULL, &local)) {
-            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED,
-                        "cannot read the file sink log %s: %s", log_path, local->message);
-            g_clear_error(&local);
-            ok = FALSE;
-            break;
-        }
-        g_auto(GStrv) lines = g_strsplit(contents, "\n", -1);
-        if (lines[0] == NULL || strcmp(lines[0], "v1") != 0) {
-            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED,
-                        "the file sink log %s does not start with \"v1\"", log_path);
-            ok = FALSE;
-            break;
-        }
-        for (guint line = 1; ok && lines[line] != NULL; line++) {
-            if (lines[line][0] == '\0')
-                continue;
-            JsonNode *root = NULL;
-            if (json_parser_load_from_data(parser, lines[line], -1, NULL))
-                root = json_parser_get_root(parser);
-            if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
-                g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED,
-                            "the file sink log %s has a malformed entry on line %u", log_path,
-                            line + 1);
-                ok = FALSE;
-                break;
-            }
-            JsonObject *entry = json_node_get_object(root);
-            const char *uri = json_object_get_string_member_with_default(entry, "path", NULL);
-            const char *action = json_object_get_string_member_with_default(entry, "action", "add");
-            if (uri == NULL || strcmp(action, "add") != 0)
-                continue;
-            char *path = path_of_uri(uri);
-            if (path == NULL || g_hash_table_contains(paths, path)) {
-                g_free(path);
-                continue;
-            }
-            FoundFile *file = g_new0(FoundFile, 1);
-            file->path = path;
-            file->mtime_ms = json_object_get_int_member_with_default(entry, "modificationTime", 0);
-            file->size = json_object_get_int_member_with_default(entry, "size", 0);
-            file->complete = TRUE;
-            g_hash_table_add(paths, file->path);
-            g_ptr_array_add(found, file);
-        }
-    }
-    g_object_unref(parser);
-    g_hash_table_unref(paths);
-    g_dir_close(dir);
-    return ok;
-}
-
-static int
-compare_oldest_first(gconstpointer a, gconstpointer b)
-{
-    const FoundFile *x = *(FoundFile *const *)a, *y = *(FoundFile *const *)b;
-    if (x->mtime_ms != y->mtime_ms)
-        return x->mtime_ms < y->mtime_ms ? -1 : 1;
-    return strcmp(x->path, y->path);
-}
-
-static int
-compare_newest_first(gconstpointer a, gconstpointer b)
-{
-    return compare_oldest_first(b, a);
 }
 
 static const char *
@@ -306,7 +132,8 @@ purge_seen(FileSource *file)
 /* Whether a listed file may be read now: complete (from a sink's log), old enough, or unchanged
  * since the previous listing. Files that are not are remembered in next_pending. */
 static gboolean
-is_settled(FileSource *file, const FoundFile *candidate, gint64 now_ms, GHashTable *next_pending)
+is_settled(FileSource *file, const DuetFileListingEntry *candidate, gint64 now_ms,
+           GHashTable *next_pending)
 {
     if (candidate->complete || now_ms - candidate->mtime_ms >= file->min_age_ms)
         return TRUE;
@@ -325,7 +152,7 @@ is_settled(FileSource *file, const FoundFile *candidate, gint64 now_ms, GHashTab
 static GPtrArray *
 list_files(FileSource *file, GError **error)
 {
-    GPtrArray *found = g_ptr_array_new_with_free_func(found_file_free);
+    GPtrArray *found = g_ptr_array_new_with_free_func(duet_file_listing_entry_free);
     g_autofree char *log_dir = g_build_filename(file->directory, "_spark_metadata", NULL);
     gboolean has_log = g_file_test(log_dir, G_FILE_TEST_IS_DIR);
     gboolean ok;
@@ -336,8 +163,8 @@ list_files(FileSource *file, GError **error)
                     "directory of FileStreamSink.");
         ok = FALSE;
     } else {
-        ok = has_log ? list_sink_log(log_dir, found, error)
-                     : list_leaf_files(file->directory, found, error);
+        ok = has_log ? duet_file_listing_list_sink_log(log_dir, found, error)
+                     : duet_file_listing_list_directory(file->directory, found, error);
     }
     if (!ok)
         g_clear_pointer(&found, g_ptr_array_unref);
@@ -351,7 +178,8 @@ file_latest(DuetSource *source, GError **error)
     GPtrArray *found = list_files(file, error);
     if (found == NULL)
         return NULL;
-    g_ptr_array_sort(found, file->latest_first ? compare_newest_first : compare_oldest_first);
+    g_ptr_array_sort(found, file->latest_first ? duet_file_listing_compare_newest_first
+                                               : duet_file_listing_compare_oldest_first);
     gint64 now_ms = g_get_real_time() / 1000;
     GHashTable *next_pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     g_mutex_lock(&file->lock);
@@ -359,7 +187,7 @@ file_latest(DuetSource *source, GError **error)
     for (guint index = 0; index < found->len; index++) {
         if (file->max_files > 0 && batch->len >= (guint)file->max_files)
             break;
-        FoundFile *candidate = g_ptr_array_index(found, index);
+        DuetFileListingEntry *candidate = g_ptr_array_index(found, index);
         const char *key = seen_key(file, candidate->path);
         if (candidate->mtime_ms < file->last_purge_ms || g_hash_table_contains(file->seen, key) ||
             !is_settled(file, candidate, now_ms, next_pending))
@@ -382,34 +210,6 @@ file_latest(DuetSource *source, GError **error)
     return latest < 0 ? NULL : g_strdup_printf("%" G_GINT64_FORMAT, latest);
 }
 
-/* The partition values of a file: per schema column, the unescaped value of a name=value
- * directory between the watched directory and the file, or NULL; NULL when there is none.
- * (transfer full): free each slot, then the array. */
-static char **
-partition_values_of(FileSource *file, DuetSchema *schema, const char *path)
-{
-    gsize dir_len = strlen(file->directory);
-    if (strncmp(path, file->directory, dir_len) != 0 || path[dir_len] != G_DIR_SEPARATOR)
-        return NULL;
-    g_auto(GStrv) parts = g_strsplit(path + dir_len + 1, G_DIR_SEPARATOR_S, -1);
-    char **values = NULL;
-    for (guint part = 0; parts[part] != NULL && parts[part + 1] != NULL; part++) {
-        const char *equals = strchr(parts[part], '=');
-        if (equals == NULL || equals == parts[part])
-            continue;
-        g_autofree char *escaped_name = g_strndup(parts[part], (gsize)(equals - parts[part]));
-        g_autofree char *name = duet_file_format_unescape_path_name(escaped_name);
-        gint column = duet_schema_find_ci(schema, name);
-        if (column < 0)
-            continue;
-        if (values == NULL)
-            values = g_new0(char *, duet_schema_n_fields(schema));
-        g_free(values[column]);
-        values[column] = duet_file_format_unescape_path_name(equals + 1);
-    }
-    return values;
-}
-
 /* One file's rows as a partition. */
 static GPtrArray *
 read_file(FileSource *file, DuetSchema *schema, const char *path, GError **error)
@@ -427,7 +227,7 @@ read_file(FileSource *file, DuetSchema *schema, const char *path, GError **error
     }
     guint n_malformed = 0;
     /* one slot per column, NULL where the column is read from the data (not a strv) */
-    char **partition_values = partition_values_of(file, schema, path);
+    char **partition_values = duet_file_listing_partition_values(file->directory, schema, path);
     DuetBatch *rows =
         duet_file_format_decode_full(&file->format, schema, contents, len,
                                      (const char *const *)partition_values, &n_malformed, &local);
@@ -673,115 +473,6 @@ get_flag(DuetSourceOptions *options, const char *key, gboolean *value, GError **
     return TRUE;
 }
 
-/* The widest of two types of partition values: numeric widening, else string. */
-static DuetTypeId
-wider_partition_type(DuetTypeId a, DuetTypeId b)
-{
-    static const DuetTypeId numeric[] = {DUET_TYPE_INT32, DUET_TYPE_INT64, DUET_TYPE_DOUBLE};
-    if (a == b)
-        return a;
-    gint rank_a = -1, rank_b = -1;
-    for (gint rank = 0; rank < (gint)G_N_ELEMENTS(numeric); rank++) {
-        rank_a = numeric[rank] == a ? rank : rank_a;
-        rank_b = numeric[rank] == b ? rank : rank_b;
-    }
-    return rank_a >= 0 && rank_b >= 0 ? numeric[MAX(rank_a, rank_b)] : DUET_TYPE_STRING;
-}
-
-/* Appends to schema the partition columns (name=value directories) of the files, in the order
- * they are met, each typed by its values (Spark's partition type inference, narrowed to int,
- * bigint, double, timestamp and string). */
-static void
-add_partition_columns(DuetSchema *schema, const char *directory, GPtrArray *found)
-{
-    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
-    GArray *types = g_array_new(FALSE, FALSE, sizeof(DuetTypeId));
-    gsize dir_len = strlen(directory);
-    for (guint index = 0; index < found->len; index++) {
-        const char *path = ((FoundFile *)g_ptr_array_index(found, index))->path;
-        if (strncmp(path, directory, dir_len) != 0 || path[dir_len] != G_DIR_SEPARATOR)
-            continue;
-        g_auto(GStrv) parts = g_strsplit(path + dir_len + 1, G_DIR_SEPARATOR_S, -1);
-        for (guint part = 0; parts[part] != NULL && parts[part + 1] != NULL; part++) {
-            const char *equals = strchr(parts[part], '=');
-            if (equals == NULL || equals == parts[part])
-                continue;
-            g_autofree char *escaped = g_strndup(parts[part], (gsize)(equals - parts[part]));
-            char *name = duet_file_format_unescape_path_name(escaped);
-            g_autofree char *value = duet_file_format_unescape_path_name(equals + 1);
-            gboolean is_null = strcmp(value, DUET_FILE_FORMAT_DEFAULT_PARTITION) == 0;
-            DuetTypeId type = is_null ? DUET_TYPE_NULL : duet_file_format_infer_value_type(value);
-            guint column = 0;
-            while (column < names->len && g_ascii_strcasecmp(names->pdata[column], name) != 0)
-                column++;
-            if (column == names->len) {
-                g_ptr_array_add(names, name);
-                g_array_append_val(types, type);
-                continue;
-            }
-            g_free(name);
-            DuetTypeId *so_far = &g_array_index(types, DuetTypeId, column);
-            if (*so_far == DUET_TYPE_NULL)
-                *so_far = type;
-            else if (type != DUET_TYPE_NULL)
-                *so_far = wider_partition_type(*so_far, type);
-        }
-    }
-    for (guint column = 0; column < names->len; column++) {
-        DuetTypeId type = g_array_index(types, DuetTypeId, column);
-        if (duet_schema_find_ci(schema, names->pdata[column]) >= 0)
-            continue;
-        g_autoptr(DuetDataType) data_type =
-            duet_data_type_new_scalar(type == DUET_TYPE_NULL ? DUET_TYPE_STRING : type);
-        duet_schema_add_field(schema, names->pdata[column], data_type, TRUE);
-    }
-    g_array_unref(types);
-    g_ptr_array_unref(names);
-}
-
-/* Spark's DataSource.sourceSchema with spark.sql.streaming.schemaInference: the schema of the
- * files in the directory now, then the partition columns. (transfer full) */
-static DuetSchema *
-infer_source_schema(const DuetFileFormat *format, const char *directory, gboolean infer_types,
-                    GError **error)
-{
-    GPtrArray *found = g_ptr_array_new_with_free_func(found_file_free);
-    g_autofree char *log_dir = g_build_filename(directory, "_spark_metadata", NULL);
-    gboolean ok = g_file_test(log_dir, G_FILE_TEST_IS_DIR)
-                      ? list_sink_log(log_dir, found, error)
-                      : list_leaf_files(directory, found, error);
-    if (!ok) {
-        g_ptr_array_unref(found);
-        return NULL;
-    }
-    g_ptr_array_sort(found, compare_oldest_first);
-    GPtrArray *contents = g_ptr_array_new_with_free_func(g_free);
-    GArray *lens = g_array_new(FALSE, FALSE, sizeof(gsize));
-    for (guint index = 0; index < found->len; index++) {
-        char *data = NULL;
-        gsize len = 0;
-        if (!g_file_get_contents(((FoundFile *)g_ptr_array_index(found, index))->path, &data, &len,
-                                 NULL))
-            continue; /* gone since the listing: not there */
-        g_ptr_array_add(contents, data);
-        g_array_append_val(lens, len);
-    }
-    GError *local = NULL;
-    DuetSchema *schema = duet_file_format_infer_schema(format, (const char *const *)contents->pdata,
-                                                       (const gsize *)(void *)lens->data,
-                                                       contents->len, infer_types, &local);
-    if (schema == NULL) {
-        g_set_error_literal(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION, local->message);
-        g_error_free(local);
-    } else {
-        add_partition_columns(schema, directory, found);
-    }
-    g_array_unref(lens);
-    g_ptr_array_unref(contents);
-    g_ptr_array_unref(found);
-    return schema;
-}
-
 /* The number of components of an absolute path (Hadoop's Path.depth). */
 static guint
 path_depth(const char *path)
@@ -984,7 +675,7 @@ duet_file_source_new(const char *format, DuetSourceOptions *options, DuetSchema 
                     "'spark.read.load(directory)' and infer schema from it.");
         return NULL;
     } else {
-        schema = infer_source_schema(&file_format, absolute, infer_types, error);
+        schema = duet_file_listing_infer_schema(&file_format, absolute, infer_types, error);
         if (schema == NULL)
             return NULL;
     }
