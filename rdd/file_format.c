@@ -1,13 +1,14 @@
 /* file_format.c — text, CSV and JSON lines as Spark reads and writes them.
  *
- * Layer: rdd/. Includes rdd/, GLib and json-glib. See file_format.h for the dialects. Reading
- * never fails on a record: what does not fit is null, as in Spark's PERMISSIVE mode.
+ * Layer: rdd/. Includes rdd/ and GLib. See file_format.h for the dialects. This file holds the
+ * options, the schema checks, the scalar text conversions (shared with file_format_read.c,
+ * which reads records), the writers and Spark's partition directory names.
  */
 #include "rdd/file_format.h"
 
 #include "rdd/format.h"
+#include "rdd/internal.h"
 
-#include <json-glib/json-glib.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -21,6 +22,11 @@ duet_file_format_init(DuetFileFormat *format, DuetFileFormatKind kind)
     format->kind = kind;
     format->header = FALSE;
     format->separator = ',';
+    format->quote = '"';
+    format->escape = '\\';
+    format->null_value = "";
+    format->mode = DUET_FILE_FORMAT_PERMISSIVE;
+    format->corrupt_column = "_corrupt_record";
 }
 
 static const char *const kind_names[] = {"text", "csv", "json"};
@@ -74,6 +80,19 @@ duet_file_format_check_schema(const DuetFileFormat *format, DuetSchema *schema, 
             g_set_error(error, DUET_FILE_FORMAT_ERROR, DUET_FILE_FORMAT_ERROR_SCHEMA,
                         "Text data source does not support %s data type.", name);
             return FALSE;
+        }
+    }
+    if (format->kind != DUET_FILE_FORMAT_TEXT && format->corrupt_column != NULL) {
+        /* Spark's ExprUtils.verifyColumnNameOfCorruptRecord */
+        gint corrupt = duet_schema_find(schema, format->corrupt_column);
+        if (corrupt >= 0) {
+            const DuetField *field = duet_schema_field(schema, (guint)corrupt);
+            if (duet_data_type_id(field->type) != DUET_TYPE_STRING || !field->nullable) {
+                g_set_error_literal(error, DUET_FILE_FORMAT_ERROR, DUET_FILE_FORMAT_ERROR_SCHEMA,
+                                    "The field for corrupt records must be string type and "
+                                    "nullable");
+                return FALSE;
+            }
         }
     }
     if (format->kind == DUET_FILE_FORMAT_CSV) {
@@ -244,8 +263,8 @@ duet_file_format_parse_timestamp(const char *text, gint64 *micros)
 /* ---- text values shared by CSV (and JSON strings) ------------------------------------------ */
 
 /* Java's Integer.parseInt / Long.parseLong: optional sign, digits only, in range. */
-static gboolean
-parse_integer(const char *text, gint64 min, gint64 max, gint64 *value)
+gboolean
+duet_file_format_parse_integer(const char *text, gint64 min, gint64 max, gint64 *value)
 {
     const char *digits = text;
     if (*digits == '+' || *digits == '-')
@@ -267,8 +286,8 @@ parse_integer(const char *text, gint64 min, gint64 max, gint64 *value)
 
 /* Spark's CSV doubles: nanValue "NaN", positiveInf "Inf", negativeInf "-Inf", then Java's
  * Double.parseDouble (which also takes "Infinity"). */
-static gboolean
-parse_double(const char *text, gdouble *value)
+gboolean
+duet_file_format_parse_double(const char *text, gdouble *value)
 {
     if (strcmp(text, "NaN") == 0) {
         *value = NAN;
@@ -295,8 +314,8 @@ parse_double(const char *text, gdouble *value)
 
 /* Appends the value of one scalar column converted from text, or null when it does not
  * convert. */
-static gboolean
-append_from_text(DuetColumnBuilder *builder, DuetTypeId id, const char *text)
+gboolean
+duet_file_format_append_text_value(DuetColumnBuilder *builder, DuetTypeId id, const char *text)
 {
     gint64 integer;
     gdouble real;
@@ -307,17 +326,17 @@ append_from_text(DuetColumnBuilder *builder, DuetTypeId id, const char *text)
         duet_column_builder_append_string(builder, text, -1);
         return TRUE;
     case DUET_TYPE_INT32:
-        if (!parse_integer(text, G_MININT32, G_MAXINT32, &integer))
+        if (!duet_file_format_parse_integer(text, G_MININT32, G_MAXINT32, &integer))
             break;
         duet_column_builder_append_int32(builder, (gint32)integer);
         return TRUE;
     case DUET_TYPE_INT64:
-        if (!parse_integer(text, G_MININT64, G_MAXINT64, &integer))
+        if (!duet_file_format_parse_integer(text, G_MININT64, G_MAXINT64, &integer))
             break;
         duet_column_builder_append_int64(builder, integer);
         return TRUE;
     case DUET_TYPE_DOUBLE:
-        if (!parse_double(text, &real))
+        if (!duet_file_format_parse_double(text, &real))
             break;
         duet_column_builder_append_double(builder, real);
         return TRUE;
@@ -342,344 +361,6 @@ append_from_text(DuetColumnBuilder *builder, DuetTypeId id, const char *text)
     }
     duet_column_builder_append_null(builder);
     return FALSE;
-}
-
-/* ---- lines -------------------------------------------------------------------------------- */
-
-/* Calls func for each line of data: lines end at \n, \r\n or \r (Hadoop's LineReader); a final
- * line break does not start another line. */
-typedef void (*LineFunc)(const char *line, gsize len, gpointer user_data);
-
-static void
-for_each_line(const char *data, gsize len, LineFunc func, gpointer user_data)
-{
-    gsize start = 0;
-    for (gsize byte = 0; byte < len; byte++) {
-        if (data[byte] != '\n' && data[byte] != '\r')
-            continue;
-        func(data + start, byte - start, user_data);
-        if (data[byte] == '\r' && byte + 1 < len && data[byte + 1] == '\n')
-            byte++;
-        start = byte + 1;
-    }
-    if (start < len)
-        func(data + start, len - start, user_data);
-}
-
-typedef struct {
-    const DuetFileFormat *format;
-    DuetBatchBuilder *builder;
-    guint n_fields;
-    guint n_lines;     /* lines seen, for the CSV header */
-    guint n_malformed; /* bad records */
-    JsonParser *parser;
-} Decoder;
-
-static void
-text_line(const char *line, gsize len, gpointer user_data)
-{
-    Decoder *decoder = user_data;
-    duet_batch_builder_append_string(decoder->builder, 0, line, (gssize)len);
-}
-
-/* Splits one CSV line into fields; NULL entries are empty unquoted fields. (transfer full) */
-static GPtrArray *
-csv_split(const char *line, gsize len, char separator)
-{
-    GPtrArray *fields = g_ptr_array_new_with_free_func(g_free);
-    gsize byte = 0;
-    for (;;) {
-        GString *field = g_string_new(NULL);
-        gboolean quoted = FALSE;
-        if (byte < len && line[byte] == '"') {
-            quoted = TRUE;
-            byte++;
-            while (byte < len) {
-                char c = line[byte];
-                if (c == '\\' && byte + 1 < len &&
-                    (line[byte + 1] == '"' || line[byte + 1] == '\\')) {
-                    g_string_append_c(field, line[byte + 1]);
-                    byte += 2;
-                } else if (c == '"' && byte + 1 < len && line[byte + 1] == '"') {
-                    g_string_append_c(field, '"');
-                    byte += 2;
-                } else if (c == '"') {
-                    byte++;
-                    break;
-                } else {
-                    g_string_append_c(field, c);
-                    byte++;
-                }
-            }
-        }
-        /* unquoted text, or what follows a closing quote, up to the separator */
-        while (byte < len && line[byte] != separator)
-            g_string_append_c(field, line[byte++]);
-        if (!quoted && field->len == 0) {
-            g_string_free(field, TRUE);
-            g_ptr_array_add(fields, NULL);
-        } else {
-            g_ptr_array_add(fields, g_string_free(field, FALSE));
-        }
-        if (byte >= len)
-            break;
-        byte++; /* the separator: another field follows, even an empty one */
-    }
-    return fields;
-}
-
-static void
-csv_line(const char *line, gsize len, gpointer user_data)
-{
-    Decoder *decoder = user_data;
-    if (decoder->n_lines++ == 0 && decoder->format->header)
-        return;
-    if (len == 0)
-        return; /* univocity skips empty lines */
-    GPtrArray *fields = csv_split(line, len, decoder->format->separator);
-    gboolean malformed = fields->len != decoder->n_fields;
-    DuetSchema *schema = duet_batch_builder_schema(decoder->builder);
-    for (guint field = 0; field < decoder->n_fields; field++) {
-        DuetColumnBuilder *column = duet_batch_builder_column(decoder->builder, field);
-        const char *text = field < fields->len ? g_ptr_array_index(fields, field) : NULL;
-        if (text == NULL)
-            duet_column_builder_append_null(column);
-        else if (!append_from_text(column,
-                                   duet_data_type_id(duet_schema_field(schema, field)->type), text))
-            malformed = TRUE;
-    }
-    decoder->n_malformed += malformed;
-    g_ptr_array_unref(fields);
-}
-
-/* ---- JSON --------------------------------------------------------------------------------- */
-
-/* Whether node converts to type (Spark's JacksonParser rules; see the header). */
-static gboolean
-json_fits(DuetDataType *type, JsonNode *node)
-{
-    if (node == NULL || JSON_NODE_HOLDS_NULL(node))
-        return TRUE;
-    DuetTypeId id = duet_data_type_id(type);
-    switch (id) {
-    case DUET_TYPE_STRING:
-        return TRUE;
-    case DUET_TYPE_ARRAY: {
-        if (!JSON_NODE_HOLDS_ARRAY(node))
-            return FALSE;
-        JsonArray *array = json_node_get_array(node);
-        for (guint element = 0; element < json_array_get_length(array); element++) {
-            if (!json_fits(duet_data_type_element(type), json_array_get_element(array, element)))
-                return FALSE;
-        }
-        return TRUE;
-    }
-    case DUET_TYPE_STRUCT: {
-        if (!JSON_NODE_HOLDS_OBJECT(node))
-            return FALSE;
-        JsonObject *object = json_node_get_object(node);
-        DuetSchema *fields = duet_data_type_fields(type);
-        for (guint field = 0; field < duet_schema_n_fields(fields); field++) {
-            const DuetField *column = duet_schema_field(fields, field);
-            if (!json_fits(column->type, json_object_get_member(object, column->name)))
-                return FALSE;
-        }
-        return TRUE;
-    }
-    case DUET_TYPE_MAP: {
-        if (!JSON_NODE_HOLDS_OBJECT(node) ||
-            duet_data_type_id(duet_data_type_map_key(type)) != DUET_TYPE_STRING)
-            return FALSE;
-        JsonObjectIter iter;
-        JsonNode *member;
-        json_object_iter_init(&iter, json_node_get_object(node));
-        while (json_object_iter_next(&iter, NULL, &member)) {
-            if (!json_fits(duet_data_type_map_value(type), member))
-                return FALSE;
-        }
-        return TRUE;
-    }
-    default:
-        break;
-    }
-    if (!JSON_NODE_HOLDS_VALUE(node))
-        return FALSE;
-    GType value_type = json_node_get_value_type(node);
-    gint64 integer;
-    gint32 days;
-    gdouble real;
-    switch (id) {
-    case DUET_TYPE_BOOLEAN:
-        return value_type == G_TYPE_BOOLEAN;
-    case DUET_TYPE_INT32:
-        return value_type == G_TYPE_INT64 && json_node_get_int(node) >= G_MININT32 &&
-               json_node_get_int(node) <= G_MAXINT32;
-    case DUET_TYPE_INT64:
-        return value_type == G_TYPE_INT64;
-    case DUET_TYPE_DOUBLE:
-        return value_type == G_TYPE_INT64 || value_type == G_TYPE_DOUBLE ||
-               (value_type == G_TYPE_STRING && parse_double(json_node_get_string(node), &real) &&
-                !isfinite(real));
-    case DUET_TYPE_TIMESTAMP:
-        return value_type == G_TYPE_INT64 ||
-               (value_type == G_TYPE_STRING &&
-                duet_file_format_parse_timestamp(json_node_get_string(node), &integer));
-    case DUET_TYPE_DATE:
-        return value_type == G_TYPE_STRING &&
-               duet_file_format_parse_date(json_node_get_string(node), &days);
-    case DUET_TYPE_BINARY:
-        return value_type == G_TYPE_STRING;
-    default:
-        return FALSE;
-    }
-}
-
-/* Appends a node that json_fits type. */
-static void
-json_append(DuetColumnBuilder *builder, DuetDataType *type, JsonNode *node)
-{
-    if (node == NULL || JSON_NODE_HOLDS_NULL(node)) {
-        duet_column_builder_append_null(builder);
-        return;
-    }
-    DuetTypeId id = duet_data_type_id(type);
-    switch (id) {
-    case DUET_TYPE_STRING:
-        if (JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING) {
-            duet_column_builder_append_string(builder, json_node_get_string(node), -1);
-        } else {
-            g_autofree char *text = json_to_string(node, FALSE);
-            duet_column_builder_append_string(builder, text, -1);
-        }
-        return;
-    case DUET_TYPE_ARRAY: {
-        JsonArray *array = json_node_get_array(node);
-        for (guint element = 0; element < json_array_get_length(array); element++)
-            json_append(duet_column_builder_child(builder, 0), duet_data_type_element(type),
-                        json_array_get_element(array, element));
-        duet_column_builder_end_list(builder);
-        return;
-    }
-    case DUET_TYPE_STRUCT: {
-        JsonObject *object = json_node_get_object(node);
-        DuetSchema *fields = duet_data_type_fields(type);
-        for (guint field = 0; field < duet_schema_n_fields(fields); field++) {
-            const DuetField *column = duet_schema_field(fields, field);
-            json_append(duet_column_builder_child(builder, field), column->type,
-                        json_object_get_member(object, column->name));
-        }
-        duet_column_builder_end_struct(builder);
-        return;
-    }
-    case DUET_TYPE_MAP: {
-        JsonObjectIter iter;
-        const char *key;
-        JsonNode *member;
-        json_object_iter_init(&iter, json_node_get_object(node));
-        while (json_object_iter_next(&iter, &key, &member)) {
-            duet_column_builder_append_string(duet_column_builder_child(builder, 0), key, -1);
-            json_append(duet_column_builder_child(builder, 1), duet_data_type_map_value(type),
-                        member);
-        }
-        duet_column_builder_end_list(builder);
-        return;
-    }
-    case DUET_TYPE_TIMESTAMP:
-        if (json_node_get_value_type(node) == G_TYPE_INT64) {
-            duet_column_builder_append_int64(builder, json_node_get_int(node) * G_USEC_PER_SEC);
-            return;
-        }
-        append_from_text(builder, id, json_node_get_string(node));
-        return;
-    case DUET_TYPE_DOUBLE:
-        if (json_node_get_value_type(node) == G_TYPE_STRING) {
-            append_from_text(builder, id, json_node_get_string(node));
-            return;
-        }
-        duet_column_builder_append_double(builder, json_node_get_double(node));
-        return;
-    case DUET_TYPE_BOOLEAN:
-        duet_column_builder_append_boolean(builder, json_node_get_boolean(node));
-        return;
-    case DUET_TYPE_INT32:
-        duet_column_builder_append_int32(builder, (gint32)json_node_get_int(node));
-        return;
-    case DUET_TYPE_INT64:
-        duet_column_builder_append_int64(builder, json_node_get_int(node));
-        return;
-    default:
-        append_from_text(builder, id, json_node_get_string(node));
-        return;
-    }
-}
-
-static gboolean
-is_blank(const char *line, gsize len)
-{
-    for (gsize byte = 0; byte < len; byte++) {
-        if (!g_ascii_isspace(line[byte]))
-            return FALSE;
-    }
-    return TRUE;
-}
-
-static void
-json_line(const char *line, gsize len, gpointer user_data)
-{
-    Decoder *decoder = user_data;
-    if (is_blank(line, len))
-        return; /* Spark's JSON reader skips blank lines */
-    DuetSchema *schema = duet_batch_builder_schema(decoder->builder);
-    JsonObject *object = NULL;
-    if (json_parser_load_from_data(decoder->parser, line, (gssize)len, NULL)) {
-        JsonNode *root = json_parser_get_root(decoder->parser);
-        if (root != NULL && JSON_NODE_HOLDS_OBJECT(root))
-            object = json_node_get_object(root);
-    }
-    gboolean malformed = object == NULL;
-    for (guint field = 0; field < decoder->n_fields; field++) {
-        DuetColumnBuilder *column = duet_batch_builder_column(decoder->builder, field);
-        const DuetField *spec = duet_schema_field(schema, field);
-        JsonNode *node = object ? json_object_get_member(object, spec->name) : NULL;
-        if (json_fits(spec->type, node)) {
-            json_append(column, spec->type, node);
-        } else {
-            duet_column_builder_append_null(column);
-            malformed = TRUE;
-        }
-    }
-    decoder->n_malformed += malformed;
-}
-
-DuetBatch *
-duet_file_format_decode(const DuetFileFormat *format, DuetSchema *schema, const char *data,
-                        gsize len, guint *n_malformed)
-{
-    Decoder decoder = {
-        .format = format,
-        .builder = duet_batch_builder_new(schema, 64),
-        .n_fields = duet_schema_n_fields(schema),
-    };
-    switch (format->kind) {
-    case DUET_FILE_FORMAT_TEXT:
-        g_return_val_if_fail(decoder.n_fields == 1, NULL);
-        for_each_line(data, len, text_line, &decoder);
-        break;
-    case DUET_FILE_FORMAT_CSV:
-        for_each_line(data, len, csv_line, &decoder);
-        break;
-    case DUET_FILE_FORMAT_JSON:
-        decoder.parser = json_parser_new_immutable();
-        for_each_line(data, len, json_line, &decoder);
-        g_object_unref(decoder.parser);
-        break;
-    }
-    /* every line appended one value per column, so the lengths agree */
-    DuetBatch *batch = duet_batch_builder_finish(decoder.builder, NULL);
-    duet_batch_builder_free(decoder.builder);
-    if (n_malformed != NULL)
-        *n_malformed = decoder.n_malformed;
-    return batch;
 }
 
 /* ---- writing ------------------------------------------------------------------------------ */
@@ -850,31 +531,36 @@ append_json_struct(GString *out, DuetSchema *fields, const DuetValue *value)
 
 /* One CSV field as univocity writes it for Spark: trimmed, quoted when needed. */
 static void
-append_csv_field(GString *out, const char *data, gsize len, gboolean is_null, char separator)
+append_csv_field(GString *out, const DuetFileFormat *format, const char *data, gsize len,
+                 gboolean is_null)
 {
-    if (is_null)
-        return; /* nullValue "" */
+    const char separator = format->separator, quote = format->quote ? format->quote : '"';
+    if (is_null) {
+        if (format->null_value != NULL)
+            g_string_append(out, format->null_value);
+        return;
+    }
     while (len > 0 && (unsigned char)data[0] <= ' ') {
         data++;
         len--;
     }
     while (len > 0 && (unsigned char)data[len - 1] <= ' ')
         len--;
-    gboolean quote = len == 0; /* emptyValue "\"\"" */
-    for (gsize byte = 0; byte < len && !quote; byte++)
-        quote = data[byte] == separator || data[byte] == '"' || data[byte] == '\n' ||
-                data[byte] == '\r';
-    if (!quote) {
+    gboolean needs_quote = len == 0; /* emptyValue "\"\"" */
+    for (gsize byte = 0; byte < len && !needs_quote; byte++)
+        needs_quote = data[byte] == separator || data[byte] == quote || data[byte] == '\n' ||
+                      data[byte] == '\r';
+    if (!needs_quote) {
         g_string_append_len(out, data, (gssize)len);
         return;
     }
-    g_string_append_c(out, '"');
+    g_string_append_c(out, quote);
     for (gsize byte = 0; byte < len; byte++) {
-        if (data[byte] == '"')
-            g_string_append_c(out, '\\');
+        if (data[byte] == quote)
+            g_string_append_c(out, format->escape ? format->escape : '\\');
         g_string_append_c(out, data[byte]);
     }
-    g_string_append_c(out, '"');
+    g_string_append_c(out, quote);
 }
 
 void
@@ -884,7 +570,7 @@ duet_file_format_encode_header(const DuetFileFormat *format, DuetSchema *schema,
         const char *name = duet_schema_field(schema, field)->name;
         if (field)
             g_string_append_c(out, format->separator);
-        append_csv_field(out, name, strlen(name), FALSE, format->separator);
+        append_csv_field(out, format, name, strlen(name), FALSE);
     }
     g_string_append_c(out, '\n');
 }
@@ -915,7 +601,7 @@ duet_file_format_encode(const DuetFileFormat *format, DuetBatch *batch, GString 
                 gboolean is_null = value.is_null || value.type == DUET_TYPE_NULL;
                 if (!is_null)
                     append_scalar_text(text, &value);
-                append_csv_field(out, text->str, text->len, is_null, format->separator);
+                append_csv_field(out, format, text->str, text->len, is_null);
             }
             break;
         case DUET_FILE_FORMAT_JSON: {
@@ -940,5 +626,90 @@ duet_file_format_encode(const DuetFileFormat *format, DuetBatch *batch, GString 
         }
         g_string_append_c(out, '\n');
     }
+    g_string_free(text, TRUE);
+}
+
+/* ---- partition directories ---------------------------------------------------------------- */
+
+/* ExternalCatalogUtils.charToEscape (the non-Windows set). */
+static gboolean
+needs_path_escaping(unsigned char c)
+{
+    return (c >= 0x01 && c <= 0x1F) || c == 0x7F || strchr("\"#%'*/:=?\\{[]^", c) != NULL;
+}
+
+void
+duet_file_format_escape_path_name(GString *out, const char *text)
+{
+    for (const unsigned char *cursor = (const unsigned char *)text; *cursor; cursor++) {
+        if (needs_path_escaping(*cursor))
+            g_string_append_printf(out, "%%%02X", *cursor);
+        else
+            g_string_append_c(out, (char)*cursor);
+    }
+}
+
+char *
+duet_file_format_unescape_path_name(const char *text)
+{
+    GString *out = g_string_sized_new(strlen(text));
+    for (const char *cursor = text; *cursor; cursor++) {
+        if (cursor[0] == '%' && g_ascii_isxdigit(cursor[1]) && g_ascii_isxdigit(cursor[2])) {
+            g_string_append_c(out, (char)(g_ascii_xdigit_value(cursor[1]) * 16 +
+                                          g_ascii_xdigit_value(cursor[2])));
+            cursor += 2;
+        } else {
+            g_string_append_c(out, *cursor);
+        }
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* Spark's Cast to string of a timestamp (UTC): "yyyy-MM-dd HH:mm:ss" and the fraction without
+ * trailing zeros. */
+static void
+append_cast_timestamp(GString *out, gint64 micros)
+{
+    GString *iso = g_string_new(NULL);
+    duet_file_format_append_timestamp(iso, micros);
+    g_string_append_len(out, iso->str, 10);
+    g_string_append_c(out, ' ');
+    g_string_append_len(out, iso->str + 11, 8);
+    g_string_free(iso, TRUE);
+    gint64 fraction = micros % G_USEC_PER_SEC;
+    if (fraction < 0)
+        fraction += G_USEC_PER_SEC;
+    if (fraction != 0) {
+        char digits[8];
+        g_snprintf(digits, sizeof digits, "%06d", (int)fraction);
+        for (int last = 5; last >= 0 && digits[last] == '0'; last--)
+            digits[last] = '\0';
+        g_string_append_printf(out, ".%s", digits);
+    }
+}
+
+void
+duet_file_format_append_partition_dir(GString *out, const char *column, const DuetValue *value)
+{
+    duet_file_format_escape_path_name(out, column);
+    g_string_append_c(out, '=');
+    GString *text = g_string_new(NULL);
+    if (!value->is_null && value->type != DUET_TYPE_NULL) {
+        switch (value->type) {
+        case DUET_TYPE_TIMESTAMP:
+            append_cast_timestamp(text, value->v.i64);
+            break;
+        case DUET_TYPE_DOUBLE:
+            duet_format_java_double(text, value->v.f64);
+            break;
+        default:
+            append_scalar_text(text, value);
+            break;
+        }
+    }
+    if (text->len == 0)
+        g_string_append(out, DUET_FILE_FORMAT_DEFAULT_PARTITION);
+    else
+        duet_file_format_escape_path_name(out, text->str);
     g_string_free(text, TRUE);
 }

@@ -262,4 +262,13 @@ guint duet_key_map_size(const DuetKeyMap *map);
 /* (transfer none) */
 const DuetKey *duet_key_map_key(const DuetKeyMap *map, guint index);
 
+/* file_format.c: the scalar text conversions file_format_read.c shares. */
+/* Java's Integer.parseInt / Long.parseLong within [min, max]. */
+gboolean duet_file_format_parse_integer(const char *text, gint64 min, gint64 max, gint64 *value);
+/* Spark's CSV doubles (NaN, Inf, -Inf) and Java's Double.parseDouble. */
+gboolean duet_file_format_parse_double(const char *text, gdouble *value);
+/* Appends text converted to the scalar type id; a null and FALSE when it does not convert. */
+gboolean duet_file_format_append_text_value(DuetColumnBuilder *builder, DuetTypeId id,
+                                            const char *text);
+
 G_END_DECLS

@@ -146,10 +146,14 @@ const char *duet_zmq_sink_endpoint(DuetSink *sink);
 
 /* ---- file: Spark's FileStreamSink -------------------------------------------------------- */
 
-/* format "json", "csv" (options header, sep) or "text" (one string column); option path, the
- * output directory (created if missing). Part files part-NNNNN-<uuid>-c000.<ext>, one per
- * non-empty partition, and the log <path>/_spark_metadata/<batch id> in Spark's format (every 10th
- * batch compacted into <batch id>.compact, as Spark does). A batch id the log already holds is
+/* format "json", "csv" (options header, sep, nullValue) or "text" (one string column); option
+ * path, the output directory (created if missing); option partitionBy, a comma-separated list of
+ * columns (Spark's DataStreamWriter.partitionBy): rows go under <col>=<value>/ directories
+ * (values escaped as Spark does, nulls as __HIVE_DEFAULT_PARTITION__) into files without those
+ * columns, with Spark's messages for a column not found, repeated, nested or when all columns
+ * are partition columns. Part files part-NNNNN-<uuid>-c000.<ext>, one per non-empty partition
+ * (and partition directory), and the log <path>/_spark_metadata/<batch id> in Spark's format (every
+ * 10th batch compacted into <batch id>.compact, as Spark does). A batch id the log already holds is
  * skipped, whichever sink object wrote it. Append mode only: others fail with Spark's "Data source
  * json does not support Update output mode". Errors: DUET_SINK_ERROR_OPTION for options,
  * DUET_SINK_ERROR_WRITE for I/O. */

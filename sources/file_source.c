@@ -1,6 +1,7 @@
 /* file_source.c — Spark's FileStreamSource: a directory watched for new text, CSV or JSON files.
  *
- * Layer: sources/. Includes rdd/ and sources/. Each latest_offset lists the directory (leaf
+ * Layer: sources/. Includes rdd/ and sources/; file_listing.c lists directories and sink logs,
+ * finds partition values and infers schemas for it. Each latest_offset lists the directory (leaf
  * files, recursively, hidden names skipped as Spark's InMemoryFileIndex does), keeps the files
  * not seen before, orders them by modification time (newest first with latestFirst), takes at
  * most maxFilesPerTrigger of them and, if any, makes them the next LongOffset (0, 1, ...): Spark
@@ -11,20 +12,47 @@
  * a listing, as in Spark, so a part file of an uncommitted batch is never read. Seen files are
  * Spark's SeenFilesMap: a file is new when its name (fileNameOnly) or path was not seen and it
  * is not older than maxFileAge before the newest file seen.
+ *
+ * Half-written files. Spark relies on files appearing atomically (written elsewhere, then
+ * renamed in), and skips the hidden names writers use meanwhile (".name", "_name",
+ * "name._COPYING_"); duet does the same, and also guards against a writer that writes in
+ * place: a file modified less than minFileAge (default 1s, real time) ago is taken only when
+ * the previous listing saw it with the same size and modification time. Files of a sink's log
+ * are committed, hence complete, and taken at once.
+ *
+ * cleanSource (Spark's FileStreamSourceCleaner): once every consumer committed an offset
+ * (forget), the files of the batches up to it are deleted, or moved under sourceArchiveDir
+ * keeping their absolute path (/data/in/a.csv to <archive>/data/in/a.csv). As in Spark, a
+ * failure to clean is logged and never fails the query.
+ *
+ * Partition columns: a file under name=value directories (relative to the watched directory)
+ * gives the schema column of that name (case-insensitively) its value from the path, unescaped
+ * as Spark's unescapePathName, __HIVE_DEFAULT_PARTITION__ being null; the file's records hold
+ * the other columns. With schema inference the partition columns found at creation are
+ * appended to the inferred schema, as Spark's dataSchema ++ partitionSchema.
  */
 #include "sources/internal.h"
 
 #include "rdd/file_format.h"
 
 #include <errno.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+/* Spark's CleanSourceMode. */
+typedef enum {
+    CLEAN_OFF,
+    CLEAN_ARCHIVE,
+    CLEAN_DELETE,
+} CleanMode;
+
+/* What a listing saw of a file not yet taken, to tell whether it is still being written. */
 typedef struct {
-    char *path;      /* absolute path of the file */
-    gint64 mtime_ms; /* modification time, milliseconds since the epoch */
-} FoundFile;
+    gint64 size;     /* bytes */
+    gint64 mtime_ms; /* modification time */
+} PendingFile;
 
 typedef struct {
     GMutex lock;             /* guards everything below */
@@ -39,7 +67,14 @@ typedef struct {
     gint64 last_purge_ms;    /* files older than this are not new */
     GPtrArray *batches;      /* per offset - first: GPtrArray of char* paths */
     gint64 first;            /* offset of batches[0] */
-    guint n_malformed;       /* bad records read so far (counted, never failing) */
+    guint n_malformed;       /* bad records read so far */
+    char *null_value;        /* owned strings the format borrows: nullValue */
+    char *corrupt_column;    /* columnNameOfCorruptRecord */
+    gint64 min_age_ms;       /* minFileAge: younger files must be unchanged since the last list */
+    GHashTable *pending;     /* path -> PendingFile*: files the last listing found too young */
+    CleanMode clean;         /* cleanSource */
+    char *archive_dir;       /* sourceArchiveDir, absolute; NULL unless archiving */
+    guint n_cleaned;         /* files deleted or archived */
 } FileSource;
 
 static FileSource *
@@ -49,20 +84,16 @@ file_of(DuetSource *source)
 }
 
 static void
-found_file_free(gpointer data)
-{
-    FoundFile *file = data;
-    g_free(file->path);
-    g_free(file);
-}
-
-static void
 file_finalize(gpointer data)
 {
     FileSource *file = data;
     g_ptr_array_unref(file->batches);
     g_hash_table_unref(file->seen);
+    g_hash_table_unref(file->pending);
     g_free(file->directory);
+    g_free(file->null_value);
+    g_free(file->corrupt_column);
+    g_free(file->archive_dir);
     g_mutex_clear(&file->lock);
     g_free(file);
 }
@@ -71,163 +102,6 @@ static char *
 file_description(DuetSource *source)
 {
     return g_strdup_printf("FileStreamSource[file:%s]", file_of(source)->directory);
-}
-
-/* Spark's InMemoryFileIndex.shouldFilterOutPathName. */
-static gboolean
-is_hidden(const char *name)
-{
-    gboolean exclude = (name[0] == '_' && strchr(name, '=') == NULL) || name[0] == '.' ||
-                       g_str_has_suffix(name, "._COPYING_");
-    gboolean include =
-        g_str_has_prefix(name, "_common_metadata") || g_str_has_prefix(name, "_metadata");
-    return exclude && !include;
-}
-
-static gboolean
-list_leaf_files(const char *directory, GPtrArray *found, GError **error)
-{
-    GError *local = NULL;
-    GDir *dir = g_dir_open(directory, 0, &local);
-    if (dir == NULL) {
-        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED,
-                    "cannot list the file source directory %s: %s", directory, local->message);
-        g_error_free(local);
-        return FALSE;
-    }
-    gboolean ok = TRUE;
-    const char *name;
-    while (ok && (name = g_dir_read_name(dir)) != NULL) {
-        if (is_hidden(name))
-            continue;
-        char *path = g_build_filename(directory, name, NULL);
-        GStatBuf stat_buf;
-        if (g_stat(path, &stat_buf) != 0) {
-            g_free(path); /* vanished between listing and stat: not there */
-            continue;
-        }
-        if (S_ISDIR(stat_buf.st_mode)) {
-            ok = list_leaf_files(path, found, error);
-            g_free(path);
-        } else if (S_ISREG(stat_buf.st_mode)) {
-            FoundFile *file = g_new0(FoundFile, 1);
-            file->path = path;
-            file->mtime_ms =
-                (gint64)stat_buf.st_mtim.tv_sec * 1000 + (gint64)stat_buf.st_mtim.tv_nsec / 1000000;
-            g_ptr_array_add(found, file);
-        } else {
-            g_free(path);
-        }
-    }
-    g_dir_close(dir);
-    return ok;
-}
-
-/* A path of a file sink's log ("file:/out/part-0.json", percent-encoded) as a local path. */
-static char *
-path_of_uri(const char *uri)
-{
-    if (g_str_has_prefix(uri, "file://"))
-        uri += strlen("file://");
-    else if (g_str_has_prefix(uri, "file:"))
-        uri += strlen("file:");
-    return g_uri_unescape_string(uri, NULL);
-}
-
-static gboolean
-is_log_name(const char *name)
-{
-    const char *cursor = name;
-    while (g_ascii_isdigit(*cursor))
-        cursor++;
-    return cursor != name && (*cursor == '\0' || strcmp(cursor, ".compact") == 0);
-}
-
-/* The files a file sink committed, from its _spark_metadata log (Spark's FileStreamSinkLog:
- * "v1" then one JSON entry per line). */
-static gboolean
-list_sink_log(const char *log_dir, GPtrArray *found, GError **error)
-{
-    GError *local = NULL;
-    GDir *dir = g_dir_open(log_dir, 0, &local);
-    if (dir == NULL) {
-        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED,
-                    "cannot list the file sink log %s: %s", log_dir, local->message);
-        g_error_free(local);
-        return FALSE;
-    }
-    GHashTable *paths = g_hash_table_new(g_str_hash, g_str_equal);
-    JsonParser *parser = json_parser_new_immutable();
-    gboolean ok = TRUE;
-    const char *name;
-    while (ok && (name = g_dir_read_name(dir)) != NULL) {
-        if (!is_log_name(name))
-            continue;
-        g_autofree char *log_path = g_build_filename(log_dir, name, NULL);
-        g_autofree char *contents = NULL;
-        if (!g_file_get_contents(log_path, &contents, NULL, &local)) {
-            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED,
-                        "cannot read the file sink log %s: %s", log_path, local->message);
-            g_clear_error(&local);
-            ok = FALSE;
-            break;
-        }
-        g_auto(GStrv) lines = g_strsplit(contents, "\n", -1);
-        if (lines[0] == NULL || strcmp(lines[0], "v1") != 0) {
-            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED,
-                        "the file sink log %s does not start with \"v1\"", log_path);
-            ok = FALSE;
-            break;
-        }
-        for (guint line = 1; ok && lines[line] != NULL; line++) {
-            if (lines[line][0] == '\0')
-                continue;
-            JsonNode *root = NULL;
-            if (json_parser_load_from_data(parser, lines[line], -1, NULL))
-                root = json_parser_get_root(parser);
-            if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
-                g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED,
-                            "the file sink log %s has a malformed entry on line %u", log_path,
-                            line + 1);
-                ok = FALSE;
-                break;
-            }
-            JsonObject *entry = json_node_get_object(root);
-            const char *uri = json_object_get_string_member_with_default(entry, "path", NULL);
-            const char *action = json_object_get_string_member_with_default(entry, "action", "add");
-            if (uri == NULL || strcmp(action, "add") != 0)
-                continue;
-            char *path = path_of_uri(uri);
-            if (path == NULL || g_hash_table_contains(paths, path)) {
-                g_free(path);
-                continue;
-            }
-            FoundFile *file = g_new0(FoundFile, 1);
-            file->path = path;
-            file->mtime_ms = json_object_get_int_member_with_default(entry, "modificationTime", 0);
-            g_hash_table_add(paths, file->path);
-            g_ptr_array_add(found, file);
-        }
-    }
-    g_object_unref(parser);
-    g_hash_table_unref(paths);
-    g_dir_close(dir);
-    return ok;
-}
-
-static int
-compare_oldest_first(gconstpointer a, gconstpointer b)
-{
-    const FoundFile *x = *(FoundFile *const *)a, *y = *(FoundFile *const *)b;
-    if (x->mtime_ms != y->mtime_ms)
-        return x->mtime_ms < y->mtime_ms ? -1 : 1;
-    return strcmp(x->path, y->path);
-}
-
-static int
-compare_newest_first(gconstpointer a, gconstpointer b)
-{
-    return compare_oldest_first(b, a);
 }
 
 static const char *
@@ -255,34 +129,76 @@ purge_seen(FileSource *file)
     }
 }
 
+/* Whether a listed file may be read now: complete (from a sink's log), old enough, or unchanged
+ * since the previous listing. Files that are not are remembered in next_pending. */
+static gboolean
+is_settled(FileSource *file, const DuetFileListingEntry *candidate, gint64 now_ms,
+           GHashTable *next_pending)
+{
+    if (candidate->complete || now_ms - candidate->mtime_ms >= file->min_age_ms)
+        return TRUE;
+    const PendingFile *before = g_hash_table_lookup(file->pending, candidate->path);
+    if (before != NULL && before->size == candidate->size &&
+        before->mtime_ms == candidate->mtime_ms)
+        return TRUE;
+    PendingFile *now = g_new(PendingFile, 1);
+    now->size = candidate->size;
+    now->mtime_ms = candidate->mtime_ms;
+    g_hash_table_insert(next_pending, g_strdup(candidate->path), now);
+    return FALSE;
+}
+
+/* Lists the files of the directory (or of the sink's log in it), in no order. */
+static GPtrArray *
+list_files(FileSource *file, GError **error)
+{
+    GPtrArray *found = g_ptr_array_new_with_free_func(duet_file_listing_entry_free);
+    g_autofree char *log_dir = g_build_filename(file->directory, "_spark_metadata", NULL);
+    gboolean has_log = g_file_test(log_dir, G_FILE_TEST_IS_DIR);
+    gboolean ok;
+    if (has_log && file->clean != CLEAN_OFF) {
+        /* Spark's QueryExecutionErrors.cleanUpSourceFilesUnsupportedError */
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                    "Clean up source files is not supported when reading from the output "
+                    "directory of FileStreamSink.");
+        ok = FALSE;
+    } else {
+        ok = has_log ? duet_file_listing_list_sink_log(log_dir, found, error)
+                     : duet_file_listing_list_directory(file->directory, found, error);
+    }
+    if (!ok)
+        g_clear_pointer(&found, g_ptr_array_unref);
+    return found;
+}
+
 static char *
 file_latest(DuetSource *source, GError **error)
 {
     FileSource *file = file_of(source);
-    GPtrArray *found = g_ptr_array_new_with_free_func(found_file_free);
-    g_autofree char *log_dir = g_build_filename(file->directory, "_spark_metadata", NULL);
-    gboolean ok = g_file_test(log_dir, G_FILE_TEST_IS_DIR)
-                      ? list_sink_log(log_dir, found, error)
-                      : list_leaf_files(file->directory, found, error);
-    if (!ok) {
-        g_ptr_array_unref(found);
+    GPtrArray *found = list_files(file, error);
+    if (found == NULL)
         return NULL;
-    }
-    g_ptr_array_sort(found, file->latest_first ? compare_newest_first : compare_oldest_first);
+    g_ptr_array_sort(found, file->latest_first ? duet_file_listing_compare_newest_first
+                                               : duet_file_listing_compare_oldest_first);
+    gint64 now_ms = g_get_real_time() / 1000;
+    GHashTable *next_pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     g_mutex_lock(&file->lock);
     GPtrArray *batch = g_ptr_array_new_with_free_func(g_free);
     for (guint index = 0; index < found->len; index++) {
         if (file->max_files > 0 && batch->len >= (guint)file->max_files)
             break;
-        FoundFile *candidate = g_ptr_array_index(found, index);
+        DuetFileListingEntry *candidate = g_ptr_array_index(found, index);
         const char *key = seen_key(file, candidate->path);
-        if (candidate->mtime_ms < file->last_purge_ms || g_hash_table_contains(file->seen, key))
+        if (candidate->mtime_ms < file->last_purge_ms || g_hash_table_contains(file->seen, key) ||
+            !is_settled(file, candidate, now_ms, next_pending))
             continue;
         g_hash_table_insert(file->seen, g_strdup(key),
                             g_memdup2(&candidate->mtime_ms, sizeof(gint64)));
         file->latest_ms = MAX(file->latest_ms, candidate->mtime_ms);
         g_ptr_array_add(batch, g_strdup(candidate->path));
     }
+    g_hash_table_unref(file->pending);
+    file->pending = next_pending;
     if (batch->len > 0)
         g_ptr_array_add(file->batches, batch);
     else
@@ -310,11 +226,25 @@ read_file(FileSource *file, DuetSchema *schema, const char *path, GError **error
         return NULL;
     }
     guint n_malformed = 0;
-    DuetBatch *rows = duet_file_format_decode(&file->format, schema, contents, len, &n_malformed);
+    /* one slot per column, NULL where the column is read from the data (not a strv) */
+    char **partition_values = duet_file_listing_partition_values(file->directory, schema, path);
+    DuetBatch *rows =
+        duet_file_format_decode_full(&file->format, schema, contents, len,
+                                     (const char *const *)partition_values, &n_malformed, &local);
     g_free(contents);
+    for (guint column = 0; partition_values != NULL && column < duet_schema_n_fields(schema);
+         column++)
+        g_free(partition_values[column]);
+    g_free(partition_values);
     g_mutex_lock(&file->lock);
     file->n_malformed += n_malformed;
     g_mutex_unlock(&file->lock);
+    if (rows == NULL) {
+        /* FAILFAST: Spark's message as it is */
+        g_set_error_literal(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED, local->message);
+        g_error_free(local);
+        return NULL;
+    }
     GPtrArray *partition = g_ptr_array_new_with_free_func((GDestroyNotify)duet_batch_unref);
     g_ptr_array_add(partition, rows);
     return partition;
@@ -359,6 +289,43 @@ file_get_batch(DuetSource *source, const char *start, const char *end, GError **
     return partitions;
 }
 
+/* Spark's SourceFileArchiver.cleanTask: <archive dir><absolute path>, parents created; a
+ * failure is logged, never fatal. GIO's move copies across file systems, as Hadoop's local
+ * rename does. */
+static void
+archive_file(FileSource *file, const char *path)
+{
+    g_autofree char *target = g_strconcat(file->archive_dir, path, NULL);
+    g_autofree char *parent = g_path_get_dirname(target);
+    GError *error = NULL;
+    if (g_mkdir_with_parents(parent, 0755) != 0) {
+        g_warning("file source: fail to move %s to %s / skip moving file: cannot create %s: %s",
+                  path, target, parent, g_strerror(errno));
+        return;
+    }
+    GFile *from = g_file_new_for_path(path), *to = g_file_new_for_path(target);
+    if (!g_file_move(from, to, G_FILE_COPY_NONE, NULL, NULL, NULL, &error)) {
+        g_warning("file source: fail to move %s to %s / skip moving file: %s", path, target,
+                  error->message);
+        g_error_free(error);
+    } else {
+        g_atomic_int_inc(&file->n_cleaned);
+    }
+    g_object_unref(from);
+    g_object_unref(to);
+}
+
+/* Spark's SourceFileRemover.cleanTask. */
+static void
+delete_file(FileSource *file, const char *path)
+{
+    if (g_unlink(path) != 0)
+        g_warning("file source: failed to remove %s / skip removing file: %s", path,
+                  g_strerror(errno));
+    else
+        g_atomic_int_inc(&file->n_cleaned);
+}
+
 static void
 file_forget(DuetSource *source, const char *end)
 {
@@ -366,13 +333,27 @@ file_forget(DuetSource *source, const char *end)
     gint64 committed;
     if (!duet_long_offset_parse(end, &committed, NULL))
         return;
+    GPtrArray *done = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
     g_mutex_lock(&file->lock);
     gint64 drop = MIN(committed - file->first + 1, (gint64)file->batches->len);
+    for (gint64 index = 0; index < drop; index++)
+        g_ptr_array_add(done, g_ptr_array_ref(g_ptr_array_index(file->batches, index)));
     if (drop > 0) {
         g_ptr_array_remove_range(file->batches, 0, (guint)drop);
         file->first += drop;
     }
     g_mutex_unlock(&file->lock);
+    /* the batches were committed by every consumer: their files may go (cleanSource) */
+    for (guint batch = 0; file->clean != CLEAN_OFF && batch < done->len; batch++) {
+        GPtrArray *paths = g_ptr_array_index(done, batch);
+        for (guint index = 0; index < paths->len; index++) {
+            if (file->clean == CLEAN_ARCHIVE)
+                archive_file(file, g_ptr_array_index(paths, index));
+            else
+                delete_file(file, g_ptr_array_index(paths, index));
+        }
+    }
+    g_ptr_array_unref(done);
 }
 
 /* One class per format, so that duet_source_format names the format ("csv"), in the order of
@@ -460,6 +441,142 @@ get_separator(DuetSourceOptions *options, char *separator, GError **error)
     return TRUE;
 }
 
+/* CSVOptions.getChar: one character, "" for none ('\0'); Spark's message otherwise. */
+static gboolean
+get_char(DuetSourceOptions *options, const char *key, char *value, GError **error)
+{
+    const char *text = duet_source_options_get(options, key);
+    if (text == NULL)
+        return TRUE;
+    if (strlen(text) > 1) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                    "%s cannot be more than one character", key);
+        return FALSE;
+    }
+    *value = text[0];
+    return TRUE;
+}
+
+/* CSVOptions.getBool: "true" or "false" in any case. */
+static gboolean
+get_flag(DuetSourceOptions *options, const char *key, gboolean *value, GError **error)
+{
+    const char *text = duet_source_options_get(options, key);
+    if (text == NULL)
+        return TRUE;
+    if (g_ascii_strcasecmp(text, "true") != 0 && g_ascii_strcasecmp(text, "false") != 0) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                    "%s flag can be true or false", key);
+        return FALSE;
+    }
+    *value = g_ascii_strcasecmp(text, "true") == 0;
+    return TRUE;
+}
+
+/* The number of components of an absolute path (Hadoop's Path.depth). */
+static guint
+path_depth(const char *path)
+{
+    guint depth = 0;
+    for (const char *cursor = path; *cursor; cursor++)
+        depth += *cursor == G_DIR_SEPARATOR && cursor[1] != '\0';
+    return depth;
+}
+
+/* The ancestor of an absolute path with depth components ("/" for 0). (transfer full) */
+static char *
+path_ancestor(const char *path, guint depth)
+{
+    guint slashes = 0;
+    for (const char *cursor = path; *cursor; cursor++) {
+        if (*cursor == G_DIR_SEPARATOR && ++slashes == depth + 1)
+            return cursor == path ? g_strdup(G_DIR_SEPARATOR_S)
+                                  : g_strndup(path, (gsize)(cursor - path));
+    }
+    return g_strdup(path);
+}
+
+/* Spark's SourceFileArchiver.isBaseArchivePathMatchedAgainstSourcePattern for paths without
+ * globs: the two paths cut to the smaller depth are the same. */
+static gboolean
+archive_overlaps_source(const char *source, const char *archive)
+{
+    guint depth = MIN(path_depth(source), path_depth(archive));
+    g_autofree char *source_cut = path_ancestor(source, depth);
+    g_autofree char *archive_cut = path_ancestor(archive, depth);
+    return strcmp(source_cut, archive_cut) == 0;
+}
+
+/* cleanSource and sourceArchiveDir (FileStreamOptions, FileStreamSourceCleaner). */
+static gboolean
+get_clean_mode(DuetSourceOptions *options, const char *directory, CleanMode *mode,
+               char **archive_dir, GError **error)
+{
+    const char *text = duet_source_options_get(options, "cleanSource");
+    const char *archive = duet_source_options_get(options, "sourceArchiveDir");
+    *mode = CLEAN_OFF;
+    *archive_dir = NULL;
+    if (text == NULL)
+        return TRUE;
+    static const char *const names[] = {"ARCHIVE", "DELETE", "OFF"};
+    static const CleanMode modes[] = {CLEAN_ARCHIVE, CLEAN_DELETE, CLEAN_OFF};
+    guint index = 0;
+    while (index < G_N_ELEMENTS(names) && g_ascii_strcasecmp(text, names[index]) != 0)
+        index++;
+    if (index == G_N_ELEMENTS(names)) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                    "Invalid mode for clean source option Some(%s). Must be one of "
+                    "ARCHIVE,DELETE,OFF",
+                    text);
+        return FALSE;
+    }
+    *mode = modes[index];
+    if (*mode != CLEAN_ARCHIVE)
+        return TRUE;
+    if (archive == NULL) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                    "Archive mode must be used with 'sourceArchiveDir' option.");
+        return FALSE;
+    }
+    g_autofree char *absolute = g_canonicalize_filename(archive, NULL);
+    if (archive_overlaps_source(directory, absolute)) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                    "requirement failed: Base archive path cannot be set to the path where "
+                    "archived path can possibly match with source pattern. Ensure the base "
+                    "archive path doesn't match with source pattern in depth, where the depth is "
+                    "minimum of depth on both paths.");
+        return FALSE;
+    }
+    /* "/" + path must not give "//path" */
+    if (g_str_has_suffix(absolute, G_DIR_SEPARATOR_S))
+        absolute[strlen(absolute) - 1] = '\0';
+    *archive_dir = g_steal_pointer(&absolute);
+    return TRUE;
+}
+
+/* The options of the format itself (CSVOptions, JSONOptions). */
+static gboolean
+get_format_options(DuetSourceOptions *options, DuetFileFormat *format, GError **error)
+{
+    if (format->kind == DUET_FILE_FORMAT_CSV) {
+        if (!get_flag(options, "header", &format->header, error) ||
+            !get_separator(options, &format->separator, error) ||
+            !get_char(options, "quote", &format->quote, error) ||
+            !get_char(options, "escape", &format->escape, error))
+            return FALSE;
+        const char *null_value = duet_source_options_get(options, "nullValue");
+        if (null_value != NULL)
+            format->null_value = null_value;
+    }
+    if (format->kind != DUET_FILE_FORMAT_TEXT) {
+        format->mode = duet_file_format_mode_from_name(duet_source_options_get(options, "mode"));
+        const char *corrupt = duet_source_options_get(options, "columnNameOfCorruptRecord");
+        if (corrupt != NULL)
+            format->corrupt_column = corrupt;
+    }
+    return TRUE;
+}
+
 DuetSource *
 duet_file_source_new(const char *format, DuetSourceOptions *options, DuetSchema *user_schema,
                      GError **error)
@@ -475,48 +592,15 @@ duet_file_source_new(const char *format, DuetSourceOptions *options, DuetSchema 
         g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION, "'path' is not specified");
         return NULL;
     }
-    g_autoptr(DuetSchema) schema = NULL;
-    if (kind == DUET_FILE_FORMAT_TEXT) {
-        schema = duet_file_format_text_schema();
-        if (user_schema != NULL && !duet_schema_equal(user_schema, schema)) {
-            g_autofree char *given = duet_schema_to_string(user_schema);
-            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
-                        "The text source has the schema struct<value:string>; a user schema %s "
-                        "cannot be used",
-                        given);
-            return NULL;
-        }
-    } else if (user_schema == NULL) {
-        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
-                    "Schema must be specified when creating a streaming source DataFrame. If "
-                    "some files already exist in the directory, then depending on the file "
-                    "format you may be able to create a static DataFrame on that directory with "
-                    "'spark.read.load(directory)' and infer schema from it.");
-        return NULL;
-    } else {
-        schema = duet_schema_ref(user_schema);
-    }
     DuetFileFormat file_format;
     duet_file_format_init(&file_format, kind);
-    GError *local = NULL;
-    if (!duet_file_format_check_schema(&file_format, schema, &local)) {
-        g_set_error_literal(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION, local->message);
-        g_error_free(local);
-        return NULL;
-    }
-    const char *header = duet_source_options_get(options, "header");
-    if (kind == DUET_FILE_FORMAT_CSV && header != NULL) {
-        if (g_ascii_strcasecmp(header, "true") != 0 && g_ascii_strcasecmp(header, "false") != 0) {
-            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
-                        "header flag can be true or false");
-            return NULL;
-        }
-        file_format.header = g_ascii_strcasecmp(header, "true") == 0;
-    }
-    if (kind == DUET_FILE_FORMAT_CSV && !get_separator(options, &file_format.separator, error))
+    gboolean schema_inference = FALSE, infer_types = FALSE;
+    if (!get_format_options(options, &file_format, error) ||
+        !get_flag(options, "spark.sql.streaming.schemaInference", &schema_inference, error) ||
+        (kind == DUET_FILE_FORMAT_CSV && !get_flag(options, "inferSchema", &infer_types, error)))
         return NULL;
 
-    gint64 max_files = 0, max_age_ms = 7 * 86400000LL;
+    gint64 max_files = 0, max_age_ms = 7 * 86400000LL, min_age_ms = 1000;
     gboolean latest_first, file_name_only;
     const char *max_files_text = duet_source_options_get(options, "maxFilesPerTrigger");
     if (max_files_text != NULL) {
@@ -533,14 +617,18 @@ duet_file_source_new(const char *format, DuetSourceOptions *options, DuetSchema 
     if (!get_boolean(options, "latestFirst", &latest_first, error) ||
         !get_boolean(options, "fileNameOnly", &file_name_only, error))
         return NULL;
-    const char *max_age_text = duet_source_options_get(options, "maxFileAge");
-    if (max_age_text != NULL && !parse_duration_ms(max_age_text, &max_age_ms)) {
-        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
-                    "Invalid value '%s' for option 'maxFileAge': Time must be specified as "
-                    "seconds (s), milliseconds (ms), microseconds (us), minutes (m or min), hour "
-                    "(h), or day (d). E.g. 50s, 100ms, or 250us.",
-                    max_age_text);
-        return NULL;
+    static const char *const durations[] = {"maxFileAge", "minFileAge"};
+    gint64 *duration_values[] = {&max_age_ms, &min_age_ms};
+    for (guint index = 0; index < G_N_ELEMENTS(durations); index++) {
+        const char *text = duet_source_options_get(options, durations[index]);
+        if (text != NULL && !parse_duration_ms(text, duration_values[index])) {
+            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                        "Invalid value '%s' for option '%s': Time must be specified as seconds "
+                        "(s), milliseconds (ms), microseconds (us), minutes (m or min), hour (h), "
+                        "or day (d). E.g. 50s, 100ms, or 250us.",
+                        text, durations[index]);
+            return NULL;
+        }
     }
     /* FileStreamSource: maxFileAge is ignored when latestFirst and maxFilesPerTrigger are set,
      * so that a burst of old files is not skipped */
@@ -561,19 +649,64 @@ duet_file_source_new(const char *format, DuetSourceOptions *options, DuetSchema 
                         absolute);
         return NULL;
     }
+    CleanMode clean;
+    g_autofree char *archive_dir = NULL;
+    if (!get_clean_mode(options, absolute, &clean, &archive_dir, error))
+        return NULL;
+
+    g_autoptr(DuetSchema) schema = NULL;
+    if (kind == DUET_FILE_FORMAT_TEXT) {
+        schema = duet_file_format_text_schema();
+        if (user_schema != NULL && !duet_schema_equal(user_schema, schema)) {
+            g_autofree char *given = duet_schema_to_string(user_schema);
+            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                        "The text source has the schema struct<value:string>; a user schema %s "
+                        "cannot be used",
+                        given);
+            return NULL;
+        }
+    } else if (user_schema != NULL) {
+        schema = duet_schema_ref(user_schema);
+    } else if (!schema_inference) {
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION,
+                    "Schema must be specified when creating a streaming source DataFrame. If "
+                    "some files already exist in the directory, then depending on the file "
+                    "format you may be able to create a static DataFrame on that directory with "
+                    "'spark.read.load(directory)' and infer schema from it.");
+        return NULL;
+    } else {
+        schema = duet_file_listing_infer_schema(&file_format, absolute, infer_types, error);
+        if (schema == NULL)
+            return NULL;
+    }
+    GError *local = NULL;
+    if (!duet_file_format_check_schema(&file_format, schema, &local)) {
+        g_set_error_literal(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION, local->message);
+        g_error_free(local);
+        return NULL;
+    }
 
     FileSource *file = g_new0(FileSource, 1);
     g_mutex_init(&file->lock);
     file->format = file_format;
+    /* the format borrows its strings: keep copies the source owns */
+    file->null_value = g_strdup(file_format.null_value);
+    file->corrupt_column = g_strdup(file_format.corrupt_column);
+    file->format.null_value = file->null_value;
+    file->format.corrupt_column = file->corrupt_column;
     file->directory = g_steal_pointer(&absolute);
     file->max_files = max_files;
     file->latest_first = latest_first;
     file->file_name_only = file_name_only;
     file->max_age_ms = max_age_ms;
+    file->min_age_ms = min_age_ms;
     file->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    file->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     file->latest_ms = G_MININT64;
     file->last_purge_ms = G_MININT64;
     file->batches = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+    file->clean = clean;
+    file->archive_dir = g_steal_pointer(&archive_dir);
     return duet_source_new_internal(&file_classes[kind], schema, file);
 }
 
@@ -589,4 +722,14 @@ duet_file_source_malformed_records(DuetSource *source)
     guint n = file->n_malformed;
     g_mutex_unlock(&file->lock);
     return n;
+}
+
+guint
+duet_file_source_cleaned_files(DuetSource *source)
+{
+    gboolean is_file = FALSE;
+    for (guint kind = 0; kind < G_N_ELEMENTS(file_classes); kind++)
+        is_file |= duet_source_format(source) == file_classes[kind].format;
+    g_return_val_if_fail(is_file, 0);
+    return (guint)g_atomic_int_get(&file_of(source)->n_cleaned);
 }

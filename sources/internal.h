@@ -10,6 +10,8 @@
 
 #include "sources/source.h"
 
+#include "rdd/file_format.h"
+
 G_BEGIN_DECLS
 
 /* rate_source.c */
@@ -68,6 +70,32 @@ DuetKafkaOffsets *duet_kafka_offsets_parse(const char *text, GQuark domain, gint
 DuetKafkaOffsets *duet_kafka_partitions_parse(const char *text, GError **error);
 /* Orders two offsets JSON texts (NULL first): see kafka_offset.c. */
 int duet_kafka_offsets_compare(const char *a, const char *b);
+/* file_listing.c: what the file source finds in its directory. */
+typedef struct {
+    char *path;        /* absolute path of the file */
+    gint64 mtime_ms;   /* modification time, milliseconds since the epoch */
+    gint64 size;       /* bytes */
+    gboolean complete; /* listed by a sink's log: committed, so complete */
+} DuetFileListingEntry;
+void duet_file_listing_entry_free(gpointer entry);
+/* Appends the leaf files under directory (recursively, hidden names skipped as Spark's
+ * InMemoryFileIndex.shouldFilterOutPathName does) to found, as DuetFileListingEntry. */
+gboolean duet_file_listing_list_directory(const char *directory, GPtrArray *found, GError **error);
+/* Appends the files a file sink committed, from its _spark_metadata log directory. */
+gboolean duet_file_listing_list_sink_log(const char *log_dir, GPtrArray *found, GError **error);
+/* Orders entries by modification time, then path (for g_ptr_array_sort). */
+int duet_file_listing_compare_oldest_first(gconstpointer a, gconstpointer b);
+int duet_file_listing_compare_newest_first(gconstpointer a, gconstpointer b);
+/* Per schema column, the unescaped value of the column's name=value directory between
+ * directory and path, or NULL; NULL when no column has one. (transfer full): free each of the
+ * duet_schema_n_fields(schema) slots, then the array. */
+char **duet_file_listing_partition_values(const char *directory, DuetSchema *schema,
+                                          const char *path);
+/* Spark's DataSource.sourceSchema with schema inference: format's inferred schema of the files
+ * in directory now, then their partition columns. (transfer full) */
+DuetSchema *duet_file_listing_infer_schema(const DuetFileFormat *format, const char *directory,
+                                           gboolean infer_types, GError **error);
+
 /* file_source.c: format "text", "csv" or "json". */
 DuetSource *duet_file_source_new(const char *format, DuetSourceOptions *options,
                                  DuetSchema *user_schema, GError **error);

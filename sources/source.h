@@ -128,13 +128,24 @@ GPtrArray *duet_kafka_read_range(DuetSourceOptions *options, DuetSchema **schema
 
 /* ---- file: Spark's FileStreamSource ------------------------------------------------------- */
 
-/* Formats "text" (schema value STRING), "csv" (options header, sep) and "json" (JSON lines);
- * CSV and JSON need a user schema. Options path (a directory that must exist),
- * maxFilesPerTrigger, latestFirst, fileNameOnly, maxFileAge, with Spark's messages. Offsets are
- * LongOffsets, one per set of new files found by latest_offset. Created through
- * duet_source_new. Records that do not fit the schema read as nulls (PERMISSIVE); this counts
- * them, for tests and metrics. */
+/* Formats "text" (schema value STRING), "csv" and "json" (JSON lines), created through
+ * duet_source_new. CSV and JSON need a user schema, unless the option
+ * "spark.sql.streaming.schemaInference" is "true" (Spark's SQL conf, passed as an option):
+ * then CSV infers one from the files present at creation (all strings, or typed with
+ * inferSchema), plus the name=value partition columns found. Options: path (a directory that
+ * must exist), maxFilesPerTrigger, latestFirst, fileNameOnly, maxFileAge, cleanSource
+ * (off|delete|archive) with sourceArchiveDir, minFileAge (duet's: how long a file must be left
+ * unmodified, or seen unchanged by two listings, before it is read; default 1s); CSV: header,
+ * sep, quote, escape, nullValue, inferSchema; CSV and JSON: mode (PERMISSIVE, DROPMALFORMED,
+ * FAILFAST) and columnNameOfCorruptRecord. Spark's messages for bad values. Offsets are
+ * LongOffsets, one per set of new files found by latest_offset. Files of committed offsets are
+ * deleted or archived (cleanSource) when every consumer committed them; a FAILFAST file fails
+ * get_batch with Spark's "Malformed records are detected in record parsing. Parse Mode:
+ * FAILFAST. ..." (DUET_SOURCE_ERROR_FAILED). sources/file_source.c tells the details.
+ * Malformed records read so far (kept, dropped or failing), for tests and metrics: */
 guint duet_file_source_malformed_records(DuetSource *source);
+/* Files deleted or archived by cleanSource so far. */
+guint duet_file_source_cleaned_files(DuetSource *source);
 
 /* ---- rate: Spark's RateStreamProvider ---------------------------------------------------- */
 

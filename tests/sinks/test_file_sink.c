@@ -422,6 +422,166 @@ query_rows(const char *db_path, const char *sql)
     return g_string_free(out, FALSE);
 }
 
+/* The files under dir (recursively, _spark_metadata left out), sorted, as "relative path with
+ * the job uuid cut\tcontents" lines. */
+static void
+collect_files(const char *root, const char *dir, GPtrArray *lines)
+{
+    GDir *listing = g_dir_open(dir, 0, NULL);
+    const char *name;
+    while ((name = g_dir_read_name(listing)) != NULL) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        if (strcmp(name, "_spark_metadata") == 0)
+            continue;
+        if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+            collect_files(root, path, lines);
+            continue;
+        }
+        g_autofree char *contents = NULL;
+        g_file_get_contents(path, &contents, NULL, NULL);
+        const char *relative = path + strlen(root) + 1;
+        /* part-00000-<36-character uuid>-c000.json: keep "part-00000" and the extension */
+        const char *part = strstr(relative, "part-");
+        g_assert_nonnull(part);
+        g_autofree char *prefix = g_strndup(relative, (gsize)(part - relative) + 10);
+        g_ptr_array_add(lines, g_strdup_printf("%s%s\t%s", prefix, part + 10 + 37 + 5, contents));
+    }
+    g_dir_close(listing);
+}
+
+static char *
+tree_of(const char *dir)
+{
+    GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+    collect_files(dir, dir, lines);
+    g_ptr_array_sort(lines, compare_names);
+    GString *out = g_string_new(NULL);
+    for (guint index = 0; index < lines->len; index++)
+        g_string_append(out, g_ptr_array_index(lines, index));
+    g_ptr_array_unref(lines);
+    return g_string_free(out, FALSE);
+}
+
+static void
+test_partition_by_layout_and_round_trip(void)
+{
+    char *dir = duet_test_tmpdir_new();
+    const char *ddl = "id INT, country STRING, day DATE, score DOUBLE";
+    g_autoptr(DuetSchema) schema = duet_schema_parse(ddl, NULL);
+    GHashTable *options = options_of("path", dir, "partitionBy", "country, DAY", NULL);
+    GError *error = NULL;
+    g_autoptr(DuetSink) sink = duet_file_sink_new("json", options, schema, &error);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_TRUE(
+        add_rows(sink, 0, ddl,
+                 "[[1, \"fr\", 16800, 1.5], [2, \"a/b:c\", 16800, null], "
+                 "[3, \"fr\", 16801, 2.0], [4, null, null, 4.0], [5, \"fr\", 16800, 5.0], "
+                 "[6, \"\", 16801, 6.0]]",
+                 2, DUET_OUTPUT_MODE_APPEND, &error));
+    ASSERT_NO_ERROR(error);
+    g_autofree char *tree = tree_of(dir);
+    /* rows 1, 3, 5 went to task 0 and 2, 4, 6 to task 1 */
+    ASSERT_STR_EQ(tree, "country=__HIVE_DEFAULT_PARTITION__/day=2016-01-01/part-00001.json\t"
+                        "{\"id\":6,\"score\":6.0}\n"
+                        "country=__HIVE_DEFAULT_PARTITION__/day=__HIVE_DEFAULT_PARTITION__/"
+                        "part-00001.json\t{\"id\":4,\"score\":4.0}\n"
+                        "country=a%2Fb%3Ac/day=2015-12-31/part-00001.json\t{\"id\":2}\n"
+                        "country=fr/day=2015-12-31/part-00000.json\t"
+                        "{\"id\":1,\"score\":1.5}\n{\"id\":5,\"score\":5.0}\n"
+                        "country=fr/day=2016-01-01/part-00000.json\t{\"id\":3,\"score\":2.0}\n");
+    /* the log lists every file with its directory, percent-encoded as Hadoop's Path.toUri */
+    g_autofree char *log = read_log(dir, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "/country=a%252Fb%253Ac/day=2015-12-31/part-00001-"));
+    g_auto(GStrv) log_lines = g_strsplit(log, "\n", -1);
+    ASSERT_INT_EQ(g_strv_length(log_lines), 6); /* "v1" and 5 files */
+    /* read back through the source: the partition columns come from the directories */
+    g_autoptr(DuetSource) source = duet_source_new("json", options, schema, NULL, 1, &error);
+    ASSERT_NO_ERROR(error);
+    g_autofree char *end = duet_source_latest_offset(source, &error);
+    ASSERT_NO_ERROR(error);
+    GError *batch_error = NULL;
+    GPtrArray *partitions = duet_source_get_batch(source, NULL, end, &batch_error);
+    ASSERT_NO_ERROR(batch_error);
+    GPtrArray *all = g_ptr_array_new();
+    for (guint partition = 0; partition < partitions->len; partition++)
+        g_ptr_array_extend(all, g_ptr_array_index(partitions, partition), NULL, NULL);
+    g_autoptr(DuetBatch) batch =
+        duet_batch_concat(schema, (DuetBatch *const *)all->pdata, all->len, NULL);
+    g_ptr_array_unref(all);
+    g_ptr_array_unref(partitions);
+    g_autofree char *sorted = duet_test_render_sorted(batch);
+    ASSERT_STR_EQ(sorted, "[(1,fr,2015-12-31,1.5), (2,a/b:c,2015-12-31,null), "
+                          "(3,fr,2016-01-01,2.0), (4,null,null,4.0), (5,fr,2015-12-31,5.0), "
+                          "(6,null,2016-01-01,6.0)]");
+    /* a re-run batch is skipped: no new file */
+    CU_ASSERT_TRUE(
+        add_rows(sink, 0, ddl, "[[9, \"x\", 0, 0.0]]", 1, DUET_OUTPUT_MODE_APPEND, &error));
+    g_autofree char *same_tree = tree_of(dir);
+    ASSERT_STR_EQ(same_tree, tree);
+    g_hash_table_unref(options);
+
+    /* CSV: the header names the data columns only */
+    char *csv_dir = duet_test_tmpdir_new();
+    GHashTable *csv_options =
+        options_of("path", csv_dir, "partitionBy", "country", "header", "true", NULL);
+    g_autoptr(DuetSink) csv = duet_file_sink_new("csv", csv_options, schema, &error);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_TRUE(
+        add_rows(csv, 0, ddl, "[[1, \"fr\", 0, 1.5]]", 1, DUET_OUTPUT_MODE_APPEND, &error));
+    g_autofree char *csv_tree = tree_of(csv_dir);
+    ASSERT_STR_EQ(csv_tree, "country=fr/part-00000.csv\tid,day,score\n1,1970-01-01,1.5\n");
+    g_hash_table_unref(csv_options);
+    duet_test_tmpdir_free(csv_dir);
+    duet_test_tmpdir_free(dir);
+}
+
+static void
+test_partition_by_errors(void)
+{
+    char *dir = duet_test_tmpdir_new();
+    const struct {
+        const char *format;
+        const char *ddl;
+        const char *partition_by;
+        const char *message;
+    } cases[] = {
+        {"json", "a INT, b STRING", "c",
+         "Partition column `c` not found in schema "
+         "struct<a:int,b:string>"},
+        {"json", "a INT, b STRING", "a,b", "Cannot use all columns for partition columns"},
+        {"json", "a INT, b ARRAY<INT>", "b", "Cannot use array<int> for partition column"},
+        {"json", "a INT, b STRING", "b,B",
+         "[COLUMN_ALREADY_EXISTS] The column `b` already exists. Consider to choose another "
+         "name or rename the existing column."},
+        {"text", "value STRING, n INT", "value",
+         "Text data source does not support int data type."},
+    };
+    for (guint index = 0; index < G_N_ELEMENTS(cases); index++) {
+        GHashTable *options =
+            options_of("path", dir, "partitionBy", cases[index].partition_by, NULL);
+        g_autoptr(DuetSchema) schema = duet_schema_parse(cases[index].ddl, NULL);
+        GError *error = NULL;
+        DuetSink *sink = duet_file_sink_new(cases[index].format, options, schema, &error);
+        CU_ASSERT_PTR_NULL(sink);
+        ASSERT_ERROR(error, DUET_SINK_ERROR, DUET_SINK_ERROR_OPTION);
+        ASSERT_STR_EQ(error->message, cases[index].message);
+        g_clear_error(&error);
+        g_hash_table_unref(options);
+    }
+    /* text partitioned by the other column is fine: one string column is left */
+    GHashTable *options = options_of("path", dir, "partitionBy", "n", NULL);
+    g_autoptr(DuetSchema) schema = duet_schema_parse("value STRING, n INT", NULL);
+    GError *error = NULL;
+    g_autoptr(DuetSink) text = duet_file_sink_new("text", options, schema, &error);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_TRUE(add_rows(text, 0, "value STRING, n INT", "[[\"x\", 1], [\"y\", 2]]", 1,
+                            DUET_OUTPUT_MODE_APPEND, &error));
+    g_autofree char *tree = tree_of(dir);
+    ASSERT_STR_EQ(tree, "n=1/part-00000.txt\tx\nn=2/part-00000.txt\ty\n");
+    g_hash_table_unref(options);
+    duet_test_tmpdir_free(dir);
+}
+
 static void
 test_sqlite_sink_exactly_once(void)
 {
@@ -618,4 +778,6 @@ DUET_TEST_MAIN("file_sink", DUET_TEST(test_json_sink_writes_spark_files_and_log)
                DUET_TEST(test_rerun_batch_is_skipped), DUET_TEST(test_csv_sink_output),
                DUET_TEST(test_round_trip_through_the_file_source), DUET_TEST(test_log_compaction),
                DUET_TEST(test_file_sink_errors), DUET_TEST(test_sqlite_sink_exactly_once),
-               DUET_TEST(test_sqlite_sink_errors), DUET_TEST(test_sqlite_sink_upsert))
+               DUET_TEST(test_sqlite_sink_errors), DUET_TEST(test_sqlite_sink_upsert),
+               DUET_TEST(test_partition_by_layout_and_round_trip),
+               DUET_TEST(test_partition_by_errors))

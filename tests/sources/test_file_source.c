@@ -1,8 +1,11 @@
 /* test_file_source.c — tests of sources/file_source.c: Spark's FileStreamSource over text, CSV
  * and JSON lines: exact rows in modification-time order, an empty directory, hidden files,
  * maxFilesPerTrigger and latestFirst, maxFileAge, fileNameOnly, PERMISSIVE nulls for malformed
- * records, forgotten offsets, and Spark's messages for bad options and paths. Modification
- * times are set explicitly, so nothing sleeps. */
+ * records, forgotten offsets, and Spark's messages for bad options and paths; cleanSource
+ * (delete, archive) only after every consumer committed; half-written files left for a later
+ * listing; CSV quote/escape/nullValue; the three parse modes; schema inference; partition
+ * columns from key=value directories. Modification times are set explicitly (or are "now" where
+ * the test is about young files), so nothing sleeps. */
 #include "tests/common/batch_literal.h"
 #include "tests/common/test.h"
 #include "sources/source.h"
@@ -295,6 +298,292 @@ test_forgotten_offsets(void)
         g_clear_error(&error_);                                                                    \
     } while (0)
 
+static gboolean
+exists(const char *dir, const char *name)
+{
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    return g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
+static void
+test_clean_source_delete_after_commit(void)
+{
+    char *dir = duet_test_tmpdir_new();
+    put_file(dir, "a.txt", "a", 1);
+    put_file(dir, "sub/b.txt", "b", 2);
+    GError *error = NULL;
+    g_autoptr(DuetSource) source =
+        open_source("text", dir, NULL, &error, "cleanSource", "delete", NULL);
+    ASSERT_NO_ERROR(error);
+    guint dstream = duet_source_add_consumer(source);
+    guint query = duet_source_add_consumer(source);
+    g_autofree char *first = latest(source);
+    g_autofree char *rows = read_range(source, NULL, first);
+    ASSERT_STR_EQ(rows, "[a, b]");
+    put_file(dir, "c.txt", "c", 3);
+    g_autofree char *second = latest(source);
+    ASSERT_STR_EQ(second, "1");
+    /* read, but not committed by every consumer: nothing is cleaned */
+    duet_source_commit(source, dstream, first);
+    CU_ASSERT_TRUE(exists(dir, "a.txt") && exists(dir, "sub/b.txt"));
+    ASSERT_INT_EQ(duet_file_source_cleaned_files(source), 0);
+    /* committed by all: the files of offset 0 go, offset 1's stay */
+    duet_source_commit(source, query, first);
+    CU_ASSERT_FALSE(exists(dir, "a.txt"));
+    CU_ASSERT_FALSE(exists(dir, "sub/b.txt"));
+    CU_ASSERT_TRUE(exists(dir, "c.txt"));
+    ASSERT_INT_EQ(duet_file_source_cleaned_files(source), 2);
+    g_autofree char *more = read_range(source, first, second);
+    ASSERT_STR_EQ(more, "[c]");
+    /* a deleted file is not new again, and cleaning it twice does nothing */
+    g_autofree char *again = latest(source);
+    ASSERT_STR_EQ(again, "1");
+    duet_source_commit(source, dstream, second);
+    duet_source_commit(source, query, second);
+    CU_ASSERT_FALSE(exists(dir, "c.txt"));
+    ASSERT_INT_EQ(duet_file_source_cleaned_files(source), 3);
+    duet_test_tmpdir_free(dir);
+}
+
+static void
+test_clean_source_archive_keeps_paths(void)
+{
+    char *root = duet_test_tmpdir_new();
+    g_autofree char *dir = g_build_filename(root, "in", NULL);
+    g_autofree char *archive = g_build_filename(root, "archive", NULL);
+    put_file(dir, "x=1/a.csv", "1,a\n", 1);
+    put_file(dir, "b.csv", "2,b\n", 2);
+    GError *error = NULL;
+    g_autoptr(DuetSource) source =
+        open_source("csv", dir, "n INT, s STRING", &error, "cleanSource", "ARCHIVE",
+                    "sourceArchiveDir", archive, "maxFilesPerTrigger", "1", NULL);
+    ASSERT_NO_ERROR(error);
+    guint consumer = duet_source_add_consumer(source);
+    g_autofree char *first = latest(source);
+    g_autofree char *rows = read_range(source, NULL, first);
+    ASSERT_STR_EQ(rows, "[(1,a)]");
+    duet_source_commit(source, consumer, first);
+    /* Spark: <archive dir> + the file's absolute path */
+    g_autofree char *moved = g_strconcat(archive, dir, "/x=1/a.csv", NULL);
+    CU_ASSERT_TRUE(g_file_test(moved, G_FILE_TEST_EXISTS));
+    CU_ASSERT_FALSE(exists(dir, "x=1/a.csv"));
+    CU_ASSERT_TRUE(exists(dir, "b.csv"));
+    g_autofree char *second = latest(source);
+    g_autofree char *more = read_range(source, first, second);
+    ASSERT_STR_EQ(more, "[(2,b)]");
+    duet_source_commit(source, consumer, second);
+    g_autofree char *moved_b = g_strconcat(archive, dir, "/b.csv", NULL);
+    CU_ASSERT_TRUE(g_file_test(moved_b, G_FILE_TEST_EXISTS));
+    ASSERT_INT_EQ(duet_file_source_cleaned_files(source), 2);
+    /* the archive is outside the watched directory: nothing new */
+    g_autofree char *same = latest(source);
+    ASSERT_STR_EQ(same, "1");
+    duet_test_tmpdir_free(root);
+}
+
+static void
+test_half_written_files_wait(void)
+{
+    char *dir = duet_test_tmpdir_new();
+    GError *error = NULL;
+    /* minFileAge 1h rather than the default 1s, so that a slow machine cannot age the file
+     * between two listings */
+    g_autoptr(DuetSource) source = open_source("text", dir, NULL, &error, "minFileAge", "1h", NULL);
+    ASSERT_NO_ERROR(error);
+    /* modified just now: not read until a listing finds it unchanged */
+    g_autofree char *path = g_build_filename(dir, "growing.txt", NULL);
+    g_assert_true(g_file_set_contents(path, "first half", -1, NULL));
+    g_autofree char *none = latest(source);
+    CU_ASSERT_PTR_NULL(none);
+    /* still being written: its size changed since the last listing */
+    FILE *stream = fopen(path, "a");
+    fputs(" second half\n", stream);
+    fclose(stream);
+    g_autofree char *still_none = latest(source);
+    CU_ASSERT_PTR_NULL(still_none);
+    /* unchanged since the last listing: complete */
+    g_autofree char *first = latest(source);
+    ASSERT_STR_EQ(first, "0");
+    g_autofree char *rows = read_range(source, NULL, first);
+    ASSERT_STR_EQ(rows, "[first half second half]");
+    /* a file last modified two hours ago (more than minFileAge) is taken at once */
+    put_file(dir, "old.txt", "old", g_get_real_time() / G_USEC_PER_SEC - 7200);
+    g_autofree char *second = latest(source);
+    ASSERT_STR_EQ(second, "1");
+    g_autofree char *old = read_range(source, first, second);
+    ASSERT_STR_EQ(old, "[old]");
+    /* minFileAge 0 takes young files at once, as Spark does */
+    char *other = duet_test_tmpdir_new();
+    g_autoptr(DuetSource) eager = open_source("text", other, NULL, &error, "minFileAge", "0", NULL);
+    ASSERT_NO_ERROR(error);
+    g_autofree char *fresh = g_build_filename(other, "fresh.txt", NULL);
+    g_assert_true(g_file_set_contents(fresh, "fresh", -1, NULL));
+    g_autofree char *at_once = latest(eager);
+    ASSERT_STR_EQ(at_once, "0");
+    duet_test_tmpdir_free(other);
+    duet_test_tmpdir_free(dir);
+}
+
+static void
+test_csv_options_and_parse_modes(void)
+{
+    char *dir = duet_test_tmpdir_new();
+    put_file(dir, "a.csv",
+             "'x;y';1;NA\n"
+             "'it#'s';oops;2016-03-27 19:39:30\n"
+             "short\n"
+             "z;NA;1970-01-01\n",
+             1);
+    const char *ddl = "s STRING, n INT, t TIMESTAMP, broken STRING";
+    GError *error = NULL;
+    g_autoptr(DuetSource) permissive =
+        open_source("csv", dir, ddl, &error, "sep", ";", "quote", "'", "escape", "#", "nullValue",
+                    "NA", "columnNameOfCorruptRecord", "broken", NULL);
+    ASSERT_NO_ERROR(error);
+    g_autofree char *end = latest(permissive);
+    g_autofree char *rows = read_range(permissive, NULL, end);
+    ASSERT_STR_EQ(rows, "[(x;y,1,null,null), "
+                        "(it's,null,2016-03-27 19:39:30.0,'it#'s';oops;2016-03-27 19:39:30), "
+                        "(short,null,null,short), (z,null,1970-01-01 00:00:00.0,null)]");
+    ASSERT_INT_EQ(duet_file_source_malformed_records(permissive), 2);
+
+    g_autoptr(DuetSource) dropping =
+        open_source("csv", dir, "s STRING, n INT, t TIMESTAMP", &error, "sep", ";", "quote", "'",
+                    "escape", "#", "nullValue", "NA", "mode", "DROPMALFORMED", NULL);
+    ASSERT_NO_ERROR(error);
+    g_autofree char *drop_end = latest(dropping);
+    g_autofree char *kept = read_range(dropping, NULL, drop_end);
+    ASSERT_STR_EQ(kept, "[(x;y,1,null), (z,null,1970-01-01 00:00:00.0)]");
+    ASSERT_INT_EQ(duet_file_source_malformed_records(dropping), 2);
+
+    g_autoptr(DuetSource) failing =
+        open_source("json", dir, "s STRING", &error, "mode", "failFast", NULL);
+    ASSERT_NO_ERROR(error);
+    g_autofree char *fail_end = latest(failing);
+    GPtrArray *none = duet_source_get_batch(failing, NULL, fail_end, &error);
+    CU_ASSERT_PTR_NULL(none);
+    ASSERT_ERROR(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED);
+    ASSERT_STR_EQ(error->message,
+                  "Malformed records are detected in record parsing. Parse Mode: FAILFAST. To "
+                  "process malformed records as null result, try setting the option 'mode' as "
+                  "'PERMISSIVE'.");
+    g_clear_error(&error);
+
+    /* JSON: PERMISSIVE with the default _corrupt_record column, invalid UTF-8 malformed */
+    char *json_dir = duet_test_tmpdir_new();
+    put_file(json_dir, "a.json", "{\"n\":1}\n{\"n\":\xff}\n{\"n\":true}\n", 1);
+    g_autoptr(DuetSource) json =
+        open_source("json", json_dir, "n BIGINT, _corrupt_record STRING", &error, NULL);
+    ASSERT_NO_ERROR(error);
+    g_autofree char *json_end = latest(json);
+    g_autofree char *json_rows = read_range(json, NULL, json_end);
+    ASSERT_STR_EQ(json_rows, "[(1,null), (null,{\"n\":\xef\xbf\xbd}), (null,{\"n\":true})]");
+    duet_test_tmpdir_free(json_dir);
+    duet_test_tmpdir_free(dir);
+}
+
+static void
+test_schema_inference(void)
+{
+    char *dir = duet_test_tmpdir_new();
+    put_file(dir, "a.csv", "id,price,when,ok\n1,2,2016-03-27 19:39:30,true\n", 1);
+    put_file(dir, "day=2016-01-02/b.csv", "id,price,when,ok\n3000000000,2.5,,false\n", 2);
+    put_file(dir, "day=__HIVE_DEFAULT_PARTITION__/c.csv", "id,price,when,ok\n", 3);
+    GError *error = NULL;
+    g_autoptr(DuetSource) typed =
+        open_source("csv", dir, NULL, &error, "spark.sql.streaming.schemaInference", "true",
+                    "header", "true", "inferSchema", "true", NULL);
+    ASSERT_NO_ERROR(error);
+    g_autofree char *schema = duet_schema_to_string(duet_source_schema(typed));
+    ASSERT_STR_EQ(schema, "struct<id:bigint,price:double,when:timestamp,ok:boolean,day:timestamp>");
+    g_autofree char *end = latest(typed);
+    g_autofree char *rows = read_range(typed, NULL, end);
+    ASSERT_STR_EQ(rows, "[(1,2.0,2016-03-27 19:39:30.0,true,null), "
+                        "(3000000000,2.5,null,false,2016-01-02 00:00:00.0)]");
+    /* without inferSchema every column is a string */
+    g_autoptr(DuetSource) strings =
+        open_source("csv", dir, NULL, &error, "spark.sql.streaming.schemaInference", "true",
+                    "header", "true", NULL);
+    ASSERT_NO_ERROR(error);
+    g_autofree char *string_schema = duet_schema_to_string(duet_source_schema(strings));
+    ASSERT_STR_EQ(string_schema,
+                  "struct<id:string,price:string,when:string,ok:string,day:timestamp>");
+    char *empty = duet_test_tmpdir_new();
+    ASSERT_OPEN_FAILS("[UNABLE_TO_INFER_SCHEMA] Unable to infer schema for CSV. It must be "
+                      "specified manually.",
+                      "csv", empty, NULL, "spark.sql.streaming.schemaInference", "true", NULL);
+    ASSERT_OPEN_FAILS("duet infers schemas of CSV files only: give the json source a schema",
+                      "json", dir, NULL, "spark.sql.streaming.schemaInference", "true", NULL);
+    ASSERT_OPEN_FAILS("inferSchema flag can be true or false", "csv", dir, NULL, "inferSchema",
+                      "yes", NULL);
+    duet_test_tmpdir_free(empty);
+    duet_test_tmpdir_free(dir);
+}
+
+static void
+test_partition_columns_from_directories(void)
+{
+    char *dir = duet_test_tmpdir_new();
+    put_file(dir, "k=a%2Fb/d=1/f.csv", "10\n", 1);
+    put_file(dir, "k=__HIVE_DEFAULT_PARTITION__/d=x/g.csv", "20\n", 2);
+    put_file(dir, "top.csv", "30,top,3\n", 3);
+    GError *error = NULL;
+    g_autoptr(DuetSource) source = open_source("csv", dir, "n INT, k STRING, d INT", &error, NULL);
+    ASSERT_NO_ERROR(error);
+    g_autofree char *end = latest(source);
+    g_autofree char *rows = read_range(source, NULL, end);
+    /* the path gives k and d; a value that does not fit its type is null */
+    ASSERT_STR_EQ(rows, "[(10,a/b,1), (20,null,null), (30,top,3)]");
+    ASSERT_INT_EQ(duet_file_source_malformed_records(source), 0);
+    duet_test_tmpdir_free(dir);
+}
+
+static void
+test_clean_source_options(void)
+{
+    char *root = duet_test_tmpdir_new();
+    g_autofree char *dir = g_build_filename(root, "in", NULL);
+    g_mkdir_with_parents(dir, 0755);
+    ASSERT_OPEN_FAILS("Invalid mode for clean source option Some(move). Must be one of "
+                      "ARCHIVE,DELETE,OFF",
+                      "text", dir, NULL, "cleanSource", "move", NULL);
+    ASSERT_OPEN_FAILS("Archive mode must be used with 'sourceArchiveDir' option.", "text", dir,
+                      NULL, "cleanSource", "archive", NULL);
+    const char *overlap =
+        "requirement failed: Base archive path cannot be set to the path where archived path "
+        "can possibly match with source pattern. Ensure the base archive path doesn't match "
+        "with source pattern in depth, where the depth is minimum of depth on both paths.";
+    g_autofree char *inside = g_build_filename(dir, "archive", NULL);
+    ASSERT_OPEN_FAILS(overlap, "text", dir, NULL, "cleanSource", "archive", "sourceArchiveDir",
+                      inside, NULL);
+    ASSERT_OPEN_FAILS(overlap, "text", dir, NULL, "cleanSource", "archive", "sourceArchiveDir",
+                      root, NULL);
+    ASSERT_OPEN_FAILS("quote cannot be more than one character", "csv", dir, "a INT", "quote", "''",
+                      NULL);
+    ASSERT_OPEN_FAILS("escape cannot be more than one character", "csv", dir, "a INT", "escape",
+                      "ab", NULL);
+    ASSERT_OPEN_FAILS("The field for corrupt records must be string type and nullable", "json", dir,
+                      "a INT, _corrupt_record INT", NULL);
+    ASSERT_OPEN_FAILS("Invalid value 'later' for option 'minFileAge': Time must be specified as "
+                      "seconds (s), milliseconds (ms), microseconds (us), minutes (m or min), "
+                      "hour (h), or day (d). E.g. 50s, 100ms, or 250us.",
+                      "text", dir, NULL, "minFileAge", "later", NULL);
+    /* cleaning a file sink's output is refused when it is listed, as in Spark */
+    g_autofree char *log_dir = g_build_filename(dir, "_spark_metadata", NULL);
+    g_mkdir_with_parents(log_dir, 0755);
+    GError *error = NULL;
+    g_autoptr(DuetSource) source =
+        open_source("text", dir, NULL, &error, "cleanSource", "delete", NULL);
+    ASSERT_NO_ERROR(error);
+    char *offset = duet_source_latest_offset(source, &error);
+    CU_ASSERT_PTR_NULL(offset);
+    ASSERT_ERROR(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION);
+    ASSERT_STR_EQ(error->message, "Clean up source files is not supported when reading from the "
+                                  "output directory of FileStreamSink.");
+    g_clear_error(&error);
+    duet_test_tmpdir_free(root);
+}
+
 static void
 test_bad_options(void)
 {
@@ -345,4 +634,8 @@ DUET_TEST_MAIN("file_source", DUET_TEST(test_text_in_modification_order),
                DUET_TEST(test_max_file_age_and_file_name_only),
                DUET_TEST(test_csv_header_separator_and_bad_values),
                DUET_TEST(test_json_malformed_lines_are_nulls), DUET_TEST(test_forgotten_offsets),
-               DUET_TEST(test_bad_options))
+               DUET_TEST(test_bad_options), DUET_TEST(test_clean_source_delete_after_commit),
+               DUET_TEST(test_clean_source_archive_keeps_paths),
+               DUET_TEST(test_half_written_files_wait), DUET_TEST(test_csv_options_and_parse_modes),
+               DUET_TEST(test_schema_inference), DUET_TEST(test_partition_columns_from_directories),
+               DUET_TEST(test_clean_source_options))
