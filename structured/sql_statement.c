@@ -349,7 +349,8 @@ expression_end(Statement *st, guint from, gboolean at_comma, const char *const *
         }
         if (depth > 0)
             continue;
-        if ((at_comma && symbol_at(st, index, ",")) || is_clause_word(st, index))
+        if ((at_comma && symbol_at(st, index, ",")) || symbol_at(st, index, ";") ||
+            is_clause_word(st, index))
             return index;
         for (const char *const *word = extra; word && *word; word++)
             if (word_at(st, index, *word))
@@ -745,7 +746,11 @@ parse_relation(Statement *st, GPtrArray *scope, Parsed **parsed)
             }
             ok = ok && expect_symbol(st, ")");
             if (ok) {
-                g_autofree char *joined = g_strjoinv(", ", (char **)names->pdata);
+                GString *list = g_string_new(NULL);
+                for (guint index = 0; index < names->len; index++)
+                    g_string_append_printf(list, "%s%s", index ? ", " : "",
+                                           (char *)names->pdata[index]);
+                g_autofree char *joined = g_string_free(list, FALSE);
                 label = g_strdup_printf("'Join UsingJoin(%s, [%s])",
                                         g_str_equal(type, "inner") ? "Inner" : "LeftOuter", joined);
             }
