@@ -126,6 +126,9 @@ char *duet_dataframe_explain(DuetDataFrame *frame);
  * "== Physical Plan ==" (of the optimised plan), sections apart by a blank line.
  * (transfer full) */
 char *duet_dataframe_explain_extended(DuetDataFrame *frame);
+/* The plan the optimizer makes of frame (Spark's queryExecution.optimizedPlan): the same rows,
+ * schema, event time and stateful operators. Queries and collect() run it. (transfer full) */
+DuetDataFrame *duet_dataframe_optimized(DuetDataFrame *frame);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DuetDataFrame, duet_dataframe_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DuetGroupedData, duet_grouped_data_free)

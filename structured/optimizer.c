@@ -624,3 +624,9 @@ duet_optimize(DuetDataFrame *plan)
     /* the projections pruning inserted merge into those above them; filters stay put */
     return rewrite(pruned, FALSE);
 }
+
+DuetDataFrame *
+duet_dataframe_optimized(DuetDataFrame *frame)
+{
+    return duet_optimize(frame);
+}
