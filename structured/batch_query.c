@@ -11,7 +11,7 @@
 DuetBatch *
 duet_dataframe_collect(DuetContext *context, DuetDataFrame *written, GError **error)
 {
-    g_autoptr(DuetDataFrame) frame = duet_optimize(written);
+    g_autoptr(DuetDataFrame) frame = duet_optimize_for(context, written);
     GPtrArray *stateful = g_ptr_array_new(), *watermarks = g_ptr_array_new();
     DuetExecution execution;
     duet_execution_init(

@@ -134,7 +134,8 @@ duet_dataframe_explain(DuetDataFrame *frame)
 static void
 append_named(GString *out, const DuetExpr *expr)
 {
-    g_autofree char *name = duet_expr_name(expr->kind == DUET_EXPR_ALIAS ? expr->children[0] : expr);
+    g_autofree char *name =
+        duet_expr_name(expr->kind == DUET_EXPR_ALIAS ? expr->children[0] : expr);
     g_string_append(out, name);
     if (expr->kind == DUET_EXPR_ALIAS)
         g_string_append_printf(out, " AS %s", expr->name);
@@ -145,7 +146,8 @@ append_columns(GString *out, DuetSchema *schema)
 {
     g_string_append_c(out, '[');
     for (guint field = 0; field < duet_schema_n_fields(schema); field++)
-        g_string_append_printf(out, "%s%s", field ? ", " : "", duet_schema_field(schema, field)->name);
+        g_string_append_printf(out, "%s%s", field ? ", " : "",
+                               duet_schema_field(schema, field)->name);
     g_string_append_c(out, ']');
 }
 
@@ -161,12 +163,23 @@ append_key_names(GString *out, DuetSchema *schema, GArray *columns)
 static void
 append_agg(GString *out, const DuetAggSpec *spec)
 {
-    static const char *const names[] = {
-        "count",       "count",       "sum",         "avg",
-        "min",         "max",         "first",       "last",
-        "collect_list", "collect_set", "approx_count_distinct", "stddev_samp",
-        "stddev_pop",  "var_samp",    "var_pop",     "median",
-        "udaf"};
+    static const char *const names[] = {"count",
+                                        "count",
+                                        "sum",
+                                        "avg",
+                                        "min",
+                                        "max",
+                                        "first",
+                                        "last",
+                                        "collect_list",
+                                        "collect_set",
+                                        "approx_count_distinct",
+                                        "stddev_samp",
+                                        "stddev_pop",
+                                        "var_samp",
+                                        "var_pop",
+                                        "median",
+                                        "udaf"};
     if (spec->kind == DUET_AGG_COUNT_ROWS || spec->input == NULL) {
         g_string_append_printf(out, "%s(1)", names[spec->kind]);
     } else {
@@ -242,9 +255,8 @@ append_logical_label(GString *out, DuetDataFrame *frame)
         g_string_append_c(out, ']');
         break;
     case DUET_PLAN_DEDUP:
-        g_string_append_printf(out, "%s [",
-                               frame->within_watermark ? "DeduplicateWithinWatermark"
-                                                       : "Deduplicate");
+        g_string_append_printf(
+            out, "%s [", frame->within_watermark ? "DeduplicateWithinWatermark" : "Deduplicate");
         append_key_names(out, frame->schema, frame->columns);
         g_string_append_c(out, ']');
         break;

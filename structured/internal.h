@@ -355,7 +355,7 @@ struct _DuetDataFrame {
     /* AGGREGATE, DEDUP: the key column whose time evicts state and judges late rows (-1: the
      * state is never evicted) */
     gint state_time_column;
-    gint session_key; /* AGGREGATE: the key that is a session_window (-1 none) */
+    gint session_key;  /* AGGREGATE: the key that is a session_window (-1 none) */
     char *parsed_plan; /* duet_catalog_sql: Spark's parsed (unresolved) plan, for explain */
 };
 
@@ -415,5 +415,8 @@ DuetExpr *duet_expr_copy_node(const DuetExpr *expr);
  * same order) after Spark's rules: constant folding, filter pushdown, column pruning, collapsed
  * projections and combined filters. (transfer full) */
 DuetDataFrame *duet_optimize(DuetDataFrame *plan);
+/* duet_optimize, or plan itself when context's "duet.sql.optimizer.enabled" is "false" (to
+ * compare the two, and as a way out). (transfer full) */
+DuetDataFrame *duet_optimize_for(DuetContext *context, DuetDataFrame *plan);
 
 G_END_DECLS

@@ -630,3 +630,12 @@ duet_dataframe_optimized(DuetDataFrame *frame)
 {
     return duet_optimize(frame);
 }
+
+DuetDataFrame *
+duet_optimize_for(DuetContext *context, DuetDataFrame *plan)
+{
+    g_autofree char *enabled = duet_context_get_conf(context, "duet.sql.optimizer.enabled");
+    if (enabled != NULL && g_ascii_strcasecmp(enabled, "false") == 0)
+        return duet_dataframe_ref(plan);
+    return duet_optimize(plan);
+}

@@ -372,7 +372,7 @@ duet_streaming_query_start_with(DuetContext *context, DuetDataFrame *frame, Duet
         g_array_append_vals(query->listeners, options->listeners, options->n_listeners);
     query->ref_count = 1;
     query->context = duet_context_ref(context);
-    query->frame = duet_optimize(frame); /* the checker saw the plan as written */
+    query->frame = duet_optimize_for(context, frame); /* the checker saw the plan as written */
     query->sink = duet_sink_ref(sink);
     query->sources = duet_dataframe_streaming_sources(frame);
     query->consumers = g_new0(guint, MAX(query->sources->len, 1));

@@ -28,8 +28,8 @@ duet_catalog_new(void)
 {
     DuetCatalog *catalog = g_new0(DuetCatalog, 1);
     catalog->ref_count = 1;
-    catalog->views =
-        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)duet_dataframe_unref);
+    catalog->views = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                           (GDestroyNotify)duet_dataframe_unref);
     return catalog;
 }
 
@@ -239,8 +239,7 @@ tokenize(Statement *st)
                 return FALSE;
             }
             at++;
-            push(st, c == '`' ? TOKEN_QUOTED : TOKEN_STRING, g_string_free(text, FALSE), start,
-                 at);
+            push(st, c == '`' ? TOKEN_QUOTED : TOKEN_STRING, g_string_free(text, FALSE), start, at);
         } else {
             static const char *const two[] = {"==", "!=", "<>", "<=", ">=", "||", NULL};
             gsize width = 1;
@@ -316,9 +315,9 @@ expect_symbol(Statement *st, const char *symbol)
 static gboolean
 is_clause_word(Statement *st, guint index)
 {
-    static const char *const words[] = {"FROM",  "WHERE", "GROUP", "HAVING", "ORDER", "LIMIT",
-                                        "UNION", "JOIN",  "INNER", "ON",     "USING", "CROSS",
-                                        "RIGHT", "FULL",  NULL};
+    static const char *const words[] = {"FROM",  "WHERE", "GROUP", "HAVING", "ORDER",
+                                        "LIMIT", "UNION", "JOIN",  "INNER",  "ON",
+                                        "USING", "CROSS", "RIGHT", "FULL",   NULL};
     for (const char *const *word = words; *word; word++)
         if (word_at(st, index, *word))
             return TRUE;
@@ -380,8 +379,8 @@ parse_fragment(Statement *st, guint first, guint end, gboolean item)
         if (copy[at] == '\n' || copy[at] == '\r')
             copy[at] = ' ';
     GError *local = NULL;
-    DuetExpr *expr = item ? duet_sql_parse_select_item(copy, &local)
-                          : duet_sql_parse_expression(copy, &local);
+    DuetExpr *expr =
+        item ? duet_sql_parse_select_item(copy, &local) : duet_sql_parse_expression(copy, &local);
     if (expr == NULL) {
         if (strstr(local->message, "end of input") != NULL &&
             token_at(st, end)->kind != TOKEN_END) {
@@ -422,8 +421,8 @@ strip_qualifiers(DuetExpr *expr, GPtrArray *scope)
 static const char *
 op_symbol(DuetBinaryOp op)
 {
-    static const char *const symbols[] = {"+", "-", "*", "/",  "%",  "=",   "!=",
-                                          "<", "<=", ">", ">=", "AND", "OR"};
+    static const char *const symbols[] = {
+        "+", "-", "*", "/", "%", "=", "!=", "<", "<=", ">", ">=", "AND", "OR"};
     return symbols[op];
 }
 
@@ -570,8 +569,9 @@ parse_alias(Statement *st)
 {
     gboolean explicit_as = accept_word(st, "AS");
     Token *token = peek(st);
-    if (token->kind == TOKEN_QUOTED || (token->kind == TOKEN_WORD && !is_clause_word(st, st->next) &&
-                                        !word_at(st, st->next, "LEFT"))) {
+    if (token->kind == TOKEN_QUOTED ||
+        (token->kind == TOKEN_WORD && !is_clause_word(st, st->next) &&
+         !word_at(st, st->next, "LEFT"))) {
         st->next++;
         return g_strdup(token->text);
     }
@@ -1017,9 +1017,9 @@ parse_select(Statement *st, Parsed **parsed)
         frame = filtered;
     }
     DuetDataFrame *result =
-        aggregate ? build_aggregate(st, frame, items, keys, having)
-                  : duet_dataframe_select(frame, (DuetExpr *const *)items->pdata, items->len,
-                                          &st->error);
+        aggregate
+            ? build_aggregate(st, frame, items, keys, having)
+            : duet_dataframe_select(frame, (DuetExpr *const *)items->pdata, items->len, &st->error);
     if (result != NULL && distinct) {
         DuetDataFrame *deduped = duet_dataframe_drop_duplicates(result, NULL, 0, &st->error);
         duet_dataframe_unref(result);
@@ -1070,9 +1070,8 @@ parse_order_by(Statement *st, DuetDataFrame *frame, Parsed **parsed)
         ok = parsed_key != NULL && st->error == NULL;
         if (ok) {
             /* qualifiers name relations that no longer exist here: keep the column name */
-            const char *dot = parsed_key->kind == DUET_EXPR_COLUMN && duet_schema_find_ci(
-                                                                          frame->schema,
-                                                                          parsed_key->name) < 0
+            const char *dot = parsed_key->kind == DUET_EXPR_COLUMN &&
+                                      duet_schema_find_ci(frame->schema, parsed_key->name) < 0
                                   ? strchr(parsed_key->name, '.')
                                   : NULL;
             g_autoptr(DuetExpr) bare = dot ? duet_expr_column(dot + 1) : duet_expr_ref(parsed_key);
@@ -1113,8 +1112,7 @@ parse_query(Statement *st, Parsed **parsed)
             accept_word(st, "DISTINCT");
         Parsed *right_parsed = NULL;
         g_autoptr(DuetDataFrame) right = parse_term(st, &right_parsed);
-        DuetDataFrame *unioned =
-            right ? duet_dataframe_union(frame, right, &st->error) : NULL;
+        DuetDataFrame *unioned = right ? duet_dataframe_union(frame, right, &st->error) : NULL;
         duet_dataframe_unref(frame);
         if (unioned == NULL) {
             parsed_free(right_parsed);
@@ -1130,8 +1128,7 @@ parse_query(Statement *st, Parsed **parsed)
     }
     if (frame != NULL && word_at(st, st->next, "ORDER")) {
         st->next++;
-        DuetDataFrame *sorted =
-            expect_word(st, "BY") ? parse_order_by(st, frame, parsed) : NULL;
+        DuetDataFrame *sorted = expect_word(st, "BY") ? parse_order_by(st, frame, parsed) : NULL;
         duet_dataframe_unref(frame);
         frame = sorted;
     }
@@ -1144,10 +1141,10 @@ parse_query(Statement *st, Parsed **parsed)
             g_clear_pointer(&frame, duet_dataframe_unref);
         } else {
             st->next++;
-            *parsed = parsed_new(g_strdup_printf("'GlobalLimit %" G_GINT64_FORMAT, limit),
-                                 parsed_new(g_strdup_printf("'LocalLimit %" G_GINT64_FORMAT, limit),
-                                            *parsed, NULL),
-                                 NULL);
+            *parsed = parsed_new(
+                g_strdup_printf("'GlobalLimit %" G_GINT64_FORMAT, limit),
+                parsed_new(g_strdup_printf("'LocalLimit %" G_GINT64_FORMAT, limit), *parsed, NULL),
+                NULL);
             DuetDataFrame *limited = duet_dataframe_limit(frame, limit);
             duet_dataframe_unref(frame);
             frame = limited;

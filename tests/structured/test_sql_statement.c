@@ -36,8 +36,8 @@ fixture_init(Fixture *fixture)
     g_autoptr(DuetDataFrame) depts_frame = duet_dataframe_from_static_source(fixture->depts);
     CU_ASSERT_TRUE(duet_dataframe_create_or_replace_temp_view(fixture->catalog, people_frame,
                                                               "people", &error));
-    CU_ASSERT_TRUE(duet_dataframe_create_or_replace_temp_view(fixture->catalog, depts_frame,
-                                                              "Depts", &error));
+    CU_ASSERT_TRUE(
+        duet_dataframe_create_or_replace_temp_view(fixture->catalog, depts_frame, "Depts", &error));
     ASSERT_NO_ERROR(error);
 }
 
@@ -57,11 +57,10 @@ typedef struct {
 } SqlCase;
 
 static const SqlCase cases[] = {
-    {"SELECT name, age FROM people WHERE age > 30",
-     "[(ann,34), (cy,45)]", NULL},
+    {"SELECT name, age FROM people WHERE age > 30", "[(ann,34), (cy,45)]", NULL},
     {"select * from PEOPLE where dept = 'hr'", "[(eve,hr,null,70.0)]", NULL},
-    {"SELECT p.name, p.age + 1 AS next FROM people AS p WHERE p.age < 30",
-     "[(bob,29), (dee,24)]", NULL},
+    {"SELECT p.name, p.age + 1 AS next FROM people AS p WHERE p.age < 30", "[(bob,29), (dee,24)]",
+     NULL},
     {"SELECT dept, count(*) AS n, max(age) FROM people GROUP BY dept",
      "[(eng,2,34), (hr,1,null), (ops,2,45)]", NULL},
     {"SELECT dept, count(*) AS n FROM people GROUP BY dept HAVING count(*) > 1",
@@ -90,12 +89,12 @@ static const SqlCase cases[] = {
      "END",
      "[(junior,2), (senior,2)]", NULL},
     {"SELECT `name` FROM `people` WHERE salary IS NULL;", "[dee]", NULL},
-    {"SELECT name FROM nope",
-     NULL, "[TABLE_OR_VIEW_NOT_FOUND] The table or view `nope` cannot be found. Verify the "
-           "spelling and correctness of the schema and catalog.\nIf you did not qualify the name "
-           "with a schema, verify the current_schema() output, or qualify the name with the "
-           "correct schema and catalog.\nTo tolerate the error on drop use DROP VIEW IF EXISTS or "
-           "DROP TABLE IF EXISTS.; line 1 pos 17"},
+    {"SELECT name FROM nope", NULL,
+     "[TABLE_OR_VIEW_NOT_FOUND] The table or view `nope` cannot be found. Verify the "
+     "spelling and correctness of the schema and catalog.\nIf you did not qualify the name "
+     "with a schema, verify the current_schema() output, or qualify the name with the "
+     "correct schema and catalog.\nTo tolerate the error on drop use DROP VIEW IF EXISTS or "
+     "DROP TABLE IF EXISTS.; line 1 pos 17"},
     {"SELECT name FROM people WHERE", NULL,
      "[PARSE_SYNTAX_ERROR] Syntax error at or near end of input.(line 1, pos 29)"},
     {"SELECT name, FROM people", NULL, "[PARSE_SYNTAX_ERROR] Syntax error at or near 'FROM'"},
@@ -154,8 +153,8 @@ test_catalog_and_schema(void)
     fixture_init(&fixture);
     GError *error = NULL;
     g_autoptr(DuetDataFrame) frame = duet_catalog_sql(
-        fixture.catalog,
-        "SELECT dept, count(*), avg(salary) AS pay FROM people GROUP BY dept", &error);
+        fixture.catalog, "SELECT dept, count(*), avg(salary) AS pay FROM people GROUP BY dept",
+        &error);
     ASSERT_NO_ERROR(error);
     g_autofree char *tree = duet_dataframe_tree_string(frame);
     ASSERT_STR_EQ(tree, "root\n |-- dept: string (nullable = true)\n"
@@ -194,43 +193,41 @@ test_explain_extended(void)
         &error);
     ASSERT_NO_ERROR(error);
     g_autofree char *plan = duet_dataframe_explain_extended(frame);
-    ASSERT_STR_EQ(plan,
-                  "== Parsed Logical Plan ==\n"
-                  "'GlobalLimit 2\n"
-                  "+- 'LocalLimit 2\n"
-                  "   +- 'Sort ['n DESC NULLS LAST], true\n"
-                  "      +- 'Aggregate ['dept], ['dept, 'count(1) AS n]\n"
-                  "         +- 'Filter ('age > (1 + 2))\n"
-                  "            +- 'SubqueryAlias p\n"
-                  "               +- 'UnresolvedRelation [people], [], false\n"
-                  "\n== Analyzed Logical Plan ==\n"
-                  "dept: string, n: bigint\n"
-                  "GlobalLimit 2\n"
-                  "+- LocalLimit 2\n"
-                  "   +- Sort [n DESC NULLS LAST], true\n"
-                  "      +- Aggregate [dept], [dept, count(1) AS n]\n"
-                  "         +- Filter (age > (1 + 2))\n"
-                  "            +- LocalRelation [name, dept, age, salary], "
-                  "MemoryStream[struct<name:string,dept:string,age:int,salary:double>]\n"
-                  "\n== Optimized Logical Plan ==\n"
-                  "GlobalLimit 2\n"
-                  "+- LocalLimit 2\n"
-                  "   +- Sort [n DESC NULLS LAST], true\n"
-                  "      +- Aggregate [dept], [dept, count(1) AS n]\n"
-                  "         +- Filter (age > 3)\n"
-                  "            +- LocalRelation [name, dept, age, salary], "
-                  "MemoryStream[struct<name:string,dept:string,age:int,salary:double>]\n"
-                  "\n== Physical Plan ==\n"
-                  "StreamingGlobalLimit 2\n"
-                  "+- Sort [n DESC NULLS LAST], true\n"
-                  "   +- StateStoreSave [dept], functions=[n]\n"
-                  "      +- Filter (age > 3)\n"
-                  "         +- LocalTableScan "
-                  "MemoryStream[struct<name:string,dept:string,age:int,salary:double>]\n");
+    ASSERT_STR_EQ(plan, "== Parsed Logical Plan ==\n"
+                        "'GlobalLimit 2\n"
+                        "+- 'LocalLimit 2\n"
+                        "   +- 'Sort ['n DESC NULLS LAST], true\n"
+                        "      +- 'Aggregate ['dept], ['dept, 'count(1) AS n]\n"
+                        "         +- 'Filter ('age > (1 + 2))\n"
+                        "            +- 'SubqueryAlias p\n"
+                        "               +- 'UnresolvedRelation [people], [], false\n"
+                        "\n== Analyzed Logical Plan ==\n"
+                        "dept: string, n: bigint\n"
+                        "GlobalLimit 2\n"
+                        "+- LocalLimit 2\n"
+                        "   +- Sort [n DESC NULLS LAST], true\n"
+                        "      +- Aggregate [dept], [dept, count(1) AS n]\n"
+                        "         +- Filter (age > (1 + 2))\n"
+                        "            +- LocalRelation [name, dept, age, salary], "
+                        "MemoryStream[struct<name:string,dept:string,age:int,salary:double>]\n"
+                        "\n== Optimized Logical Plan ==\n"
+                        "GlobalLimit 2\n"
+                        "+- LocalLimit 2\n"
+                        "   +- Sort [n DESC NULLS LAST], true\n"
+                        "      +- Aggregate [dept], [dept, count(1) AS n]\n"
+                        "         +- Filter (age > 3)\n"
+                        "            +- LocalRelation [name, dept, age, salary], "
+                        "MemoryStream[struct<name:string,dept:string,age:int,salary:double>]\n"
+                        "\n== Physical Plan ==\n"
+                        "StreamingGlobalLimit 2\n"
+                        "+- Sort [n DESC NULLS LAST], true\n"
+                        "   +- StateStoreSave [dept], functions=[n]\n"
+                        "      +- Filter (age > 3)\n"
+                        "         +- LocalTableScan "
+                        "MemoryStream[struct<name:string,dept:string,age:int,salary:double>]\n");
     g_autoptr(DuetDataFrame) joined = duet_catalog_sql(
         fixture.catalog,
-        "SELECT name FROM people JOIN depts USING (dept) UNION ALL SELECT dept FROM depts",
-        &error);
+        "SELECT name FROM people JOIN depts USING (dept) UNION ALL SELECT dept FROM depts", &error);
     ASSERT_NO_ERROR(error);
     g_autofree char *union_plan = duet_dataframe_explain_extended(joined);
     const char *parsed_end = strstr(union_plan, "\n== Analyzed");
@@ -273,8 +270,8 @@ test_streaming_over_views(void)
     g_autoptr(DuetSchema) schema = duet_schema_parse("word STRING, ts TIMESTAMP", NULL);
     g_autoptr(DuetSource) events = duet_memory_source_new(schema);
     g_autoptr(DuetDataFrame) stream = duet_dataframe_from_source(events);
-    g_autoptr(DuetDataFrame) marked = duet_dataframe_with_watermark(stream, "ts", "10 seconds",
-                                                                   &error);
+    g_autoptr(DuetDataFrame) marked =
+        duet_dataframe_with_watermark(stream, "ts", "10 seconds", &error);
     ASSERT_NO_ERROR(error);
     CU_ASSERT_TRUE(
         duet_dataframe_create_or_replace_temp_view(fixture.catalog, marked, "events", &error));
@@ -290,9 +287,8 @@ test_streaming_over_views(void)
     g_autoptr(GPtrArray) batches = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(DuetSink) sink =
         duet_foreach_batch_sink_new(duet_dataframe_schema(counts), record_batch, batches);
-    DuetStreamingQuery *query =
-        duet_streaming_query_start(fixture.context, counts, sink, DUET_OUTPUT_MODE_APPEND, NULL,
-                                   NULL, "sql_counts", &error);
+    DuetStreamingQuery *query = duet_streaming_query_start(
+        fixture.context, counts, sink, DUET_OUTPUT_MODE_APPEND, NULL, NULL, "sql_counts", &error);
     ASSERT_NO_ERROR(error);
     add_events(events, "[[\"a\", 1000000], [\"b\", 2000000], "
                        "[\"a\", 5000000], [\"skip\", 5000000]]");
@@ -329,7 +325,7 @@ test_streaming_over_views(void)
                                        DUET_OUTPUT_MODE_APPEND, NULL, NULL, NULL, &error);
     ASSERT_NO_ERROR(error);
     add_events(more, "[[\"eng\", 60000000], [\"law\", 60000000], "
-                       "[\"ops\", 61000000]]");
+                     "[\"ops\", 61000000]]");
     CU_ASSERT_TRUE(duet_streaming_query_process_all_available(query, &error));
     ASSERT_NO_ERROR(error);
     duet_streaming_query_stop(query);
