@@ -145,7 +145,7 @@ evaluate_constant(const DuetExpr *expr)
     g_autoptr(DuetSchema) schema = duet_schema_new_simple("dummy", DUET_TYPE_INT32, NULL);
     g_autoptr(DuetBatchBuilder) builder = duet_batch_builder_new(schema, 1);
     duet_batch_builder_append_int32(builder, 0, 0);
-    g_autoptr(DuetBatch) batch = duet_batch_builder_finish(g_steal_pointer(&builder), NULL);
+    g_autoptr(DuetBatch) batch = duet_batch_builder_finish(builder, NULL);
     if (batch == NULL)
         return NULL;
     GError *error = NULL;
