@@ -16,17 +16,22 @@ append_names(GString *out, GPtrArray *exprs)
     }
 }
 
+/* prefix: what runs down the left of this line (Spark's ":  " below a child with siblings
+ * after it, "   " below a last child); connector: "+- ", ":- ", or "" at the root. */
 static void
-append_explain(GString *out, DuetDataFrame *frame, guint depth)
+append_explain(GString *out, DuetDataFrame *frame, GString *prefix, const char *connector)
 {
-    for (guint level = 0; level < depth; level++)
-        g_string_append(out, level + 1 == depth ? "+- " : "   ");
+    gsize saved = prefix->len;
+    g_string_append_printf(out, "%s%s", prefix->str, connector);
+    if (*connector)
+        g_string_append(prefix, g_str_equal(connector, ":- ") ? ":  " : "   ");
     switch (frame->kind) {
     case DUET_PLAN_SOURCE: {
         g_autofree char *description = duet_source_description(frame->source);
         g_string_append_printf(
             out, "%s %s\n",
             frame->is_static ? "LocalTableScan" : "StreamingDataSourceV2ScanRelation", description);
+        g_string_truncate(prefix, saved);
         return;
     }
     case DUET_PLAN_PROJECT:
@@ -116,16 +121,18 @@ append_explain(GString *out, DuetDataFrame *frame, guint depth)
                                frame->join_type == DUET_JOIN_INNER ? "Inner" : "LeftOuter");
         break;
     }
-    append_explain(out, frame->child, depth + 1);
+    append_explain(out, frame->child, prefix, frame->right ? ":- " : "+- ");
     if (frame->right)
-        append_explain(out, frame->right, depth + 1);
+        append_explain(out, frame->right, prefix, "+- ");
+    g_string_truncate(prefix, saved);
 }
 
 char *
 duet_dataframe_explain(DuetDataFrame *frame)
 {
     GString *out = g_string_new("== Physical Plan ==\n");
-    append_explain(out, frame, 0);
+    g_autoptr(GString) prefix = g_string_new(NULL);
+    append_explain(out, frame, prefix, "");
     return g_string_free(out, FALSE);
 }
 

@@ -240,6 +240,16 @@ test_explain_extended(void)
                           ":     +- 'UnresolvedRelation [depts], [], false\n"
                           "+- 'Project ['dept]\n"
                           "   +- 'UnresolvedRelation [depts], [], false\n");
+    const char *physical = strstr(union_plan, "== Physical Plan ==");
+    ASSERT_STR_EQ(physical, "== Physical Plan ==\n"
+                            "Union\n"
+                            ":- Project [name]\n"
+                            ":  +- BroadcastHashJoin Inner\n"
+                            ":     :- LocalTableScan "
+                            "MemoryStream[struct<name:string,dept:string,age:int,salary:double>]\n"
+                            ":     +- LocalTableScan MemoryStream[struct<dept:string,floor:int>]\n"
+                            "+- Project [dept]\n"
+                            "   +- LocalTableScan MemoryStream[struct<dept:string,floor:int>]\n");
     fixture_clear(&fixture);
 }
 
