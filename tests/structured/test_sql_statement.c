@@ -253,6 +253,61 @@ test_explain_extended(void)
     fixture_clear(&fixture);
 }
 
+/* window() and session_window() keys, selected by name or by the call itself */
+static void
+test_time_windows(void)
+{
+    Fixture fixture;
+    fixture_init(&fixture);
+    GError *error = NULL;
+    g_autoptr(DuetBatch) clicks = duet_test_batch(
+        "user STRING, ts TIMESTAMP",
+        "[[\"u\", 1000000], [\"u\", 4000000], [\"v\", 12000000], [\"u\", 30000000]]");
+    g_autoptr(DuetSource) source = duet_memory_source_new(duet_batch_schema(clicks));
+    duet_memory_source_add(source, clicks);
+    g_autoptr(DuetDataFrame) frame = duet_dataframe_from_static_source(source);
+    CU_ASSERT_TRUE(
+        duet_dataframe_create_or_replace_temp_view(fixture.catalog, frame, "clicks", &error));
+    static const SqlCase windows[] = {
+        {"SELECT window, count(*) AS n FROM clicks GROUP BY window(ts, '10 seconds')",
+         "[((1970-01-01 00:00:00.0,1970-01-01 00:00:10.0),2), "
+         "((1970-01-01 00:00:10.0,1970-01-01 00:00:20.0),1), "
+         "((1970-01-01 00:00:30.0,1970-01-01 00:00:40.0),1)]",
+         NULL},
+        {"SELECT upper(user) AS who, window(ts, '10 seconds') AS w, count(*) AS n FROM clicks "
+         "GROUP BY window(ts, '10 seconds'), upper(user) HAVING count(*) > 1",
+         "[(U,(1970-01-01 00:00:00.0,1970-01-01 00:00:10.0),2)]", NULL},
+        {"SELECT window.end AS e, user, count(*) AS n FROM clicks "
+         "GROUP BY window(ts, '10 seconds'), user HAVING n > 1",
+         "[(1970-01-01 00:00:10.0,u,2)]", NULL},
+        {"SELECT user, session_window.start AS s, count(*) AS n FROM clicks "
+         "GROUP BY user, session_window(ts, '5 seconds')",
+         "[(u,1970-01-01 00:00:01.0,2), (u,1970-01-01 00:00:30.0,1), "
+         "(v,1970-01-01 00:00:12.0,1)]",
+         NULL},
+    };
+    for (gsize index = 0; index < G_N_ELEMENTS(windows); index++) {
+        g_autoptr(DuetDataFrame) result =
+            duet_catalog_sql(fixture.catalog, windows[index].sql, &error);
+        if (windows[index].error) {
+            CU_ASSERT_PTR_NULL(result);
+            CU_ASSERT_TRUE(error && g_str_has_prefix(error->message, windows[index].error));
+            if (error && !g_str_has_prefix(error->message, windows[index].error))
+                fprintf(stderr, "\n%s\n  got %s\n", windows[index].sql, error->message);
+            g_clear_error(&error);
+            continue;
+        }
+        ASSERT_NO_ERROR(error);
+        if (result == NULL)
+            continue;
+        g_autoptr(DuetBatch) rows = duet_dataframe_collect(fixture.context, result, &error);
+        ASSERT_NO_ERROR(error);
+        g_autofree char *text = rows ? duet_test_render_sorted(rows) : NULL;
+        ASSERT_STR_EQ(text, windows[index].expected);
+    }
+    fixture_clear(&fixture);
+}
+
 /* ---- streaming ----------------------------------------------------------------------------- */
 
 static gboolean
@@ -361,4 +416,5 @@ test_streaming_over_views(void)
 }
 
 DUET_TEST_MAIN("sql_statement", DUET_TEST(test_static_cases), DUET_TEST(test_catalog_and_schema),
-               DUET_TEST(test_explain_extended), DUET_TEST(test_streaming_over_views))
+               DUET_TEST(test_explain_extended), DUET_TEST(test_time_windows),
+               DUET_TEST(test_streaming_over_views))
