@@ -253,6 +253,29 @@ test_explain_extended(void)
     fixture_clear(&fixture);
 }
 
+/* Every prefix of the table's statements either compiles or fails with a GError. */
+static void
+test_every_prefix(void)
+{
+    Fixture fixture;
+    fixture_init(&fixture);
+    for (gsize index = 0; index < G_N_ELEMENTS(cases); index++) {
+        gsize length = strlen(cases[index].sql);
+        for (gsize cut = 0; cut <= length; cut++) {
+            g_autofree char *prefix = g_strndup(cases[index].sql, cut);
+            GError *error = NULL;
+            g_autoptr(DuetDataFrame) frame = duet_catalog_sql(fixture.catalog, prefix, &error);
+            CU_ASSERT_TRUE((frame == NULL) == (error != NULL));
+            if (frame != NULL) {
+                g_autofree char *plan = duet_dataframe_explain_extended(frame);
+                CU_ASSERT_PTR_NOT_NULL(plan);
+            }
+            g_clear_error(&error);
+        }
+    }
+    fixture_clear(&fixture);
+}
+
 /* window() and session_window() keys, selected by name or by the call itself */
 static void
 test_time_windows(void)
@@ -417,4 +440,4 @@ test_streaming_over_views(void)
 
 DUET_TEST_MAIN("sql_statement", DUET_TEST(test_static_cases), DUET_TEST(test_catalog_and_schema),
                DUET_TEST(test_explain_extended), DUET_TEST(test_time_windows),
-               DUET_TEST(test_streaming_over_views))
+               DUET_TEST(test_every_prefix), DUET_TEST(test_streaming_over_views))
