@@ -300,8 +300,35 @@ copy_marks(DuetDataFrame *to, const DuetDataFrame *from)
     to->is_streaming = from->is_streaming;
 }
 
+/* The kinds whose every field clone_with() copies. A node of any other kind (one added
+ * later) is left as it is, with everything below it. */
+static gboolean
+known_kind(DuetPlanKind kind)
+{
+    switch (kind) {
+    case DUET_PLAN_SOURCE:
+    case DUET_PLAN_PROJECT:
+    case DUET_PLAN_FILTER:
+    case DUET_PLAN_WINDOW:
+    case DUET_PLAN_WATERMARK:
+    case DUET_PLAN_AGGREGATE:
+    case DUET_PLAN_DEDUP:
+    case DUET_PLAN_SORT:
+    case DUET_PLAN_LIMIT:
+    case DUET_PLAN_MAP:
+    case DUET_PLAN_REPARTITION:
+    case DUET_PLAN_UNION:
+    case DUET_PLAN_JOIN:
+    case DUET_PLAN_GENERATE:
+    case DUET_PLAN_SESSION:
+        return TRUE;
+    default:
+        return FALSE;
+    }
+}
+
 /* node over new children, every other field shared or copied; node itself when the children
- * are its own. (transfer full) */
+ * are its own. A field added to struct _DuetDataFrame must be copied here. (transfer full) */
 static DuetDataFrame *
 clone_with(DuetDataFrame *node, DuetDataFrame *child, DuetDataFrame *right)
 {
@@ -464,6 +491,8 @@ simplify_filter(DuetDataFrame *filter, gboolean push)
 static DuetDataFrame *
 rewrite(DuetDataFrame *node, gboolean push)
 {
+    if (!known_kind(node->kind))
+        return duet_dataframe_ref(node);
     g_autoptr(DuetDataFrame) child = node->child ? rewrite(node->child, push) : NULL;
     g_autoptr(DuetDataFrame) right = node->right ? rewrite(node->right, push) : NULL;
     if (node->kind == DUET_PLAN_PROJECT) {
@@ -604,6 +633,10 @@ narrow(DuetDataFrame *node, const gboolean *required, gint *mapping)
         return project;
     }
     default:
+        if (!known_kind(node->kind)) {
+            identity_mapping(node, mapping);
+            return duet_dataframe_ref(node);
+        }
         return narrow_barrier(node, mapping);
     }
 }
