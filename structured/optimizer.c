@@ -328,20 +328,25 @@ known_kind(DuetPlanKind kind)
 }
 
 /* node over new children, every other field shared or copied; node itself when the children
- * are its own. A field added to struct _DuetDataFrame must be copied here. (transfer full) */
+ * are its own. The copy starts as the node's bytes, so scalar fields added to struct
+ * _DuetDataFrame later come along; an owned pointer added later must get its reference here.
+ * (transfer full) */
 static DuetDataFrame *
 clone_with(DuetDataFrame *node, DuetDataFrame *child, DuetDataFrame *right)
 {
     if (child == node->child && right == node->right)
         return duet_dataframe_ref(node);
-    DuetDataFrame *copy = duet_dataframe_node_new(node->kind, node->schema, child);
+    DuetDataFrame *copy = g_new(DuetDataFrame, 1);
+    *copy = *node;
+    copy->ref_count = 1;
+    copy->schema = duet_schema_ref(node->schema);
+    copy->child = child ? duet_dataframe_ref(child) : NULL;
     copy->right = right ? duet_dataframe_ref(right) : NULL;
     copy->source = node->source ? duet_source_ref(node->source) : NULL;
-    copy->is_static = node->is_static;
-    copy->join_type = node->join_type;
     copy->left_keys = node->left_keys ? g_array_ref(node->left_keys) : NULL;
     copy->right_keys = node->right_keys ? g_array_ref(node->right_keys) : NULL;
     copy->right_values = node->right_values ? g_array_ref(node->right_values) : NULL;
+    copy->exprs = g_ptr_array_new_with_free_func((GDestroyNotify)duet_expr_unref);
     for (guint index = 0; index < node->exprs->len; index++)
         g_ptr_array_add(copy->exprs, duet_expr_ref(node->exprs->pdata[index]));
     copy->aggs = node->aggs ? g_ptr_array_ref(node->aggs) : NULL;
@@ -354,17 +359,7 @@ clone_with(DuetDataFrame *node, DuetDataFrame *child, DuetDataFrame *right)
         }
     }
     copy->columns = node->columns ? g_array_ref(node->columns) : NULL;
-    copy->within_watermark = node->within_watermark;
-    copy->window_us = node->window_us;
-    copy->slide_us = node->slide_us;
-    copy->start_us = node->start_us;
-    copy->limit = node->limit;
-    copy->shuffle = node->shuffle;
-    copy->map_func = node->map_func;
-    copy->map_data = node->map_data;
-    copy->state_time_column = node->state_time_column;
-    copy->session_key = node->session_key;
-    copy_marks(copy, node);
+    copy->parsed_plan = NULL;
     return copy;
 }
 
