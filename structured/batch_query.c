@@ -9,8 +9,9 @@
 #include "structured/internal.h"
 
 DuetBatch *
-duet_dataframe_collect(DuetContext *context, DuetDataFrame *frame, GError **error)
+duet_dataframe_collect(DuetContext *context, DuetDataFrame *written, GError **error)
 {
+    g_autoptr(DuetDataFrame) frame = duet_optimize_for(context, written);
     GPtrArray *stateful = g_ptr_array_new(), *watermarks = g_ptr_array_new();
     DuetExecution execution;
     duet_execution_init(

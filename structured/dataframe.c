@@ -90,6 +90,7 @@ duet_dataframe_unref(DuetDataFrame *frame)
         g_array_unref(frame->columns);
     g_ptr_array_unref(frame->exprs);
     duet_schema_unref(frame->schema);
+    g_free(frame->parsed_plan);
     g_free(frame);
 }
 

@@ -120,6 +120,15 @@ DuetSource *duet_dataframe_source(DuetDataFrame *frame);
 GPtrArray *duet_dataframe_streaming_sources(DuetDataFrame *frame);
 /* Spark's explain() physical plan text, one operator a line. (transfer full) */
 char *duet_dataframe_explain(DuetDataFrame *frame);
+/* Spark's explain(extended = true): "== Parsed Logical Plan ==" (the SQL parser's unresolved
+ * plan for duet_catalog_sql frames, else the analysed plan), "== Analyzed Logical Plan =="
+ * (after the output schema line "name: type, ..."), "== Optimized Logical Plan ==" and
+ * "== Physical Plan ==" (of the optimised plan), sections apart by a blank line.
+ * (transfer full) */
+char *duet_dataframe_explain_extended(DuetDataFrame *frame);
+/* The plan the optimizer makes of frame (Spark's queryExecution.optimizedPlan): the same rows,
+ * schema, event time and stateful operators. Queries and collect() run it. (transfer full) */
+DuetDataFrame *duet_dataframe_optimized(DuetDataFrame *frame);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DuetDataFrame, duet_dataframe_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DuetGroupedData, duet_grouped_data_free)

@@ -355,7 +355,8 @@ struct _DuetDataFrame {
     /* AGGREGATE, DEDUP: the key column whose time evicts state and judges late rows (-1: the
      * state is never evicted) */
     gint state_time_column;
-    gint session_key; /* AGGREGATE: the key that is a session_window (-1 none) */
+    gint session_key;  /* AGGREGATE: the key that is a session_window (-1 none) */
+    char *parsed_plan; /* duet_catalog_sql: Spark's parsed (unresolved) plan, for explain */
 };
 
 /* What a plan node's task needs: the node and the batch's execution. */
@@ -405,5 +406,17 @@ gboolean duet_check_continuous(DuetDataFrame *plan, GError **error);
 /* Interval strings ("10 seconds", "200 milliseconds", "1 minute 30 seconds"), or a number of
  * microseconds, to microseconds. */
 gboolean duet_parse_interval_us(const char *text, gint64 *us, GError **error);
+
+/* ---- the optimizer (optimizer.c) --------------------------------------------------------- */
+
+/* A shallow copy of one node: the same fields, new references to its children. (transfer full) */
+DuetExpr *duet_expr_copy_node(const DuetExpr *expr);
+/* An equivalent plan (same output schema, rows, event-time marks and stateful operators, in the
+ * same order) after Spark's rules: constant folding, filter pushdown, column pruning, collapsed
+ * projections and combined filters. (transfer full) */
+DuetDataFrame *duet_optimize(DuetDataFrame *plan);
+/* duet_optimize, or plan itself when context's "duet.sql.optimizer.enabled" is "false" (to
+ * compare the two, and as a way out). (transfer full) */
+DuetDataFrame *duet_optimize_for(DuetContext *context, DuetDataFrame *plan);
 
 G_END_DECLS

@@ -372,7 +372,7 @@ duet_streaming_query_start_with(DuetContext *context, DuetDataFrame *frame, Duet
         g_array_append_vals(query->listeners, options->listeners, options->n_listeners);
     query->ref_count = 1;
     query->context = duet_context_ref(context);
-    query->frame = duet_dataframe_ref(frame);
+    query->frame = duet_optimize_for(context, frame); /* the checker saw the plan as written */
     query->sink = duet_sink_ref(sink);
     query->sources = duet_dataframe_streaming_sources(frame);
     query->consumers = g_new0(guint, MAX(query->sources->len, 1));
@@ -389,7 +389,7 @@ duet_streaming_query_start_with(DuetContext *context, DuetDataFrame *frame, Duet
     query->stateful_nodes = g_ptr_array_new();
     query->watermark_nodes = g_ptr_array_new();
     duet_execution_init(
-        &query->execution, query->context, frame, mode,
+        &query->execution, query->context, query->frame, mode,
         (guint)CLAMP(duet_context_get_conf_int(context, "spark.sql.shuffle.partitions", 200), 1,
                      100000),
         query->stateful_nodes, query->watermark_nodes);
