@@ -109,6 +109,9 @@ append_explain(GString *out, DuetDataFrame *frame, guint depth)
         g_string_append_printf(out, "SessionWindow %s\n", name);
         break;
     }
+    case DUET_PLAN_GROUP_STATE:
+        duet_group_state_explain(out, frame);
+        break;
     case DUET_PLAN_JOIN:
         g_string_append_printf(out, "%s %s\n",
                                frame->right->is_streaming ? "StreamingSymmetricHashJoin"
