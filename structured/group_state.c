@@ -778,8 +778,8 @@ duet_group_state_explain(GString *out, DuetDataFrame *frame)
             out, "%s%s", index ? ", " : "",
             duet_schema_field(frame->child->schema, g_array_index(frame->columns, guint, index))
                 ->name);
-    g_string_append_printf(out, "], %s, %s, %s\n", op->is_map ? "Update" : mode_name(op->mode),
-                           timeouts[op->timeout], op->is_map ? "isMapGroupsWithState" : "");
+    g_string_append_printf(out, "], %s, %s%s\n", op->is_map ? "Update" : mode_name(op->mode),
+                           timeouts[op->timeout], op->is_map ? ", isMapGroupsWithState" : "");
 }
 
 /* ---- the output-mode checker (Spark's UnsupportedOperationChecker) --------------------------- */

@@ -5,8 +5,9 @@
  * KeyValueGroupedDataset.(flat)MapGroupsWithState and its GroupState. The C analogue of
  * groupByKey(f) names key columns of the DataFrame. At every micro-batch the user function is
  * called once for each key that has new rows (keys in ascending order within a shuffle
- * partition, rows in any order), then once for each key whose timeout expired and that did
- * not time out by new data, with no rows and duet_group_state_has_timed_out() TRUE. What the
+ * partition, rows in any order), then once for each key whose timeout expired (a key called
+ * with data just before has a fresh timeout, which cannot have expired), with no rows and
+ * duet_group_state_has_timed_out() TRUE. What the
  * function leaves in the DuetGroupState (updated, removed, a new timeout) is saved in the
  * operator's versioned state store, so it survives restarts from the checkpoint.
  *
