@@ -106,6 +106,8 @@ node_name(DuetPlanKind kind)
         return "Repartition";
     case DUET_PLAN_WATERMARK:
         return "EventTimeWatermark";
+    case DUET_PLAN_GROUP_STATE:
+        return "FlatMapGroupsWithState";
     default:
         return "this";
     }

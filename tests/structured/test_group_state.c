@@ -713,6 +713,15 @@ test_output_modes(void)
     expect_start_error(&fixture, update_then_count, DUET_OUTPUT_MODE_UPDATE,
                        "flatMapGroupsWithState in update mode is not supported with aggregation "
                        "on a streaming DataFrame/Dataset");
+    /* continuous processing takes map-like queries only */
+    DuetTrigger continuous = {DUET_TRIGGER_CONTINUOUS, 1000};
+    GError *refused = NULL;
+    CU_ASSERT_PTR_NULL(
+        try_start(&fixture, flat_update, DUET_OUTPUT_MODE_UPDATE, &continuous, &refused));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(refused);
+    ASSERT_STR_EQ(refused->message,
+                  "Continuous processing does not support FlatMapGroupsWithState operations.");
+    g_clear_error(&refused);
     /* flatMapGroupsWithState(Append) then an aggregation is allowed (in Update here) */
     g_autoptr(DuetDataFrame) append_then_count = count_after(flat_append);
     DuetStreamingQuery *query = start(&fixture, append_then_count, DUET_OUTPUT_MODE_UPDATE, NULL);
