@@ -88,6 +88,8 @@ duet_dataframe_unref(DuetDataFrame *frame)
     }
     if (frame->columns)
         g_array_unref(frame->columns);
+    if (frame->op_data_free)
+        frame->op_data_free(frame->op_data);
     g_ptr_array_unref(frame->exprs);
     duet_schema_unref(frame->schema);
     g_free(frame->parsed_plan);

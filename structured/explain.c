@@ -114,6 +114,9 @@ append_explain(GString *out, DuetDataFrame *frame, GString *prefix, const char *
         g_string_append_printf(out, "SessionWindow %s\n", name);
         break;
     }
+    case DUET_PLAN_GROUP_STATE:
+        duet_group_state_explain(out, frame);
+        break;
     case DUET_PLAN_JOIN:
         g_string_append_printf(out, "%s %s\n",
                                frame->right->is_streaming ? "StreamingSymmetricHashJoin"
@@ -318,6 +321,16 @@ append_logical_label(GString *out, DuetDataFrame *frame)
         g_autofree char *name = duet_expr_name(frame->exprs->pdata[0]);
         g_string_append_printf(out, "SessionWindow %s, ", name);
         append_columns(out, frame->schema);
+        break;
+    }
+    case DUET_PLAN_GROUP_STATE: {
+        /* the physical line without its newline */
+        GString *line = g_string_new(NULL);
+        duet_group_state_explain(line, frame);
+        if (line->len && line->str[line->len - 1] == '\n')
+            g_string_truncate(line, line->len - 1);
+        g_string_append(out, line->str);
+        g_string_free(line, TRUE);
         break;
     }
     }

@@ -307,6 +307,7 @@ typedef enum {
     DUET_PLAN_JOIN,        /* an equi-join of child (left) and right on key columns */
     DUET_PLAN_GENERATE,    /* explode: one row per element of an array (outer: within_watermark) */
     DUET_PLAN_SESSION,     /* appends a `session_window` struct column [time, time + gap) */
+    DUET_PLAN_GROUP_STATE, /* stateful: groupByKey + (flat)MapGroupsWithState (group_state.c) */
 } DuetPlanKind;
 
 typedef enum {
@@ -357,6 +358,10 @@ struct _DuetDataFrame {
     gint state_time_column;
     gint session_key;  /* AGGREGATE: the key that is a session_window (-1 none) */
     char *parsed_plan; /* duet_catalog_sql: Spark's parsed (unresolved) plan, for explain */
+    /* What a kind keeps to itself, owned by the node (GROUP_STATE: group_state.c's operator;
+     * its key column indices are in columns). */
+    gpointer op_data;
+    GDestroyNotify op_data_free;
 };
 
 /* What a plan node's task needs: the node and the batch's execution. */
@@ -399,6 +404,18 @@ DuetRdd *duet_stateful_join(DuetDataFrame *frame, DuetRdd *left, DuetRdd *right,
                             DuetExecution *execution, GError **error);
 DuetRdd *duet_stateful_limit(DuetDataFrame *frame, DuetRdd *child, DuetExecution *execution,
                              GError **error);
+/* group_state.c: the physical (flat)MapGroupsWithState over child; whether node asks for
+ * no-data batches when the watermark advances (event-time timeout) or at every trigger
+ * (processing-time timeout), OR-ed into the flags; its explain() line; and the output-mode
+ * checker's rules for it: counts (multiple/mixed operators, checked first) and nodes (modes,
+ * aggregations, a watermark for event-time timeouts; checked after the aggregation rules). */
+DuetRdd *duet_group_state_rdd(DuetDataFrame *frame, DuetRdd *child, DuetExecution *execution,
+                              GError **error);
+void duet_group_state_no_data_batches(DuetDataFrame *node, gboolean *on_watermark,
+                                      gboolean *every_trigger);
+void duet_group_state_explain(GString *out, DuetDataFrame *frame);
+gboolean duet_group_state_check_counts(DuetDataFrame *plan, DuetOutputMode mode, GError **error);
+gboolean duet_group_state_check_nodes(DuetDataFrame *plan, DuetOutputMode mode, GError **error);
 /* output_mode.c: Spark's UnsupportedOperationChecker for the mode. */
 gboolean duet_check_output_mode(DuetDataFrame *plan, DuetOutputMode mode, GError **error);
 /* output_mode.c: Spark's checkForContinuous: map-like queries only, no current time. */

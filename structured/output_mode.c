@@ -28,6 +28,8 @@ duet_check_output_mode(DuetDataFrame *plan, DuetOutputMode mode, GError **error)
 {
     guint aggregates = 0;
     DuetDataFrame *first_aggregate = NULL;
+    if (!duet_group_state_check_counts(plan, mode, error))
+        return FALSE;
     for (DuetDataFrame *frame = plan; frame != NULL; frame = frame->child) {
         switch (frame->kind) {
         case DUET_PLAN_AGGREGATE:
@@ -62,7 +64,7 @@ duet_check_output_mode(DuetDataFrame *plan, DuetOutputMode mode, GError **error)
         (first_aggregate->state_time_column < 0 || !duet_dataframe_has_watermark(first_aggregate)))
         return refuse(error, "Append output mode not supported when there are streaming "
                              "aggregations on streaming DataFrames/DataSets without watermark");
-    return TRUE;
+    return duet_group_state_check_nodes(plan, mode, error);
 }
 
 static gboolean
@@ -104,6 +106,8 @@ node_name(DuetPlanKind kind)
         return "Repartition";
     case DUET_PLAN_WATERMARK:
         return "EventTimeWatermark";
+    case DUET_PLAN_GROUP_STATE:
+        return "FlatMapGroupsWithState";
     default:
         return "this";
     }

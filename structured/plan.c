@@ -28,7 +28,7 @@ number_nodes(DuetExecution *execution, DuetDataFrame *frame, gboolean streaming_
     if (streaming_plan && !frame->is_streaming)
         list = NULL; /* a static side of a streaming query runs as a batch, without state */
     else if (frame->kind == DUET_PLAN_AGGREGATE || frame->kind == DUET_PLAN_DEDUP ||
-             frame->kind == DUET_PLAN_LIMIT ||
+             frame->kind == DUET_PLAN_LIMIT || frame->kind == DUET_PLAN_GROUP_STATE ||
              (frame->kind == DUET_PLAN_JOIN && frame->right->is_streaming && streaming_plan))
         list = stateful_nodes;
     else if (frame->kind == DUET_PLAN_WATERMARK)
@@ -419,6 +419,8 @@ duet_plan_rdd(DuetDataFrame *frame, DuetExecution *execution, GError **error)
                    : duet_stateful_dedup(frame, child, execution, error);
     case DUET_PLAN_LIMIT:
         return duet_stateful_limit(frame, child, execution, error);
+    case DUET_PLAN_GROUP_STATE:
+        return duet_group_state_rdd(frame, child, execution, error);
     case DUET_PLAN_REPARTITION:
         return frame->shuffle ? duet_rdd_repartition(child, (guint)frame->limit)
                               : duet_rdd_coalesce(child, (guint)frame->limit, FALSE);

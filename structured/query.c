@@ -180,6 +180,21 @@ wants_no_data_batch(DuetStreamingQuery *query)
            query->watermark_ms > query->used_watermark_ms;
 }
 
+/* An operator with processing-time timeouts asks for a batch at every trigger (Spark's
+ * FlatMapGroupsWithStateExec.shouldRunAnotherBatch), once this run has executed a batch
+ * (Spark asks its lastExecution, which a restart does not have). The default trigger, which
+ * polls, runs one only once the clock passed the last batch's timestamp: no timeout expires
+ * before. Call with the lock. */
+static gboolean
+wants_timeout_batch(DuetStreamingQuery *query, gint64 now_ms)
+{
+    if (!query->no_data_every_trigger || query->progress->len == 0)
+        return FALSE;
+    return query->trigger.kind == DUET_TRIGGER_PROCESSING_TIME ||
+           (query->trigger.kind == DUET_TRIGGER_DEFAULT &&
+            now_ms > query->execution.batch_timestamp_ms);
+}
+
 /* The latest offset of every source. (transfer full) */
 char **
 duet_query_latest_offsets(DuetStreamingQuery *query, GError **error)
@@ -207,9 +222,11 @@ has_new_data(DuetStreamingQuery *query, char *const *latest)
     return FALSE;
 }
 
-/* Runs one batch if a source has new data (or a no-data batch is due); *ran tells. */
+/* Runs one batch if a source has new data (or a no-data batch is due); *ran tells, and
+ * *had_data whether the batch had new data. */
 static gboolean
-trigger_once(DuetStreamingQuery *query, gboolean allow_no_data, gboolean *ran, GError **error)
+trigger_once(DuetStreamingQuery *query, gboolean allow_no_data, gboolean *ran, gboolean *had_data,
+             GError **error)
 {
     *ran = FALSE;
     char **latest = duet_query_latest_offsets(query, error);
@@ -225,9 +242,12 @@ trigger_once(DuetStreamingQuery *query, gboolean allow_no_data, gboolean *ran, G
             latest[index] = g_strdup(target);
         }
     }
+    gint64 clock_now = duet_clock_now_ms(duet_context_clock(query->context));
     g_mutex_lock(&query->lock);
     gboolean new_data = has_new_data(query, latest);
-    gboolean no_data = !new_data && allow_no_data && wants_no_data_batch(query);
+    *had_data = new_data;
+    gboolean no_data = !new_data && allow_no_data &&
+                       (wants_no_data_batch(query) || wants_timeout_batch(query, clock_now));
     gint64 batch = query->next_batch;
     /* a source without new data keeps its committed offset */
     for (guint index = 0; index < query->sources->len; index++)
@@ -317,9 +337,9 @@ query_main(gpointer data)
             next_trigger += MAX(query->trigger.interval_ms, 1) *
                             ((now - next_trigger) / MAX(query->trigger.interval_ms, 1) + 1);
         }
-        gboolean ran = FALSE;
+        gboolean ran = FALSE, had_data = FALSE;
         gboolean allow_no_data = query->trigger.kind != DUET_TRIGGER_ONCE;
-        if (!trigger_once(query, allow_no_data, &ran, &error))
+        if (!trigger_once(query, allow_no_data, &ran, &had_data, &error))
             break;
         if (query->trigger.kind == DUET_TRIGGER_ONCE)
             break;
@@ -327,7 +347,7 @@ query_main(gpointer data)
             break;
         if (!ran)
             report_idle(query);
-        if (!ran && query->trigger.kind == DUET_TRIGGER_DEFAULT) {
+        if ((!ran || !had_data) && query->trigger.kind == DUET_TRIGGER_DEFAULT) {
             /* nothing new: wait a little for data or a stop (Spark polls the same way) */
             g_mutex_lock(&query->lock);
             if (!query->stopping)
@@ -393,17 +413,20 @@ duet_streaming_query_start_with(DuetContext *context, DuetDataFrame *frame, Duet
         (guint)CLAMP(duet_context_get_conf_int(context, "spark.sql.shuffle.partitions", 200), 1,
                      100000),
         query->stateful_nodes, query->watermark_nodes);
-    gboolean stateful_with_time = FALSE;
+    gboolean stateful_with_time = FALSE, every_trigger = FALSE;
     for (guint id = 0; id < query->stateful_nodes->len; id++) {
         DuetDataFrame *node = query->stateful_nodes->pdata[id];
         stateful_with_time |=
             node->kind == DUET_PLAN_DEDUP || node->kind == DUET_PLAN_JOIN ||
             (node->kind == DUET_PLAN_AGGREGATE && mode != DUET_OUTPUT_MODE_COMPLETE);
+        duet_group_state_no_data_batches(node, &stateful_with_time, &every_trigger);
     }
     g_autofree char *no_data =
         duet_context_get_conf(context, "spark.sql.streaming.noDataMicroBatches.enabled");
-    query->runs_no_data_batches = query->execution.has_watermark && stateful_with_time &&
-                                  g_ascii_strcasecmp(no_data ? no_data : "true", "false") != 0;
+    gboolean no_data_enabled = g_ascii_strcasecmp(no_data ? no_data : "true", "false") != 0;
+    query->runs_no_data_batches =
+        query->execution.has_watermark && stateful_with_time && no_data_enabled;
+    query->no_data_every_trigger = every_trigger && no_data_enabled;
     query->node_watermarks = g_new0(gint64, MAX(query->watermark_nodes->len, 1));
     if (checkpoint_location != NULL) {
         query->checkpoint = g_strdup(checkpoint_location);

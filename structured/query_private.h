@@ -27,6 +27,8 @@ struct _DuetStreamingQuery {
     GPtrArray *watermark_nodes; /* DuetDataFrame* */
     gint64 *node_watermarks;    /* per watermark node, ms */
     gboolean runs_no_data_batches;
+    /* processing-time timeouts: a no-data batch at every trigger */
+    gboolean no_data_every_trigger;
     GMutex lock;   /* guards everything below */
     GCond changed; /* a batch finished, the query ended, or a stop was asked */
     gboolean active;

@@ -19,6 +19,8 @@ operator_name(DuetDataFrame *node)
         return node->within_watermark ? "dedupeWithinWatermark" : "dedupe";
     case DUET_PLAN_JOIN:
         return "symmetricHashJoin";
+    case DUET_PLAN_GROUP_STATE:
+        return "flatMapGroupsWithState";
     default:
         return "globalLimit";
     }
