@@ -409,6 +409,8 @@ duet_state_store_seal_partition(DuetStateStore *store, guint partition)
         write_put(table->delta, partition, key);
     for (guint index = 0; index < table->removed->len; index++)
         write_key(table->delta, RECORD_REMOVE, partition, g_ptr_array_index(table->removed, index));
+    /* the removed entries are written: free them here, in the partition's task, in parallel */
+    g_ptr_array_set_size(table->removed, 0);
     if (store->snapshot_due) {
         table->snapshot = g_byte_array_sized_new(g_hash_table_size(table->entries) * 48 + 16);
         g_hash_table_iter_init(&iter, table->entries);
