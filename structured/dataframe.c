@@ -357,6 +357,46 @@ duet_dataframe_to_df(DuetDataFrame *frame, const char *const *names, guint n, GE
 }
 
 DuetDataFrame *
+duet_dataframe_with_column_renamed(DuetDataFrame *frame, const char *existing, const char *new_name,
+                                   GError **error)
+{
+    guint n_fields = duet_schema_n_fields(frame->schema);
+    gint renamed = duet_schema_find_ci(frame->schema, existing);
+    if (renamed < 0) /* Spark: a no-op when the column is absent */
+        return duet_dataframe_ref(frame);
+    GPtrArray *exprs = g_ptr_array_new_with_free_func((GDestroyNotify)duet_expr_unref);
+    for (guint field = 0; field < n_fields; field++) {
+        g_autoptr(DuetExpr) column =
+            duet_expr_column(duet_schema_field(frame->schema, field)->name);
+        g_ptr_array_add(exprs, (gint)field == renamed ? duet_expr_alias(column, new_name)
+                                                      : duet_expr_ref(column));
+    }
+    DuetDataFrame *result =
+        duet_dataframe_select(frame, (DuetExpr *const *)exprs->pdata, exprs->len, error);
+    g_ptr_array_unref(exprs);
+    return result;
+}
+
+DuetDataFrame *
+duet_dataframe_drop(DuetDataFrame *frame, const char *const *columns, guint n, GError **error)
+{
+    guint n_fields = duet_schema_n_fields(frame->schema);
+    GPtrArray *exprs = g_ptr_array_new_with_free_func((GDestroyNotify)duet_expr_unref);
+    for (guint field = 0; field < n_fields; field++) {
+        const char *name = duet_schema_field(frame->schema, field)->name;
+        gboolean dropped = FALSE;
+        for (guint index = 0; index < n && !dropped; index++) /* absent names are ignored */
+            dropped = g_ascii_strcasecmp(name, columns[index]) == 0;
+        if (!dropped)
+            g_ptr_array_add(exprs, duet_expr_column(name));
+    }
+    DuetDataFrame *result =
+        duet_dataframe_select(frame, (DuetExpr *const *)exprs->pdata, exprs->len, error);
+    g_ptr_array_unref(exprs);
+    return result;
+}
+
+DuetDataFrame *
 duet_dataframe_map_partitions(DuetDataFrame *frame, DuetSchema *schema, DuetPartitionFunc func,
                               gpointer user_data)
 {

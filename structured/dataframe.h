@@ -50,6 +50,12 @@ DuetDataFrame *duet_dataframe_select_exprv(DuetDataFrame *frame, const char *con
 /* toDF(names...): renames every column. */
 DuetDataFrame *duet_dataframe_to_df(DuetDataFrame *frame, const char *const *names, guint n,
                                     GError **error);
+/* withColumnRenamed(existing, new) (a no-op when existing is absent, as in Spark) and
+ * drop(columns) (absent names ignored). */
+DuetDataFrame *duet_dataframe_with_column_renamed(DuetDataFrame *frame, const char *existing,
+                                                  const char *new_name, GError **error);
+DuetDataFrame *duet_dataframe_drop(DuetDataFrame *frame, const char *const *columns, guint n,
+                                   GError **error);
 /* A user function over each partition's batches (Dataset.map/flatMap/mapPartitions): it
  * appends rows of schema to out. user_data must outlive the DataFrame. */
 DuetDataFrame *duet_dataframe_map_partitions(DuetDataFrame *frame, DuetSchema *schema,

@@ -644,3 +644,19 @@ duet_streaming_query_await_waiting_at(DuetStreamingQuery *query, gint64 now_ms, 
     g_mutex_unlock(&query->lock);
     return reached;
 }
+
+GError *
+duet_streaming_query_exception(DuetStreamingQuery *query)
+{
+    g_mutex_lock(&query->lock);
+    GError *failure = query->failure ? g_error_copy(query->failure) : NULL;
+    g_mutex_unlock(&query->lock);
+    return failure;
+}
+
+char *
+duet_streaming_query_explain(DuetStreamingQuery *query, gboolean extended)
+{
+    return extended ? duet_dataframe_explain_extended(query->frame)
+                    : duet_dataframe_explain(query->frame);
+}

@@ -89,6 +89,10 @@ gboolean duet_streaming_query_process_all_available(DuetStreamingQuery *query, G
  * ended. FALSE after timeout_ms of real time. */
 gboolean duet_streaming_query_await_waiting_at(DuetStreamingQuery *query, gint64 now_ms,
                                                gint64 timeout_ms);
+/* The failure that ended the query (Spark's exception), or NULL. (transfer full) */
+GError *duet_streaming_query_exception(DuetStreamingQuery *query);
+/* query.explain(extended): the plan it runs. (transfer full) */
+char *duet_streaming_query_explain(DuetStreamingQuery *query, gboolean extended);
 /* Stops after the batch in flight; idempotent. */
 void duet_streaming_query_stop(DuetStreamingQuery *query);
 /* Waits for the query to end (timeout_ms < 0: forever): TRUE when it ended. error receives

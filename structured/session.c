@@ -9,6 +9,7 @@
  */
 #include "structured/internal.h"
 #include "structured/session.h"
+#include "structured/sql_statement.h"
 
 #include <string.h>
 
@@ -20,6 +21,7 @@ struct _DuetSession {
     GPtrArray *queries;    /* every query started (referenced) */
     GArray *listeners;     /* DuetQueryListener, the user's */
     GHashTable *tables;    /* query name -> DuetSink* (memory sinks) */
+    DuetCatalog *catalog;  /* temporary views */
     gboolean any_ended;    /* a query terminated since the last reset */
     GError *first_failure; /* the failure of the first query that ended since the reset */
 };
@@ -62,6 +64,7 @@ duet_session_new(const char *master, GError **error)
     session->listeners = g_array_new(FALSE, FALSE, sizeof(DuetQueryListener));
     session->tables =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)duet_sink_unref);
+    session->catalog = duet_catalog_new();
     return session;
 }
 
@@ -82,6 +85,7 @@ duet_session_unref(DuetSession *session)
     g_ptr_array_unref(session->queries);
     g_array_unref(session->listeners);
     g_hash_table_unref(session->tables);
+    duet_catalog_unref(session->catalog);
     g_clear_error(&session->first_failure);
     g_mutex_clear(&session->lock);
     g_cond_clear(&session->ended);
@@ -546,4 +550,31 @@ duet_session_memory_table(DuetSession *session, const char *name, GError **error
                     "spelling and correctness of the schema and catalog.",
                     name);
     return rows;
+}
+
+DuetCatalog *
+duet_session_catalog(DuetSession *session)
+{
+    return session->catalog;
+}
+
+DuetDataFrame *
+duet_session_sql(DuetSession *session, const char *text, GError **error)
+{
+    /* every memory sink is a table of what it holds now, as Spark's memory sink is */
+    g_mutex_lock(&session->lock);
+    GHashTableIter iter;
+    gpointer name, sink;
+    gboolean ok = TRUE;
+    g_hash_table_iter_init(&iter, session->tables);
+    while (ok && g_hash_table_iter_next(&iter, &name, &sink)) {
+        g_autoptr(DuetBatch) rows = duet_memory_sink_all_data(sink);
+        g_autoptr(DuetSource) snapshot = duet_memory_source_new(duet_sink_schema(sink));
+        if (rows != NULL)
+            duet_memory_source_add(snapshot, rows);
+        g_autoptr(DuetDataFrame) table = duet_dataframe_from_static_source(snapshot);
+        ok = duet_dataframe_create_or_replace_temp_view(session->catalog, table, name, error);
+    }
+    g_mutex_unlock(&session->lock);
+    return ok ? duet_catalog_sql(session->catalog, text, error) : NULL;
 }

@@ -94,6 +94,15 @@ void duet_session_add_listener(DuetSession *session, const DuetQueryListener *li
 /* The rows a memory sink holds, by its query name (spark.table(name)). (transfer full) */
 DuetBatch *duet_session_memory_table(DuetSession *session, const char *name, GError **error);
 
+/* The session's temporary views: df.createOrReplaceTempView is
+ * duet_dataframe_create_or_replace_temp_view(duet_session_catalog(spark), df, name, &error).
+ * (transfer none) */
+typedef struct _DuetCatalog DuetCatalog;
+DuetCatalog *duet_session_catalog(DuetSession *session);
+/* spark.sql(text) over the session's views; every memory sink is also a table by its query
+ * name, holding what the sink holds when the statement runs. (transfer full) */
+DuetDataFrame *duet_session_sql(DuetSession *session, const char *text, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DuetSession, duet_session_unref)
 
 G_END_DECLS

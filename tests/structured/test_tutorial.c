@@ -9,6 +9,7 @@
 #include "tests/common/kafka_mock.h"
 #include "tests/common/test.h"
 #include "structured/session.h"
+#include "structured/sql_statement.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -315,6 +316,50 @@ test_checkpointed_windowed_count(void)
     duet_test_tmpdir_free(checkpoint);
 }
 
-DUET_TEST_MAIN("tutorial", DUET_TEST(test_socket_word_count_to_console),
-               DUET_TEST(test_read_from_kafka), DUET_TEST(test_triggers),
-               DUET_TEST(test_checkpointed_windowed_count))
+/* spark.sql over a memory sink's table and a temporary view; withColumnRenamed, drop; the
+ * query's exception and explain. */
+static void
+test_sql_and_query_handle(void)
+{
+    GError *error = NULL;
+    g_autoptr(DuetSession) spark = duet_session_new("local[2]", &error);
+    duet_session_set_conf(spark, "spark.sql.shuffle.partitions", "2");
+    DuetSource *source = NULL;
+    g_autoptr(DuetDataFrame) input = memory_stream(spark, "word STRING, n INT", &source);
+    g_autoptr(DuetDataFrame) renamed =
+        duet_dataframe_with_column_renamed(input, "n", "count", &error);
+    static const char *const dropped_columns[] = {"missing"};
+    g_autoptr(DuetDataFrame) kept = duet_dataframe_drop(renamed, dropped_columns, 1, &error);
+    ASSERT_NO_ERROR(error);
+    g_autofree char *tree = duet_dataframe_tree_string(kept);
+    ASSERT_STR_EQ(tree, "root\n |-- word: string (nullable = true)\n"
+                        " |-- count: integer (nullable = true)\n");
+    CU_ASSERT_TRUE(duet_dataframe_create_or_replace_temp_view(duet_session_catalog(spark), kept,
+                                                              "words", &error));
+    g_autoptr(DuetDataFrame) totals = duet_session_sql(
+        spark, "SELECT word, sum(count) AS total FROM words GROUP BY word", &error);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_FATAL(totals != NULL);
+    DuetStreamWriter *writer = duet_dataframe_write_stream(spark, totals);
+    duet_stream_writer_output_mode(duet_stream_writer_format(writer, "memory"), "complete");
+    duet_stream_writer_query_name(writer, "totals");
+    g_autoptr(DuetStreamingQuery) query = duet_stream_writer_start(writer, &error);
+    ASSERT_NO_ERROR(error);
+    add(source, "word STRING, n INT", "[[\"a\", 1], [\"b\", 2], [\"a\", 3]]");
+    CU_ASSERT_TRUE(duet_streaming_query_process_all_available(query, &error));
+    g_autoptr(DuetDataFrame) big =
+        duet_session_sql(spark, "SELECT word FROM totals WHERE total > 2", &error);
+    ASSERT_NO_ERROR(error);
+    g_autoptr(DuetBatch) rows = duet_dataframe_collect(duet_session_context(spark), big, &error);
+    g_autofree char *text = duet_test_render_sorted(rows);
+    ASSERT_STR_EQ(text, "[a]");
+    g_autofree char *plan = duet_streaming_query_explain(query, TRUE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(plan, "== Physical Plan =="));
+    CU_ASSERT_PTR_NULL(duet_streaming_query_exception(query));
+    duet_streaming_query_stop(query);
+    duet_source_unref(source);
+}
+
+DUET_TEST_MAIN("tutorial", DUET_TEST(test_sql_and_query_handle),
+               DUET_TEST(test_socket_word_count_to_console), DUET_TEST(test_read_from_kafka),
+               DUET_TEST(test_triggers), DUET_TEST(test_checkpointed_windowed_count))
