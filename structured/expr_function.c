@@ -31,8 +31,8 @@ duet_expr_current_time_us(void)
 
 /* ---- shared typing helpers ------------------------------------------------------------------ */
 
-static gboolean
-any_nullable(const DuetExpr *expr)
+gboolean
+duet_expr_any_nullable(const DuetExpr *expr)
 {
     for (guint child = 0; child < expr->n_children; child++)
         if (expr->children[child]->nullable)
@@ -40,22 +40,22 @@ any_nullable(const DuetExpr *expr)
     return FALSE;
 }
 
-static DuetTypeId
-argument_type(const DuetExpr *expr, guint argument)
+DuetTypeId
+duet_expr_argument_type(const DuetExpr *expr, guint argument)
 {
     return duet_data_type_id(expr->children[argument]->type);
 }
 
-static gboolean
-set_type(DuetExpr *expr, DuetTypeId id, gboolean nullable)
+gboolean
+duet_expr_set_type(DuetExpr *expr, DuetTypeId id, gboolean nullable)
 {
     expr->type = duet_data_type_new_scalar(id);
     expr->nullable = nullable;
     return TRUE;
 }
 
-static gboolean
-row_has_null(DuetColumn *const *arguments, guint n, gsize row)
+gboolean
+duet_expr_row_has_null(DuetColumn *const *arguments, guint n, gsize row)
 {
     for (guint argument = 0; argument < n; argument++)
         if (duet_column_is_null(arguments[argument], row))
@@ -69,14 +69,14 @@ static gboolean
 type_string(DuetExpr *expr, GError **error)
 {
     (void)error;
-    return set_type(expr, DUET_TYPE_STRING, any_nullable(expr));
+    return duet_expr_set_type(expr, DUET_TYPE_STRING, duet_expr_any_nullable(expr));
 }
 
 static gboolean
 type_length(DuetExpr *expr, GError **error)
 {
     (void)error;
-    return set_type(expr, DUET_TYPE_INT32, any_nullable(expr));
+    return duet_expr_set_type(expr, DUET_TYPE_INT32, duet_expr_any_nullable(expr));
 }
 
 /* Spark's substring(str, pos, len): 1-based, 0 acts as 1, negative counts from the end. */
@@ -104,7 +104,7 @@ evaluate_simple_string(const DuetExpr *expr, DuetColumn *const *arguments, gsize
     (void)error;
     const char *name = expr->name;
     for (gsize row = 0; row < n_rows; row++) {
-        if (row_has_null(arguments, expr->n_children, row)) {
+        if (duet_expr_row_has_null(arguments, expr->n_children, row)) {
             duet_column_builder_append_null(out);
             continue;
         }
@@ -192,8 +192,8 @@ type_greatest(DuetExpr *expr, GError **error)
     gboolean mixed_string = FALSE;
     if (common != NULL && duet_data_type_id(common) == DUET_TYPE_STRING)
         for (guint child = 0; child < expr->n_children; child++)
-            mixed_string |= argument_type(expr, child) != DUET_TYPE_STRING &&
-                            argument_type(expr, child) != DUET_TYPE_NULL;
+            mixed_string |= duet_expr_argument_type(expr, child) != DUET_TYPE_STRING &&
+                            duet_expr_argument_type(expr, child) != DUET_TYPE_NULL;
     if (common == NULL || mixed_string || duet_data_type_id(common) > DUET_TYPE_DATE) {
         g_clear_pointer(&common, duet_data_type_unref);
         /* for the message */
@@ -254,10 +254,10 @@ evaluate_greatest(const DuetExpr *expr, DuetColumn *const *arguments, gsize n_ro
 static gboolean
 type_size(DuetExpr *expr, GError **error)
 {
-    DuetTypeId id = argument_type(expr, 0);
+    DuetTypeId id = duet_expr_argument_type(expr, 0);
     if (id != DUET_TYPE_ARRAY && id != DUET_TYPE_MAP && id != DUET_TYPE_NULL)
         return duet_expr_input_type_error(expr, 0, "(\"ARRAY\" or \"MAP\")", error);
-    return set_type(expr, DUET_TYPE_INT32, FALSE);
+    return duet_expr_set_type(expr, DUET_TYPE_INT32, FALSE);
 }
 
 static gboolean
@@ -283,7 +283,7 @@ evaluate_size(const DuetExpr *expr, DuetColumn *const *arguments, gsize n_rows,
 static DuetDataType *
 element_and_value_type(DuetExpr *expr, GError **error)
 {
-    if (argument_type(expr, 0) != DUET_TYPE_ARRAY) {
+    if (duet_expr_argument_type(expr, 0) != DUET_TYPE_ARRAY) {
         duet_expr_input_type_error(expr, 0, "\"ARRAY\"", error);
         return NULL;
     }
@@ -311,7 +311,7 @@ type_array_contains(DuetExpr *expr, GError **error)
     g_autoptr(DuetDataType) common = element_and_value_type(expr, error);
     if (common == NULL)
         return FALSE;
-    return set_type(expr, DUET_TYPE_BOOLEAN, TRUE);
+    return duet_expr_set_type(expr, DUET_TYPE_BOOLEAN, TRUE);
 }
 
 /* array_contains: true on a match; else null when the value or an element is null. */
@@ -352,9 +352,9 @@ evaluate_array_contains(const DuetExpr *expr, DuetColumn *const *arguments, gsiz
 static gboolean
 type_element_at(DuetExpr *expr, GError **error)
 {
-    DuetTypeId id = argument_type(expr, 0);
+    DuetTypeId id = duet_expr_argument_type(expr, 0);
     if (id == DUET_TYPE_ARRAY) {
-        DuetTypeId index = argument_type(expr, 1);
+        DuetTypeId index = duet_expr_argument_type(expr, 1);
         if (index != DUET_TYPE_INT32 && index != DUET_TYPE_INT64 && index != DUET_TYPE_NULL)
             return duet_expr_input_type_error(expr, 1, "\"INT\"", error);
         expr->type = duet_data_type_ref(duet_data_type_element(expr->children[0]->type));
@@ -386,7 +386,7 @@ evaluate_element_at(const DuetExpr *expr, DuetColumn *const *arguments, gsize n_
         wanted = duet_expr_cast_column(arguments[1], key_type);
     }
     for (gsize row = 0; row < n_rows; row++) {
-        if (row_has_null(arguments, 2, row)) {
+        if (duet_expr_row_has_null(arguments, 2, row)) {
             duet_column_builder_append_null(out);
             continue;
         }
@@ -426,7 +426,7 @@ static gboolean
 type_timestamp(DuetExpr *expr, GError **error)
 {
     (void)error;
-    return set_type(expr, DUET_TYPE_TIMESTAMP, any_nullable(expr));
+    return duet_expr_set_type(expr, DUET_TYPE_TIMESTAMP, duet_expr_any_nullable(expr));
 }
 
 static gboolean

@@ -10,34 +10,11 @@
 #include <math.h>
 #include <stdlib.h>
 
-static gboolean
-any_nullable(const DuetExpr *expr)
-{
-    for (guint child = 0; child < expr->n_children; child++)
-        if (expr->children[child]->nullable)
-            return TRUE;
-    return FALSE;
-}
-
-static DuetTypeId
-argument_type(const DuetExpr *expr, guint argument)
-{
-    return duet_data_type_id(expr->children[argument]->type);
-}
-
-static gboolean
-set_type(DuetExpr *expr, DuetTypeId id, gboolean nullable)
-{
-    expr->type = duet_data_type_new_scalar(id);
-    expr->nullable = nullable;
-    return TRUE;
-}
-
 /* Spark's implicit cast to a number: numbers, strings (parsed) and null. */
 static gboolean
 numeric_argument(const DuetExpr *expr, guint argument, const char *required, GError **error)
 {
-    DuetTypeId id = argument_type(expr, argument);
+    DuetTypeId id = duet_expr_argument_type(expr, argument);
     if (duet_expr_is_numeric(expr->children[argument]) || id == DUET_TYPE_STRING ||
         id == DUET_TYPE_NULL)
         return TRUE;
@@ -50,10 +27,11 @@ numeric_argument(const DuetExpr *expr, guint argument, const char *required, GEr
 static gboolean
 type_abs(DuetExpr *expr, GError **error)
 {
-    if (!duet_expr_is_numeric(expr->children[0]) && argument_type(expr, 0) != DUET_TYPE_NULL)
+    if (!duet_expr_is_numeric(expr->children[0]) &&
+        duet_expr_argument_type(expr, 0) != DUET_TYPE_NULL)
         return duet_expr_input_type_error(expr, 0, "\"NUMERIC\"", error);
     expr->type = duet_data_type_ref(expr->children[0]->type);
-    expr->nullable = any_nullable(expr);
+    expr->nullable = duet_expr_any_nullable(expr);
     return TRUE;
 }
 
@@ -93,9 +71,10 @@ type_round(DuetExpr *expr, GError **error)
     if (scale->kind != DUET_EXPR_LITERAL ||
         (!scale->literal.is_null && scale->literal.type != DUET_TYPE_INT32))
         return duet_expr_input_type_error(expr, 1, "\"INT\"", error);
-    DuetTypeId id = argument_type(expr, 0);
-    return set_type(expr, id == DUET_TYPE_STRING || id == DUET_TYPE_NULL ? DUET_TYPE_DOUBLE : id,
-                    any_nullable(expr));
+    DuetTypeId id = duet_expr_argument_type(expr, 0);
+    return duet_expr_set_type(
+        expr, id == DUET_TYPE_STRING || id == DUET_TYPE_NULL ? DUET_TYPE_DOUBLE : id,
+        duet_expr_any_nullable(expr));
 }
 
 /* Spark rounds a double as Scala's BigDecimal(d).setScale(scale, HALF_UP): on the decimal
@@ -200,7 +179,7 @@ type_floor(DuetExpr *expr, GError **error)
 {
     if (!numeric_argument(expr, 0, "(\"DOUBLE\" or \"DECIMAL\" or \"BIGINT\")", error))
         return FALSE;
-    return set_type(expr, DUET_TYPE_INT64, any_nullable(expr));
+    return duet_expr_set_type(expr, DUET_TYPE_INT64, duet_expr_any_nullable(expr));
 }
 
 static gboolean
@@ -209,8 +188,8 @@ evaluate_floor(const DuetExpr *expr, DuetColumn *const *arguments, gsize n_rows,
 {
     (void)error;
     gboolean ceiling = g_str_equal(expr->name, "ceil") || g_str_equal(expr->name, "ceiling");
-    gboolean integral =
-        argument_type(expr, 0) == DUET_TYPE_INT32 || argument_type(expr, 0) == DUET_TYPE_INT64;
+    gboolean integral = duet_expr_argument_type(expr, 0) == DUET_TYPE_INT32 ||
+                        duet_expr_argument_type(expr, 0) == DUET_TYPE_INT64;
     for (gsize row = 0; row < n_rows; row++) {
         if (integral) {
             gint64 value;
@@ -242,7 +221,7 @@ type_double_math(DuetExpr *expr, GError **error)
     for (guint argument = 0; argument < expr->n_children; argument++)
         if (!numeric_argument(expr, argument, "\"DOUBLE\"", error))
             return FALSE;
-    return set_type(expr, DUET_TYPE_DOUBLE, any_nullable(expr));
+    return duet_expr_set_type(expr, DUET_TYPE_DOUBLE, duet_expr_any_nullable(expr));
 }
 
 static gboolean
@@ -269,7 +248,7 @@ type_isnan(DuetExpr *expr, GError **error)
 {
     if (!numeric_argument(expr, 0, "\"DOUBLE\"", error))
         return FALSE;
-    return set_type(expr, DUET_TYPE_BOOLEAN, FALSE);
+    return duet_expr_set_type(expr, DUET_TYPE_BOOLEAN, FALSE);
 }
 
 static gboolean

@@ -150,15 +150,6 @@ literal_string(const DuetExpr *expr, const char **text)
     return TRUE;
 }
 
-static gboolean
-any_nullable(const DuetExpr *expr)
-{
-    for (guint child = 0; child < expr->n_children; child++)
-        if (expr->children[child]->nullable)
-            return TRUE;
-    return FALSE;
-}
-
 /* Arguments Spark implicitly casts to string: any atomic type. */
 static gboolean
 string_arguments(const DuetExpr *expr, guint first, guint last, GError **error)
@@ -183,15 +174,6 @@ check_literal_pattern(const DuetExpr *expr, GError **error)
         return FALSE;
     g_regex_unref(regex);
     return TRUE;
-}
-
-static gboolean
-row_has_null(DuetColumn *const *arguments, guint n, gsize row)
-{
-    for (guint argument = 0; argument < n; argument++)
-        if (duet_column_is_null(arguments[argument], row))
-            return TRUE;
-    return FALSE;
 }
 
 /* ---- matching as java.util.regex.Matcher.find does ------------------------------------------ */
@@ -235,7 +217,7 @@ type_split(DuetExpr *expr, GError **error)
         return FALSE;
     g_autoptr(DuetDataType) element = duet_data_type_new_scalar(DUET_TYPE_STRING);
     expr->type = duet_data_type_new_array(element, FALSE);
-    expr->nullable = any_nullable(expr);
+    expr->nullable = duet_expr_any_nullable(expr);
     return TRUE;
 }
 
@@ -287,7 +269,7 @@ evaluate_split(const DuetExpr *expr, DuetColumn *const *arguments, gsize n_rows,
     DuetColumnBuilder *elements = duet_column_builder_child(out, 0);
     gboolean ok = TRUE;
     for (gsize row = 0; row < n_rows && ok; row++) {
-        if (row_has_null(arguments, 3, row)) {
+        if (duet_expr_row_has_null(arguments, 3, row)) {
             duet_column_builder_append_null(out);
             continue;
         }
@@ -408,7 +390,7 @@ type_regexp_extract(DuetExpr *expr, GError **error)
             return group_index_error(groups, wanted, error);
     }
     expr->type = duet_data_type_new_scalar(DUET_TYPE_STRING);
-    expr->nullable = any_nullable(expr);
+    expr->nullable = duet_expr_any_nullable(expr);
     return TRUE;
 }
 
@@ -420,7 +402,7 @@ evaluate_regexp_extract(const DuetExpr *expr, DuetColumn *const *arguments, gsiz
     RegexCache cache = {NULL, NULL};
     gboolean ok = TRUE;
     for (gsize row = 0; row < n_rows; row++) {
-        if (row_has_null(arguments, 3, row)) {
+        if (duet_expr_row_has_null(arguments, 3, row)) {
             duet_column_builder_append_null(out);
             continue;
         }
@@ -552,7 +534,7 @@ type_regexp_replace(DuetExpr *expr, GError **error)
             return FALSE;
     }
     expr->type = duet_data_type_new_scalar(DUET_TYPE_STRING);
-    expr->nullable = any_nullable(expr);
+    expr->nullable = duet_expr_any_nullable(expr);
     return TRUE;
 }
 
@@ -569,7 +551,7 @@ evaluate_regexp_replace(const DuetExpr *expr, DuetColumn *const *arguments, gsiz
                           : expr->children[3]->literal.v.i32;
     gboolean ok = TRUE;
     for (gsize row = 0; row < n_rows && ok; row++) {
-        if (row_has_null(arguments, 3, row)) {
+        if (duet_expr_row_has_null(arguments, 3, row)) {
             duet_column_builder_append_null(out);
             continue;
         }
@@ -634,7 +616,7 @@ evaluate_like(const DuetExpr *expr, DuetColumn *const *arguments, gsize n_rows,
     gboolean lower = g_str_equal(expr->name, "ilike");
     gboolean ok = TRUE;
     for (gsize row = 0; row < n_rows; row++) {
-        if (row_has_null(arguments, 2, row)) {
+        if (duet_expr_row_has_null(arguments, 2, row)) {
             duet_column_builder_append_null(out);
             continue;
         }

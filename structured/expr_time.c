@@ -525,21 +525,6 @@ cached_pattern(PatternCache *cache, const char *source, GError **error)
 
 /* ---- typing ---------------------------------------------------------------------------------- */
 
-static gboolean
-any_nullable(const DuetExpr *expr)
-{
-    for (guint child = 0; child < expr->n_children; child++)
-        if (expr->children[child]->nullable)
-            return TRUE;
-    return FALSE;
-}
-
-static DuetTypeId
-argument_type(const DuetExpr *expr, guint argument)
-{
-    return duet_data_type_id(expr->children[argument]->type);
-}
-
 /* A format argument: a string; a literal one is compiled now so that a bad one fails here. */
 static gboolean
 check_format(const DuetExpr *expr, guint argument, GError **error)
@@ -564,21 +549,13 @@ check_format(const DuetExpr *expr, guint argument, GError **error)
 static gboolean
 check_time(const DuetExpr *expr, guint argument, gboolean numbers, GError **error)
 {
-    DuetTypeId id = argument_type(expr, argument);
+    DuetTypeId id = duet_expr_argument_type(expr, argument);
     if (id == DUET_TYPE_TIMESTAMP || id == DUET_TYPE_DATE || id == DUET_TYPE_STRING ||
         id == DUET_TYPE_NULL ||
         (numbers && (id == DUET_TYPE_INT32 || id == DUET_TYPE_INT64 || id == DUET_TYPE_DOUBLE)))
         return TRUE;
     return duet_expr_input_type_error(expr, argument, "(\"TIMESTAMP\" or \"DATE\" or \"STRING\")",
                                       error);
-}
-
-static gboolean
-set_type(DuetExpr *expr, DuetTypeId id, gboolean nullable)
-{
-    expr->type = duet_data_type_new_scalar(id);
-    expr->nullable = nullable;
-    return TRUE;
 }
 
 static void
@@ -595,7 +572,7 @@ type_parse(DuetExpr *expr, GError **error)
     gboolean to_date = g_str_equal(expr->name, "to_date");
     if (!check_time(expr, 0, !to_date, error) || !check_format(expr, 1, error))
         return FALSE;
-    return set_type(expr, to_date ? DUET_TYPE_DATE : DUET_TYPE_TIMESTAMP, TRUE);
+    return duet_expr_set_type(expr, to_date ? DUET_TYPE_DATE : DUET_TYPE_TIMESTAMP, TRUE);
 }
 
 /* unix_timestamp() is unix_timestamp(current_timestamp(), 'yyyy-MM-dd HH:mm:ss'), and the
@@ -617,7 +594,7 @@ type_unix_timestamp(DuetExpr *expr, GError **error)
         append_default_format(expr);
     if (!check_time(expr, 0, FALSE, error) || !check_format(expr, 1, error))
         return FALSE;
-    return set_type(expr, DUET_TYPE_INT64, TRUE);
+    return duet_expr_set_type(expr, DUET_TYPE_INT64, TRUE);
 }
 
 static gboolean
@@ -625,13 +602,13 @@ type_from_unixtime(DuetExpr *expr, GError **error)
 {
     if (expr->n_children == 1)
         append_default_format(expr);
-    DuetTypeId id = argument_type(expr, 0);
+    DuetTypeId id = duet_expr_argument_type(expr, 0);
     if (id != DUET_TYPE_INT32 && id != DUET_TYPE_INT64 && id != DUET_TYPE_DOUBLE &&
         id != DUET_TYPE_STRING && id != DUET_TYPE_NULL)
         return duet_expr_input_type_error(expr, 0, "\"BIGINT\"", error);
     if (!check_format(expr, 1, error))
         return FALSE;
-    return set_type(expr, DUET_TYPE_STRING, any_nullable(expr));
+    return duet_expr_set_type(expr, DUET_TYPE_STRING, duet_expr_any_nullable(expr));
 }
 
 static gboolean
@@ -639,7 +616,7 @@ type_date_format(DuetExpr *expr, GError **error)
 {
     if (!check_time(expr, 0, FALSE, error) || !check_format(expr, 1, error))
         return FALSE;
-    return set_type(expr, DUET_TYPE_STRING, TRUE);
+    return duet_expr_set_type(expr, DUET_TYPE_STRING, TRUE);
 }
 
 /* year, month, dayofmonth, hour, minute, second: int. */
@@ -648,8 +625,9 @@ type_field(DuetExpr *expr, GError **error)
 {
     if (!check_time(expr, 0, FALSE, error))
         return FALSE;
-    return set_type(expr, DUET_TYPE_INT32,
-                    any_nullable(expr) || argument_type(expr, 0) == DUET_TYPE_STRING);
+    return duet_expr_set_type(expr, DUET_TYPE_INT32,
+                              duet_expr_any_nullable(expr) ||
+                                  duet_expr_argument_type(expr, 0) == DUET_TYPE_STRING);
 }
 
 /* ---- evaluation ------------------------------------------------------------------------------ */

@@ -350,42 +350,7 @@ duet_group_state_current_watermark_ms(const DuetGroupState *state, gint64 *water
 
 /* ---- the map side: (key, value) pairs -------------------------------------------------------- */
 
-typedef struct {
-    DuetDataFrame *frame;
-    DuetExecution *execution;
-    guint id;
-} GroupRun;
-
-static GroupRun *
-run_new(DuetDataFrame *frame, DuetExecution *execution)
-{
-    GroupRun *run = g_new(GroupRun, 1);
-    run->frame = frame;
-    run->execution = execution;
-    run->id = duet_execution_node_id(execution, frame);
-    return run;
-}
-
-static DuetRdd *
-attach(DuetRdd *rdd, DuetDataFrame *frame, GroupRun *run)
-{
-    duet_rdd_attach_data(rdd, duet_dataframe_ref(frame), (GDestroyNotify)duet_dataframe_unref);
-    duet_rdd_attach_data(rdd, run, g_free);
-    return rdd;
-}
-
-/* The event time (µs) of a row: the timestamp, or a window's end; G_MININT64 for null. */
-static gint64
-event_time_of(const DuetColumn *column, gsize row, gboolean is_window)
-{
-    if (duet_column_is_null(column, row))
-        return G_MININT64;
-    if (is_window) {
-        const DuetColumn *end = duet_column_child(column, 1);
-        return duet_column_is_null(end, row) ? G_MININT64 : duet_column_get_int64(end, row);
-    }
-    return duet_column_get_int64(column, row);
-}
+typedef DuetStatefulRun GroupRun;
 
 static void
 run_pairs(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer user_data)
@@ -407,8 +372,8 @@ run_pairs(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer u
                     key, duet_batch_column(batch, g_array_index(frame->columns, guint, index)),
                     row);
             gint64 time =
-                timed ? event_time_of(duet_batch_column(batch, (guint)op->event_time_column), row,
-                                      op->event_time_is_window)
+                timed ? duet_event_time_of(duet_batch_column(batch, (guint)op->event_time_column),
+                                           row, op->event_time_is_window)
                       : G_MININT64;
             time = GINT64_TO_LE(time);
             g_byte_array_append(value, (const guint8 *)&time, 8);
@@ -738,16 +703,17 @@ duet_group_state_rdd(DuetDataFrame *frame, DuetRdd *child, DuetExecution *execut
         return NULL;
     }
     g_autoptr(DuetSchema) pair_schema = duet_schema_parse("key BINARY, value BINARY", NULL);
-    GroupRun *pairs_run = run_new(frame, execution);
-    g_autoptr(DuetRdd) pairs = attach(
+    GroupRun *pairs_run = duet_stateful_run_new(frame, execution);
+    g_autoptr(DuetRdd) pairs = duet_stateful_attach(
         duet_rdd_map_partitions(child, pair_schema, run_pairs, pairs_run, FALSE), frame, pairs_run);
     g_autoptr(DuetRdd) shuffled =
         duet_rdd_partition_by(pairs, execution->shuffle_partitions, error);
     if (shuffled == NULL)
         return NULL;
-    GroupRun *state_run = run_new(frame, execution);
-    return attach(duet_rdd_map_partitions(shuffled, frame->schema, run_groups, state_run, TRUE),
-                  frame, state_run);
+    GroupRun *state_run = duet_stateful_run_new(frame, execution);
+    return duet_stateful_attach(
+        duet_rdd_map_partitions(shuffled, frame->schema, run_groups, state_run, TRUE), frame,
+        state_run);
 }
 
 /* ---- what the rest of the engine asks ---------------------------------------------------- */

@@ -74,6 +74,12 @@ typedef struct {
 } DuetUdaf;
 const DuetUdf *duet_udf_lookup(const char *name);
 const DuetUdaf *duet_udaf_lookup(const char *name);
+/* expr_function.c: helpers the function files share. */
+gboolean duet_expr_any_nullable(const DuetExpr *expr);
+DuetTypeId duet_expr_argument_type(const DuetExpr *expr, guint argument);
+/* Sets a scalar result type; returns TRUE. */
+gboolean duet_expr_set_type(DuetExpr *expr, DuetTypeId id, gboolean nullable);
+gboolean duet_expr_row_has_null(DuetColumn *const *arguments, guint n, gsize row);
 /* expr_function.c: typing and evaluation of DUET_EXPR_FUNCTION nodes (children resolved). */
 gboolean duet_expr_type_function(DuetExpr *expr, GError **error);
 gboolean duet_expr_evaluate_function(const DuetExpr *expr, DuetColumn *const *arguments,
@@ -395,6 +401,19 @@ DuetRdd *duet_stateful_session_aggregate(DuetDataFrame *frame, DuetRdd *child,
                                          DuetExecution *execution, GError **error);
 /* plan.c: the physical plan of frame over one batch's input, as RDD transformations. */
 DuetRdd *duet_plan_rdd(DuetDataFrame *frame, DuetExecution *execution, GError **error);
+/* stateful_run.c: what the stateful operators' tasks share. */
+typedef struct {
+    DuetDataFrame *frame;
+    DuetExecution *execution;
+    guint id; /* the operator's id in the execution */
+} DuetStatefulRun;
+DuetStatefulRun *duet_stateful_run_new(DuetDataFrame *frame, DuetExecution *execution);
+/* Keeps frame and run (freed with g_free) alive as long as rdd. Returns rdd. */
+DuetRdd *duet_stateful_attach(DuetRdd *rdd, DuetDataFrame *frame, gpointer run);
+/* The event time (µs) of a row's time column: the timestamp, or a window's end; G_MININT64
+ * for null. */
+gint64 duet_event_time_of(const DuetColumn *column, gsize row, gboolean is_window);
+void duet_stateful_add_metrics(DuetExecution *execution, guint id, const DuetStateMetrics *metrics);
 /* stateful.c: the stateful operators. */
 DuetRdd *duet_stateful_aggregate(DuetDataFrame *frame, DuetRdd *child, DuetExecution *execution,
                                  GError **error);

@@ -313,11 +313,7 @@ emit_session(DuetDataFrame *frame, const DuetStateEntry *entry, const Session *s
     return TRUE;
 }
 
-typedef struct {
-    DuetDataFrame *frame;
-    DuetExecution *execution;
-    guint id;
-} SessionRun;
+typedef DuetStatefulRun SessionRun;
 
 /* Map side: (other keys, [start][end][buffers of the row]) for every row. */
 static void
@@ -483,22 +479,7 @@ run_session_merge(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gp
         duet_task_fail("the session state of partition %u does not decode (damaged?)", partition);
         return;
     }
-    g_mutex_lock(&execution->lock);
-    DuetStateMetrics *total = &g_array_index(execution->metrics, DuetStateMetrics, run->id);
-    total->rows_total += metrics.rows_total;
-    total->rows_updated += metrics.rows_updated;
-    total->rows_dropped_by_watermark += metrics.rows_dropped_by_watermark;
-    total->rows_removed += metrics.rows_removed;
-    total->rows_output += metrics.rows_output;
-    g_mutex_unlock(&execution->lock);
-}
-
-static DuetRdd *
-keep_alive(DuetRdd *rdd, DuetDataFrame *frame, SessionRun *run)
-{
-    duet_rdd_attach_data(rdd, duet_dataframe_ref(frame), (GDestroyNotify)duet_dataframe_unref);
-    duet_rdd_attach_data(rdd, run, g_free);
-    return rdd;
+    duet_stateful_add_metrics(execution, run->id, &metrics);
 }
 
 DuetRdd *
@@ -513,14 +494,14 @@ duet_stateful_session_aggregate(DuetDataFrame *frame, DuetRdd *child, DuetExecut
     g_autoptr(DuetSchema) pairs = duet_schema_parse("key BINARY, value BINARY", NULL);
     SessionRun *rows_run = g_new(SessionRun, 1);
     *rows_run = (SessionRun){frame, execution, duet_execution_node_id(execution, frame)};
-    g_autoptr(DuetRdd) rows = keep_alive(
+    g_autoptr(DuetRdd) rows = duet_stateful_attach(
         duet_rdd_map_partitions(child, pairs, run_session_rows, rows_run, FALSE), frame, rows_run);
     g_autoptr(DuetRdd) shuffled = duet_rdd_partition_by(rows, execution->shuffle_partitions, error);
     if (shuffled == NULL)
         return NULL;
     SessionRun *merge_run = g_new(SessionRun, 1);
     *merge_run = *rows_run;
-    return keep_alive(
+    return duet_stateful_attach(
         duet_rdd_map_partitions(shuffled, frame->schema, run_session_merge, merge_run, TRUE), frame,
         merge_run);
 }

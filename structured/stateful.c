@@ -14,11 +14,7 @@
 
 #include <string.h>
 
-typedef struct {
-    DuetDataFrame *frame;
-    DuetExecution *execution;
-    guint id;
-} StatefulRun;
+typedef DuetStatefulRun StatefulRun;
 
 static void
 fail_task(GError *error)
@@ -27,56 +23,11 @@ fail_task(GError *error)
     g_error_free(error);
 }
 
-static StatefulRun *
-run_new(DuetDataFrame *frame, DuetExecution *execution)
-{
-    StatefulRun *run = g_new(StatefulRun, 1);
-    run->frame = frame;
-    run->execution = execution;
-    run->id = duet_execution_node_id(execution, frame); /* G_MAXUINT: a static limit */
-    return run;
-}
-
-static DuetRdd *
-attach(DuetRdd *rdd, DuetDataFrame *frame, StatefulRun *run)
-{
-    duet_rdd_attach_data(rdd, duet_dataframe_ref(frame), (GDestroyNotify)duet_dataframe_unref);
-    duet_rdd_attach_data(rdd, run, g_free);
-    return rdd;
-}
-
-/* The event time (µs) of a row's time column: the timestamp, or a window's end. */
-static gint64
-event_time_of(const DuetColumn *column, gsize row, gboolean is_window)
-{
-    if (duet_column_is_null(column, row))
-        return G_MININT64;
-    if (is_window) {
-        const DuetColumn *end = duet_column_child(column, 1);
-        return duet_column_is_null(end, row) ? G_MININT64 : duet_column_get_int64(end, row);
-    }
-    return duet_column_get_int64(column, row);
-}
-
 static gboolean
 evicts(const StatefulRun *run)
 {
     return run->frame->state_time_column >= 0 && run->execution->has_watermark &&
            run->execution->mode != DUET_OUTPUT_MODE_COMPLETE;
-}
-
-static void
-add_metrics(DuetExecution *execution, guint id, const DuetStateMetrics *metrics)
-{
-    g_mutex_lock(&execution->lock);
-    DuetStateMetrics *total = &g_array_index(execution->metrics, DuetStateMetrics, id);
-    total->rows_total += metrics->rows_total;
-    total->rows_updated += metrics->rows_updated;
-    total->rows_dropped_by_watermark += metrics->rows_dropped_by_watermark;
-    total->rows_removed += metrics->rows_removed;
-    total->rows_output += metrics->rows_output;
-    total->dropped_duplicate_rows += metrics->dropped_duplicate_rows;
-    g_mutex_unlock(&execution->lock);
 }
 
 static DuetSchema *
@@ -130,8 +81,8 @@ run_partial(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer
             for (guint index = 0; index < n_keys; index++)
                 duet_row_codec_append_cell(key, keys[index], row);
             gint64 time = frame->state_time_column >= 0
-                              ? event_time_of(keys[frame->state_time_column], row,
-                                              frame->event_time_is_window)
+                              ? duet_event_time_of(keys[frame->state_time_column], row,
+                                                   frame->event_time_is_window)
                               : G_MININT64;
             DuetAggBuffer *buffers = duet_group_table_find(
                 groups, key->data, key->len, duet_state_key_hash(key->data, key->len), time);
@@ -323,7 +274,7 @@ run_merge(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer u
                        run->id, partition);
         return;
     }
-    add_metrics(execution, run->id, &metrics);
+    duet_stateful_add_metrics(execution, run->id, &metrics);
 }
 
 DuetRdd *
@@ -331,15 +282,15 @@ duet_stateful_aggregate(DuetDataFrame *frame, DuetRdd *child, DuetExecution *exe
                         GError **error)
 {
     g_autoptr(DuetSchema) pairs_schema = pair_schema();
-    StatefulRun *partial = run_new(frame, execution);
-    g_autoptr(DuetRdd) pairs = attach(
+    StatefulRun *partial = duet_stateful_run_new(frame, execution);
+    g_autoptr(DuetRdd) pairs = duet_stateful_attach(
         duet_rdd_map_partitions(child, pairs_schema, run_partial, partial, FALSE), frame, partial);
     g_autoptr(DuetRdd) shuffled = exchange(pairs, frame, execution, error);
     if (shuffled == NULL)
         return NULL;
-    StatefulRun *merge = run_new(frame, execution);
-    return attach(duet_rdd_map_partitions(shuffled, frame->schema, run_merge, merge, TRUE), frame,
-                  merge);
+    StatefulRun *merge = duet_stateful_run_new(frame, execution);
+    return duet_stateful_attach(
+        duet_rdd_map_partitions(shuffled, frame->schema, run_merge, merge, TRUE), frame, merge);
 }
 
 /* ---- deduplication ------------------------------------------------------------------------- */
@@ -363,8 +314,8 @@ run_dedup_keys(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpoin
                     row);
             gint64 time =
                 frame->state_time_column >= 0
-                    ? event_time_of(duet_batch_column(batch, (guint)frame->state_time_column), row,
-                                    frame->event_time_is_window)
+                    ? duet_event_time_of(duet_batch_column(batch, (guint)frame->state_time_column),
+                                         row, frame->event_time_is_window)
                     : G_MININT64;
             time = GINT64_TO_LE(time);
             g_byte_array_append(value, (const guint8 *)&time, 8);
@@ -435,22 +386,23 @@ run_dedup_state(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpoi
         duet_task_fail("a deduplicated row of partition %u does not decode", partition);
         return;
     }
-    add_metrics(execution, run->id, &metrics);
+    duet_stateful_add_metrics(execution, run->id, &metrics);
 }
 
 DuetRdd *
 duet_stateful_dedup(DuetDataFrame *frame, DuetRdd *child, DuetExecution *execution, GError **error)
 {
     g_autoptr(DuetSchema) pairs_schema = pair_schema();
-    StatefulRun *keys = run_new(frame, execution);
-    g_autoptr(DuetRdd) pairs = attach(
+    StatefulRun *keys = duet_stateful_run_new(frame, execution);
+    g_autoptr(DuetRdd) pairs = duet_stateful_attach(
         duet_rdd_map_partitions(child, pairs_schema, run_dedup_keys, keys, FALSE), frame, keys);
     g_autoptr(DuetRdd) shuffled = exchange(pairs, frame, execution, error);
     if (shuffled == NULL)
         return NULL;
-    StatefulRun *state = run_new(frame, execution);
-    return attach(duet_rdd_map_partitions(shuffled, frame->schema, run_dedup_state, state, TRUE),
-                  frame, state);
+    StatefulRun *state = duet_stateful_run_new(frame, execution);
+    return duet_stateful_attach(
+        duet_rdd_map_partitions(shuffled, frame->schema, run_dedup_state, state, TRUE), frame,
+        state);
 }
 
 /* ---- limit --------------------------------------------------------------------------------- */
@@ -491,7 +443,7 @@ run_limit(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer u
         }
         metrics.rows_total = duet_state_store_size(store, 0);
         duet_state_store_seal_partition(store, 0);
-        add_metrics(execution, run->id, &metrics);
+        duet_stateful_add_metrics(execution, run->id, &metrics);
     }
 }
 
@@ -499,7 +451,7 @@ DuetRdd *
 duet_stateful_limit(DuetDataFrame *frame, DuetRdd *child, DuetExecution *execution, GError **error)
 {
     g_autoptr(DuetRdd) gathered = duet_rdd_coalesce(child, 1, FALSE);
-    StatefulRun *run = run_new(frame, execution);
-    return attach(duet_rdd_map_partitions(gathered, frame->schema, run_limit, run, TRUE), frame,
-                  run);
+    StatefulRun *run = duet_stateful_run_new(frame, execution);
+    return duet_stateful_attach(
+        duet_rdd_map_partitions(gathered, frame->schema, run_limit, run, TRUE), frame, run);
 }

@@ -37,18 +37,6 @@ typedef struct {
     gsize cells_len;
 } SideRow;
 
-static gint64
-time_of(const DuetColumn *column, gsize row, gboolean is_window)
-{
-    if (duet_column_is_null(column, row))
-        return G_MININT64;
-    if (is_window) {
-        const DuetColumn *end = duet_column_child(column, 1);
-        return duet_column_is_null(end, row) ? G_MININT64 : duet_column_get_int64(end, row);
-    }
-    return duet_column_get_int64(column, row);
-}
-
 static void
 put_i64(GByteArray *out, gint64 value)
 {
@@ -98,13 +86,15 @@ run_tag(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer use
             guint8 side = (guint8)run->side;
             g_byte_array_append(value, &side, 1);
             put_i64(value, input->event_time_column >= 0
-                               ? time_of(duet_batch_column(batch, (guint)input->event_time_column),
-                                         row, input->event_time_is_window)
+                               ? duet_event_time_of(
+                                     duet_batch_column(batch, (guint)input->event_time_column), row,
+                                     input->event_time_is_window)
                                : G_MININT64);
-            put_i64(value, key_time_column >= 0
-                               ? time_of(duet_batch_column(batch, (guint)key_time_column), row,
-                                         key_time_is_window)
-                               : G_MININT64);
+            put_i64(value,
+                    key_time_column >= 0
+                        ? duet_event_time_of(duet_batch_column(batch, (guint)key_time_column), row,
+                                             key_time_is_window)
+                        : G_MININT64);
             for (guint index = 0; index < cells->len; index++)
                 duet_row_codec_append_cell(
                     value, duet_batch_column(batch, g_array_index(cells, guint, index)), row);
@@ -384,15 +374,7 @@ run_join(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer us
     }
     if (run->frame->right->is_streaming) {
         metrics.rows_output = (gint64)duet_batch_builder_n_rows(out);
-        g_mutex_lock(&run->execution->lock);
-        DuetStateMetrics *total =
-            &g_array_index(run->execution->metrics, DuetStateMetrics, run->id);
-        total->rows_total += metrics.rows_total;
-        total->rows_updated += metrics.rows_updated;
-        total->rows_dropped_by_watermark += metrics.rows_dropped_by_watermark;
-        total->rows_removed += metrics.rows_removed;
-        total->rows_output += metrics.rows_output;
-        g_mutex_unlock(&run->execution->lock);
+        duet_stateful_add_metrics(run->execution, run->id, &metrics);
     }
 }
 
@@ -407,14 +389,6 @@ join_run_new(DuetDataFrame *frame, DuetExecution *execution, guint side)
     return run;
 }
 
-static DuetRdd *
-keep_alive(DuetRdd *rdd, DuetDataFrame *frame, JoinRun *run)
-{
-    duet_rdd_attach_data(rdd, duet_dataframe_ref(frame), (GDestroyNotify)duet_dataframe_unref);
-    duet_rdd_attach_data(rdd, run, g_free);
-    return rdd;
-}
-
 DuetRdd *
 duet_stateful_join(DuetDataFrame *frame, DuetRdd *left, DuetRdd *right, DuetExecution *execution,
                    GError **error)
@@ -422,9 +396,9 @@ duet_stateful_join(DuetDataFrame *frame, DuetRdd *left, DuetRdd *right, DuetExec
     g_autoptr(DuetSchema) pairs = duet_schema_parse("key BINARY, value BINARY", NULL);
     JoinRun *left_run = join_run_new(frame, execution, SIDE_LEFT);
     JoinRun *right_run = join_run_new(frame, execution, SIDE_RIGHT);
-    g_autoptr(DuetRdd) tagged_left =
-        keep_alive(duet_rdd_map_partitions(left, pairs, run_tag, left_run, FALSE), frame, left_run);
-    g_autoptr(DuetRdd) tagged_right = keep_alive(
+    g_autoptr(DuetRdd) tagged_left = duet_stateful_attach(
+        duet_rdd_map_partitions(left, pairs, run_tag, left_run, FALSE), frame, left_run);
+    g_autoptr(DuetRdd) tagged_right = duet_stateful_attach(
         duet_rdd_map_partitions(right, pairs, run_tag, right_run, FALSE), frame, right_run);
     DuetRdd *both[] = {tagged_left, tagged_right};
     g_autoptr(DuetRdd) tagged = duet_rdd_union(both, 2, error);
@@ -435,6 +409,6 @@ duet_stateful_join(DuetDataFrame *frame, DuetRdd *left, DuetRdd *right, DuetExec
     if (shuffled == NULL)
         return NULL;
     JoinRun *run = join_run_new(frame, execution, SIDE_LEFT);
-    return keep_alive(duet_rdd_map_partitions(shuffled, frame->schema, run_join, run, TRUE), frame,
-                      run);
+    return duet_stateful_attach(
+        duet_rdd_map_partitions(shuffled, frame->schema, run_join, run, TRUE), frame, run);
 }
