@@ -254,18 +254,11 @@ static GPtrArray *
 file_get_batch(DuetSource *source, const char *start, const char *end, GError **error)
 {
     FileSource *file = file_of(source);
-    gint64 from = -1, to = -1;
-    if ((start && !duet_long_offset_parse(start, &from, error)) ||
-        !duet_long_offset_parse(end, &to, error))
-        return NULL;
+    gint64 from, to;
     g_mutex_lock(&file->lock);
-    gint64 last = file->first + (gint64)file->batches->len - 1;
-    if (from + 1 < file->first || to > last) {
+    if (!duet_long_offset_held_range("file source", start, end, file->first,
+                                     (gint64)file->batches->len, &from, &to, error)) {
         g_mutex_unlock(&file->lock);
-        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OFFSET,
-                    "the file source no longer has (or never had) offsets %" G_GINT64_FORMAT
-                    " to %" G_GINT64_FORMAT ": it holds %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT,
-                    from + 1, to, file->first, last);
         return NULL;
     }
     GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
@@ -330,12 +323,9 @@ static void
 file_forget(DuetSource *source, const char *end)
 {
     FileSource *file = file_of(source);
-    gint64 committed;
-    if (!duet_long_offset_parse(end, &committed, NULL))
-        return;
     GPtrArray *done = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
     g_mutex_lock(&file->lock);
-    gint64 drop = MIN(committed - file->first + 1, (gint64)file->batches->len);
+    gint64 drop = duet_long_offset_releasable(end, file->first, (gint64)file->batches->len);
     for (gint64 index = 0; index < drop; index++)
         g_ptr_array_add(done, g_ptr_array_ref(g_ptr_array_index(file->batches, index)));
     if (drop > 0) {

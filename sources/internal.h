@@ -104,5 +104,18 @@ DuetSource *duet_file_source_new(const char *format, DuetSourceOptions *options,
  * first). */
 gboolean duet_long_offset_parse(const char *text, gint64 *value, GError **error);
 int duet_long_offset_compare(const char *a, const char *b);
+/* A source that holds its items (lines, messages, batches) under LongOffsets first ..
+ * first + held - 1 and drops them once committed: parses (start, end] (start NULL: from the
+ * beginning) into *from and *to, failing when the source does not hold all of it. Call with
+ * the source's lock held. */
+gboolean duet_long_offset_held_range(const char *what, const char *start, const char *end,
+                                     gint64 first, gint64 held, gint64 *from, gint64 *to,
+                                     GError **error);
+/* How many of those held items a commit of end lets go (0 when end is not a LongOffset). */
+gint64 duet_long_offset_releasable(const char *end, gint64 first, gint64 held);
+/* The partitions of a batch that a source deals its records into round-robin: n builders of
+ * schema, then, finished and freed, one list of one batch per partition. (transfer full) */
+DuetBatchBuilder **duet_partition_builders_new(DuetSchema *schema, gint64 n);
+GPtrArray *duet_partition_builders_finish(DuetBatchBuilder **builders, gint64 n);
 
 G_END_DECLS

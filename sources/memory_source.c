@@ -49,18 +49,11 @@ static GPtrArray *
 memory_get_batch(DuetSource *source, const char *start, const char *end, GError **error)
 {
     Memory *memory = memory_of(source);
-    gint64 from = -1, to = -1;
-    if ((start && !duet_long_offset_parse(start, &from, error)) ||
-        !duet_long_offset_parse(end, &to, error))
-        return NULL;
+    gint64 from, to;
     g_mutex_lock(&memory->lock);
-    gint64 last = memory->first + (gint64)memory->blocks->len - 1;
-    if (from + 1 < memory->first || to > last) {
+    if (!duet_long_offset_held_range("memory stream", start, end, memory->first,
+                                     (gint64)memory->blocks->len, &from, &to, error)) {
         g_mutex_unlock(&memory->lock);
-        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OFFSET,
-                    "the memory stream no longer has (or never had) offsets %" G_GINT64_FORMAT
-                    " to %" G_GINT64_FORMAT ": it holds %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT,
-                    from + 1, to, memory->first, last);
         return NULL;
     }
     GPtrArray *partitions = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
@@ -78,11 +71,8 @@ static void
 memory_forget(DuetSource *source, const char *end)
 {
     Memory *memory = memory_of(source);
-    gint64 committed;
-    if (!duet_long_offset_parse(end, &committed, NULL))
-        return;
     g_mutex_lock(&memory->lock);
-    gint64 drop = MIN(committed - memory->first + 1, (gint64)memory->blocks->len);
+    gint64 drop = duet_long_offset_releasable(end, memory->first, (gint64)memory->blocks->len);
     if (drop > 0) {
         g_ptr_array_remove_range(memory->blocks, 0, (guint)drop);
         memory->first += drop;

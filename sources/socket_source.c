@@ -145,24 +145,15 @@ static GPtrArray *
 socket_get_batch(DuetSource *source, const char *start, const char *end, GError **error)
 {
     Socket *socket_source = duet_source_get_data(source);
-    gint64 from = -1, to = -1;
-    if ((start && !duet_long_offset_parse(start, &from, error)) ||
-        !duet_long_offset_parse(end, &to, error))
-        return NULL;
+    gint64 from, to;
     g_mutex_lock(&socket_source->lock);
-    gint64 last = socket_source->first + (gint64)socket_source->lines->len - 1;
-    if (from + 1 < socket_source->first || to > last) {
+    if (!duet_long_offset_held_range("socket source", start, end, socket_source->first,
+                                     (gint64)socket_source->lines->len, &from, &to, error)) {
         g_mutex_unlock(&socket_source->lock);
-        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OFFSET,
-                    "the socket source no longer has (or never had) offsets %" G_GINT64_FORMAT
-                    " to %" G_GINT64_FORMAT " (it is not replayable once committed)",
-                    from + 1, to);
         return NULL;
     }
-    DuetSchema *schema = duet_source_schema(source);
-    DuetBatchBuilder **builders = g_new0(DuetBatchBuilder *, socket_source->partitions);
-    for (gint64 partition = 0; partition < socket_source->partitions; partition++)
-        builders[partition] = duet_batch_builder_new(schema, 64);
+    DuetBatchBuilder **builders =
+        duet_partition_builders_new(duet_source_schema(source), socket_source->partitions);
     for (gint64 offset = from + 1; offset <= to; offset++) {
         gint64 index = offset - socket_source->first;
         DuetBatchBuilder *builder = builders[(offset - from - 1) % socket_source->partitions];
@@ -172,26 +163,16 @@ socket_get_batch(DuetSource *source, const char *start, const char *end, GError 
                 builder, 1, g_array_index(socket_source->stamps, gint64, index) * 1000);
     }
     g_mutex_unlock(&socket_source->lock);
-    GPtrArray *partitions = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
-    for (gint64 partition = 0; partition < socket_source->partitions; partition++) {
-        GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)duet_batch_unref);
-        g_ptr_array_add(list, duet_batch_builder_finish(builders[partition], NULL));
-        g_ptr_array_add(partitions, list);
-        duet_batch_builder_free(builders[partition]);
-    }
-    g_free(builders);
-    return partitions;
+    return duet_partition_builders_finish(builders, socket_source->partitions);
 }
 
 static void
 socket_forget(DuetSource *source, const char *end)
 {
     Socket *socket_source = duet_source_get_data(source);
-    gint64 committed;
-    if (!duet_long_offset_parse(end, &committed, NULL))
-        return;
     g_mutex_lock(&socket_source->lock);
-    gint64 drop = MIN(committed - socket_source->first + 1, (gint64)socket_source->lines->len);
+    gint64 drop =
+        duet_long_offset_releasable(end, socket_source->first, (gint64)socket_source->lines->len);
     if (drop > 0) {
         g_ptr_array_remove_range(socket_source->lines, 0, (guint)drop);
         g_array_remove_range(socket_source->stamps, 0, (guint)drop);

@@ -215,6 +215,59 @@ duet_long_offset_parse(const char *text, gint64 *value, GError **error)
     return TRUE;
 }
 
+gboolean
+duet_long_offset_held_range(const char *what, const char *start, const char *end, gint64 first,
+                            gint64 held, gint64 *from, gint64 *to, GError **error)
+{
+    *from = -1;
+    if ((start && !duet_long_offset_parse(start, from, error)) ||
+        !duet_long_offset_parse(end, to, error))
+        return FALSE;
+    if (*from + 1 >= first && *to <= first + held - 1)
+        return TRUE;
+    g_autofree char *holds =
+        held == 0
+            ? g_strdup("none")
+            : g_strdup_printf("%" G_GINT64_FORMAT " to %" G_GINT64_FORMAT, first, first + held - 1);
+    g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OFFSET,
+                "the %s no longer has (or never had) offsets %" G_GINT64_FORMAT
+                " to %" G_GINT64_FORMAT ": it holds %s (offsets are dropped once committed)",
+                what, *from + 1, *to, holds);
+    return FALSE;
+}
+
+gint64
+duet_long_offset_releasable(const char *end, gint64 first, gint64 held)
+{
+    gint64 committed;
+    if (!duet_long_offset_parse(end, &committed, NULL))
+        return 0;
+    return CLAMP(committed - first + 1, 0, held);
+}
+
+DuetBatchBuilder **
+duet_partition_builders_new(DuetSchema *schema, gint64 n)
+{
+    DuetBatchBuilder **builders = g_new0(DuetBatchBuilder *, n);
+    for (gint64 partition = 0; partition < n; partition++)
+        builders[partition] = duet_batch_builder_new(schema, 64);
+    return builders;
+}
+
+GPtrArray *
+duet_partition_builders_finish(DuetBatchBuilder **builders, gint64 n)
+{
+    GPtrArray *partitions = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+    for (gint64 partition = 0; partition < n; partition++) {
+        GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)duet_batch_unref);
+        g_ptr_array_add(list, duet_batch_builder_finish(builders[partition], NULL));
+        g_ptr_array_add(partitions, list);
+        duet_batch_builder_free(builders[partition]);
+    }
+    g_free(builders);
+    return partitions;
+}
+
 int
 duet_long_offset_compare(const char *a, const char *b)
 {

@@ -188,24 +188,15 @@ static GPtrArray *
 zmq_get_batch(DuetSource *source, const char *start, const char *end, GError **error)
 {
     Zmq *zmq = duet_source_get_data(source);
-    gint64 from = -1, to = -1;
-    if ((start && !duet_long_offset_parse(start, &from, error)) ||
-        !duet_long_offset_parse(end, &to, error))
-        return NULL;
+    gint64 from, to;
     g_mutex_lock(&zmq->lock);
-    gint64 last = zmq->first + (gint64)zmq->values->len - 1;
-    if (from + 1 < zmq->first || to > last) {
+    if (!duet_long_offset_held_range("ZeroMQ source", start, end, zmq->first,
+                                     (gint64)zmq->values->len, &from, &to, error)) {
         g_mutex_unlock(&zmq->lock);
-        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OFFSET,
-                    "the ZeroMQ source no longer has (or never had) offsets %" G_GINT64_FORMAT
-                    " to %" G_GINT64_FORMAT " (it is not replayable once committed)",
-                    from + 1, to);
         return NULL;
     }
-    DuetSchema *schema = duet_source_schema(source);
-    DuetBatchBuilder **builders = g_new0(DuetBatchBuilder *, zmq->partitions);
-    for (gint64 partition = 0; partition < zmq->partitions; partition++)
-        builders[partition] = duet_batch_builder_new(schema, 64);
+    DuetBatchBuilder **builders =
+        duet_partition_builders_new(duet_source_schema(source), zmq->partitions);
     for (gint64 offset = from + 1; offset <= to; offset++) {
         gint64 index = offset - zmq->first;
         DuetBatchBuilder *builder = builders[(offset - from - 1) % zmq->partitions];
@@ -226,26 +217,15 @@ zmq_get_batch(DuetSource *source, const char *start, const char *end, GError **e
         }
     }
     g_mutex_unlock(&zmq->lock);
-    GPtrArray *partitions = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
-    for (gint64 partition = 0; partition < zmq->partitions; partition++) {
-        GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)duet_batch_unref);
-        g_ptr_array_add(list, duet_batch_builder_finish(builders[partition], NULL));
-        g_ptr_array_add(partitions, list);
-        duet_batch_builder_free(builders[partition]);
-    }
-    g_free(builders);
-    return partitions;
+    return duet_partition_builders_finish(builders, zmq->partitions);
 }
 
 static void
 zmq_forget(DuetSource *source, const char *end)
 {
     Zmq *zmq = duet_source_get_data(source);
-    gint64 committed;
-    if (!duet_long_offset_parse(end, &committed, NULL))
-        return;
     g_mutex_lock(&zmq->lock);
-    gint64 drop = MIN(committed - zmq->first + 1, (gint64)zmq->values->len);
+    gint64 drop = duet_long_offset_releasable(end, zmq->first, (gint64)zmq->values->len);
     if (drop > 0) {
         g_ptr_array_remove_range(zmq->values, 0, (guint)drop);
         if (zmq->topics)
