@@ -244,40 +244,69 @@ hold(DuetAggBuffer *buffer, const DuetValue *value)
     }
 }
 
-static gdouble
-as_double(const DuetValue *value)
+/* A value as double, strings cast as Spark casts them implicitly; FALSE for null and for a
+ * string that does not parse (Spark's null), which the numeric aggregates skip. */
+static gboolean
+as_double(const DuetValue *value, gdouble *x)
 {
-    gdouble x = 0;
-    if (value->type == DUET_TYPE_STRING) {
-        g_autofree char *text = g_strndup(value->v.str.data, value->v.str.len);
-        char *end = NULL;
-        x = g_ascii_strtod(g_strstrip(text), &end);
-        return x;
-    }
-    duet_value_as_double(value, &x);
-    return x;
+    if (value->is_null)
+        return FALSE;
+    if (value->type == DUET_TYPE_STRING)
+        return duet_expr_parse_double(value->v.str.data, value->v.str.len, x);
+    *x = 0;
+    duet_value_as_double(value, x);
+    return TRUE;
 }
 
-/* Adds one element to a collect_list/collect_set/approx_count_distinct buffer. */
+/* Whether the length-prefixed elements of bytes before end hold element already. A linear
+ * scan: collect_set and approx_count_distinct cost O(distinct values) per row. */
+static gboolean
+held_before(const GByteArray *bytes, guint end, const guint8 *element, gsize len)
+{
+    if (end == 0)
+        return FALSE;
+    for (const guint8 *at = bytes->data; at < bytes->data + end;) {
+        guint32 length;
+        memcpy(&length, at, 4);
+        if (length == len && memcmp(at + 4, element, len) == 0)
+            return TRUE;
+        at += 4 + length;
+    }
+    return FALSE;
+}
+
+/* Adds one encoded element to a collect_list/collect_set/approx_count_distinct/median buffer:
+ * its elements, each a 4-byte length and the row codec's encoding, in buffer->bytes. */
 static void
 collect(DuetAggBuffer *buffer, const guint8 *element, gsize len, gboolean distinct)
 {
     if (buffer->bytes == NULL)
         buffer->bytes = g_byte_array_new();
-    if (distinct) {
-        DuetByteReader reader = {buffer->bytes->data, buffer->bytes->data + buffer->bytes->len,
-                                 FALSE};
-        while (reader.at < reader.end) {
-            guint32 length;
-            memcpy(&length, reader.at, 4);
-            if (length == len && memcmp(reader.at + 4, element, len) == 0)
-                return;
-            reader.at += 4 + length;
-        }
-    }
+    if (distinct && held_before(buffer->bytes, buffer->bytes->len, element, len))
+        return;
     guint32 length = (guint32)len;
     g_byte_array_append(buffer->bytes, (const guint8 *)&length, 4);
     g_byte_array_append(buffer->bytes, element, (guint)len);
+    buffer->count++;
+}
+
+/* collect() of one value, encoded straight into the buffer (no copy per row). */
+static void
+collect_value(DuetAggBuffer *buffer, const DuetValue *value, gboolean distinct)
+{
+    if (buffer->bytes == NULL)
+        buffer->bytes = g_byte_array_new();
+    GByteArray *bytes = buffer->bytes;
+    guint start = bytes->len;
+    guint32 length = 0;
+    g_byte_array_append(bytes, (const guint8 *)&length, 4);
+    duet_row_codec_append_value(bytes, value);
+    length = bytes->len - start - 4;
+    memcpy(bytes->data + start, &length, 4);
+    if (distinct && held_before(bytes, start, bytes->data + start + 4, length)) {
+        g_byte_array_set_size(bytes, start);
+        return;
+    }
     buffer->count++;
 }
 
@@ -301,25 +330,29 @@ accumulate(const DuetAggSpec *spec, DuetAggBuffer *buffer, const DuetValue *valu
             buffer->value = duet_value_int64(
                 (gint64)((guint64)(buffer->has ? buffer->value.v.i64 : 0) + (guint64)x));
         } else {
-            buffer->value =
-                duet_value_double((buffer->has ? buffer->value.v.f64 : 0) + as_double(value));
+            gdouble x;
+            if (!as_double(value, &x))
+                return;
+            buffer->value = duet_value_double((buffer->has ? buffer->value.v.f64 : 0) + x);
         }
         buffer->has = TRUE;
         return;
-    case DUET_AGG_AVG:
-        if (value->is_null)
+    case DUET_AGG_AVG: {
+        gdouble x;
+        if (!as_double(value, &x))
             return;
-        buffer->sum += as_double(value);
+        buffer->sum += x;
         buffer->count++;
         return;
+    }
     case DUET_AGG_STDDEV_SAMP:
     case DUET_AGG_STDDEV_POP:
     case DUET_AGG_VAR_SAMP:
     case DUET_AGG_VAR_POP: {
-        if (value->is_null)
-            return;
         /* Welford's update of the mean and the squared deviations */
-        gdouble x = as_double(value);
+        gdouble x;
+        if (!as_double(value, &x))
+            return;
         buffer->count++;
         gdouble delta = x - buffer->sum;
         buffer->sum += delta / (gdouble)buffer->count;
@@ -327,13 +360,11 @@ accumulate(const DuetAggSpec *spec, DuetAggBuffer *buffer, const DuetValue *valu
         return;
     }
     case DUET_AGG_MEDIAN: {
-        if (value->is_null)
+        gdouble x;
+        if (!as_double(value, &x))
             return;
-        DuetValue x = duet_value_double(as_double(value));
-        GByteArray *encoded = g_byte_array_new();
-        duet_row_codec_append_value(encoded, &x);
-        collect(buffer, encoded->data, encoded->len, FALSE);
-        g_byte_array_unref(encoded);
+        DuetValue real = duet_value_double(x);
+        collect_value(buffer, &real, FALSE);
         return;
     }
     case DUET_AGG_USER: {
@@ -366,10 +397,7 @@ accumulate(const DuetAggSpec *spec, DuetAggBuffer *buffer, const DuetValue *valu
     case DUET_AGG_APPROX_COUNT_DISTINCT: {
         if (value->is_null)
             return; /* Spark's collect functions skip nulls */
-        GByteArray *encoded = g_byte_array_new();
-        duet_row_codec_append_value(encoded, value);
-        collect(buffer, encoded->data, encoded->len, spec->kind != DUET_AGG_COLLECT_LIST);
-        g_byte_array_unref(encoded);
+        collect_value(buffer, value, spec->kind != DUET_AGG_COLLECT_LIST);
         return;
     }
     }

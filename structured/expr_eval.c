@@ -10,8 +10,55 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* ---- reading cells as numbers ------------------------------------------------------------ */
+
+/* Calls parse on the string data[0..len) trimmed and NUL-terminated: on the stack when it is
+ * short, so casting a column allocates nothing per row. */
+static gboolean
+with_trimmed(const char *data, gsize len, gboolean (*parse)(const char *, gpointer), gpointer out)
+{
+    char stack[64];
+    char *text = len < sizeof stack ? stack : g_malloc(len + 1);
+    if (len)
+        memcpy(text, data, len);
+    text[len] = '\0';
+    gboolean ok = parse(g_strstrip(text), out);
+    if (text != stack)
+        g_free(text);
+    return ok;
+}
+
+static gboolean
+parse_double(const char *text, gpointer out)
+{
+    char *end = NULL;
+    *(gdouble *)out = g_ascii_strtod(text, &end);
+    return end != text && *end == '\0';
+}
+
+static gboolean
+parse_int(const char *text, gpointer out)
+{
+    char *end = NULL;
+    gint64 parsed = g_ascii_strtoll(text, &end, 10);
+    if (end != text && *end == '\0') {
+        *(gint64 *)out = parsed;
+        return TRUE;
+    }
+    gdouble real = g_ascii_strtod(text, &end);
+    if (end == text || *end != '\0' || !isfinite(real))
+        return FALSE;
+    *(gint64 *)out = (gint64)real; /* Spark truncates "1.5" to 1 */
+    return TRUE;
+}
+
+gboolean
+duet_expr_parse_double(const char *data, gsize len, gdouble *out)
+{
+    return with_trimmed(data, len, parse_double, out);
+}
 
 gboolean
 duet_expr_cell_double(const DuetColumn *column, gsize row, gdouble *out)
@@ -20,12 +67,8 @@ duet_expr_cell_double(const DuetColumn *column, gsize row, gdouble *out)
     duet_column_get_value(column, row, &value);
     if (value.is_null)
         return FALSE;
-    if (value.type == DUET_TYPE_STRING) {
-        g_autofree char *text = g_strstrip(g_strndup(value.v.str.data, value.v.str.len));
-        char *end = NULL;
-        *out = g_ascii_strtod(text, &end);
-        return end != text && *end == '\0';
-    }
+    if (value.type == DUET_TYPE_STRING)
+        return duet_expr_parse_double(value.v.str.data, value.v.str.len, out);
     return duet_value_as_double(&value, out);
 }
 
@@ -36,20 +79,8 @@ duet_expr_cell_int(const DuetColumn *column, gsize row, gint64 *out)
     duet_column_get_value(column, row, &value);
     if (value.is_null)
         return FALSE;
-    if (value.type == DUET_TYPE_STRING) {
-        g_autofree char *text = g_strstrip(g_strndup(value.v.str.data, value.v.str.len));
-        char *end = NULL;
-        gint64 parsed = g_ascii_strtoll(text, &end, 10);
-        if (end != text && *end == '\0') {
-            *out = parsed;
-            return TRUE;
-        }
-        gdouble real = g_ascii_strtod(text, &end);
-        if (end == text || *end != '\0' || !isfinite(real))
-            return FALSE;
-        *out = (gint64)real; /* Spark truncates "1.5" to 1 */
-        return TRUE;
-    }
+    if (value.type == DUET_TYPE_STRING)
+        return with_trimmed(value.v.str.data, value.v.str.len, parse_int, out);
     if (value.type == DUET_TYPE_DOUBLE) {
         *out = (gint64)value.v.f64;
         return isfinite(value.v.f64);

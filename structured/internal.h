@@ -108,6 +108,9 @@ gboolean duet_expr_is_numeric(const DuetExpr *expr);
  * or unparsable. */
 gboolean duet_expr_cell_double(const DuetColumn *column, gsize row, gdouble *out);
 gboolean duet_expr_cell_int(const DuetColumn *column, gsize row, gint64 *out);
+/* Spark's cast of a string (data[0..len), spaces trimmed) to double; FALSE when it does not
+ * parse (Spark's null). */
+gboolean duet_expr_parse_double(const char *data, gsize len, gdouble *out);
 /* A cell as text, Spark's cast to string; NULL for null. (transfer full) */
 char *duet_expr_cell_string(const DuetColumn *column, gsize row);
 /* Appends an integer to an int or bigint builder. */

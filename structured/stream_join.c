@@ -18,6 +18,7 @@
 #include "structured/internal.h"
 
 #include <string.h>
+#include <xxhash.h>
 
 enum { SIDE_LEFT = 0, SIDE_RIGHT = 1 };
 
@@ -262,29 +263,42 @@ read_rows(GPtrArray *batches, GArray *left, GArray *right)
     }
 }
 
+/* SideRows hashed and compared by their key bytes, so any row (of either side) probes the
+ * table without an allocation. */
+static guint
+side_row_key_hash(gconstpointer row)
+{
+    const SideRow *side_row = row;
+    return (guint)XXH3_64bits(side_row->key, side_row->key_len);
+}
+
+static gboolean
+side_row_key_equal(gconstpointer a, gconstpointer b)
+{
+    const SideRow *x = a, *y = b;
+    return x->key_len == y->key_len && (x->key_len == 0 || memcmp(x->key, y->key, x->key_len) == 0);
+}
+
 /* Stream-static: the batch's left rows against the whole static table. */
 static gboolean
 join_static(DuetDataFrame *frame, GArray *left, GArray *right, DuetBatchBuilder *out)
 {
-    GHashTable *table =
-        g_hash_table_new_full(g_bytes_hash, g_bytes_equal, (GDestroyNotify)g_bytes_unref,
-                              (GDestroyNotify)g_ptr_array_unref);
+    /* the first right row of each key stands for the key; the value holds all its rows */
+    GHashTable *table = g_hash_table_new_full(side_row_key_hash, side_row_key_equal, NULL,
+                                              (GDestroyNotify)g_ptr_array_unref);
     for (guint index = 0; index < right->len; index++) {
         SideRow *row = &g_array_index(right, SideRow, index);
-        GBytes *key = g_bytes_new_static(row->key, row->key_len);
-        GPtrArray *rows = g_hash_table_lookup(table, key);
+        GPtrArray *rows = g_hash_table_lookup(table, row);
         if (rows == NULL) {
             rows = g_ptr_array_new();
-            g_hash_table_insert(table, g_bytes_ref(key), rows);
+            g_hash_table_insert(table, row, rows);
         }
         g_ptr_array_add(rows, row);
-        g_bytes_unref(key);
     }
     gboolean ok = TRUE;
     for (guint index = 0; ok && index < left->len; index++) {
         SideRow *row = &g_array_index(left, SideRow, index);
-        g_autoptr(GBytes) key = g_bytes_new_static(row->key, row->key_len);
-        GPtrArray *matches = g_hash_table_lookup(table, key);
+        GPtrArray *matches = g_hash_table_lookup(table, row);
         if (matches == NULL && frame->join_type == DUET_JOIN_LEFT_OUTER)
             ok = emit(frame, row->cells, row->cells_len, NULL, 0, out);
         for (guint match = 0; ok && matches && match < matches->len; match++) {

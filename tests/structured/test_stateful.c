@@ -412,6 +412,35 @@ test_aggregate_functions(void)
     fixture_clear(&fixture);
 }
 
+/* sum, avg and median of a string column read each string as a double (Spark's implicit
+ * cast: spaces trimmed, however long the string); one that does not parse counts as null.
+ * The expected row is what pyspark 3.5.3 (local mode) prints for the same table. */
+static void
+test_aggregates_of_strings(void)
+{
+    Fixture fixture;
+    fixture_init(&fixture, "k STRING, s STRING", "2");
+    g_autoptr(DuetBatch) rows = duet_test_batch(
+        "k STRING, s STRING",
+        "[[\"a\", \"1.5\"], [\"a\", \" 2 \"], [\"a\", null], "
+        "[\"a\", \"0000000000000000000000000000000000000000000000000000000000000000000001\"], "
+        "[\"a\", \"x1\"], [\"b\", \"\"], [\"b\", \"one\"]]");
+    duet_memory_source_add(fixture.input, rows);
+    GError *error = NULL;
+    g_autoptr(DuetDataFrame) table = duet_dataframe_from_static_source(fixture.input);
+    static const char *const keys[] = {"k"};
+    g_autoptr(DuetGroupedData) grouped = duet_dataframe_group_by_exprv(table, keys, 1, &error);
+    static const char *const aggs[] = {"sum(s)", "avg(s)", "median(s)"};
+    g_autoptr(DuetDataFrame) result =
+        duet_grouped_data_agg_exprv(grouped, aggs, G_N_ELEMENTS(aggs), &error);
+    ASSERT_NO_ERROR(error);
+    g_autoptr(DuetBatch) collected = duet_dataframe_collect(fixture.context, result, &error);
+    ASSERT_NO_ERROR(error);
+    g_autofree char *text = duet_test_render_sorted(collected);
+    ASSERT_STR_EQ(text, "[(a,4.5,1.5,1.5), (b,null,null,null)]");
+    fixture_clear(&fixture);
+}
+
 static gboolean
 twice(DuetColumn *const *arguments, guint n_arguments, gsize n_rows, DuetColumnBuilder *out,
       gpointer user_data, GError **error)
@@ -525,4 +554,4 @@ DUET_TEST_MAIN("stateful", DUET_TEST(test_aggregation_output_modes),
                DUET_TEST(test_deduplication_with_watermark), DUET_TEST(test_stream_stream_join),
                DUET_TEST(test_time_bounded_join), DUET_TEST(test_output_mode_checker),
                DUET_TEST(test_aggregate_functions), DUET_TEST(test_sliding_windows),
-               DUET_TEST(test_statistics_and_user_functions))
+               DUET_TEST(test_statistics_and_user_functions), DUET_TEST(test_aggregates_of_strings))
