@@ -7,30 +7,8 @@
 #include "compat/compat.h"
 #include "compat/conformance.h"
 
-#include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
-
-void
-duet_conformance_remove_tree(const char *path)
-{
-    if (path == NULL)
-        return;
-    GDir *dir = g_dir_open(path, 0, NULL);
-    if (dir != NULL) {
-        const char *name;
-        while ((name = g_dir_read_name(dir)) != NULL) {
-            g_autofree char *child = g_build_filename(path, name, NULL);
-            if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
-                !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-                duet_conformance_remove_tree(child);
-            else
-                g_unlink(child);
-        }
-        g_dir_close(dir);
-    }
-    g_rmdir(path);
-}
 
 /* "id reason..." per line; # starts a comment. */
 static GHashTable *

@@ -18,7 +18,5 @@ int duet_dstream_conformance_run(JsonArray *cases, const char *only, GHashTable 
 /* Runs the Structured Streaming cases (the ones with a "query"), with the same rules. */
 int duet_structured_conformance_run(JsonArray *cases, const char *only, GHashTable *known_failures,
                                     guint *passed, guint *failed);
-/* Removes a directory tree (temporary checkpoint directories). */
-void duet_conformance_remove_tree(const char *path);
 
 G_END_DECLS

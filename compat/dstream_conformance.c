@@ -6,6 +6,7 @@
  * collected, and the outputs compared as the case says (dstream_case_compare.c).
  */
 #include "compat/dstream_case.h"
+#include "rdd/atomic_file.h"
 #include "rdd/json_rows.h"
 
 #include <glib/gstdio.h>
@@ -176,7 +177,7 @@ done:
     g_ptr_array_unref(c.snapshots);
     duet_clock_unref(c.clock);
     duet_context_unref(c.spark);
-    duet_conformance_remove_tree(c.checkpoint_dir);
+    duet_remove_tree(c.checkpoint_dir);
     g_free(c.checkpoint_dir);
     return passed;
 }

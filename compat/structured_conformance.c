@@ -9,6 +9,7 @@
  */
 #include "compat/structured_case.h"
 #include "compat/structured_functions.h"
+#include "rdd/atomic_file.h"
 #include "rdd/json_rows.h"
 #include "structured/query.h"
 #include "structured/sql_parser.h"
@@ -474,11 +475,11 @@ run_case(JsonObject *spec, GString *failure)
     g_hash_table_unref(c.inputs);
     g_free(c.first_input);
     if (c.checkpoint) {
-        duet_conformance_remove_tree(c.checkpoint);
+        duet_remove_tree(c.checkpoint);
         g_free(c.checkpoint);
     }
     for (guint index = 0; index < c.old_checkpoints->len; index++)
-        duet_conformance_remove_tree(c.old_checkpoints->pdata[index]);
+        duet_remove_tree(c.old_checkpoints->pdata[index]);
     g_ptr_array_unref(c.old_checkpoints);
     if (c.socket_client >= 0)
         close(c.socket_client);

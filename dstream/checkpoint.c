@@ -79,25 +79,6 @@ duet_checkpoint_writer_free(DuetCheckpointWriter *writer)
     g_free(writer);
 }
 
-/* Recursively deletes a directory of RDD checkpoint files. */
-static void
-remove_tree(const char *path)
-{
-    GDir *dir = g_dir_open(path, 0, NULL);
-    if (dir != NULL) {
-        const char *name;
-        while ((name = g_dir_read_name(dir)) != NULL) {
-            g_autofree char *child = g_build_filename(path, name, NULL);
-            if (g_file_test(child, G_FILE_TEST_IS_DIR))
-                remove_tree(child);
-            else
-                g_unlink(child);
-        }
-        g_dir_close(dir);
-    }
-    g_rmdir(path);
-}
-
 /* The batch time of a file named checkpoint-<digits>, or -1. */
 static gint64
 checkpoint_file_time(const char *name)
@@ -267,7 +248,7 @@ clean_up(DuetCheckpointWriter *writer)
     g_hash_table_iter_init(&iter, writer->known);
     while (g_hash_table_iter_next(&iter, &path, NULL)) {
         if (!g_hash_table_contains(referenced, path)) {
-            remove_tree(path);
+            duet_remove_tree(path);
             g_hash_table_iter_remove(&iter);
         }
     }

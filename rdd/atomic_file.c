@@ -52,6 +52,25 @@ duet_atomic_mkdir(const char *path, GError **error)
     return fsync_directory(parent, error);
 }
 
+void
+duet_remove_tree(const char *path)
+{
+    if (path == NULL)
+        return;
+    GDir *dir = g_file_test(path, G_FILE_TEST_IS_SYMLINK) ? NULL : g_dir_open(path, 0, NULL);
+    if (dir == NULL) {
+        g_remove(path);
+        return;
+    }
+    const char *name;
+    while ((name = g_dir_read_name(dir)) != NULL) {
+        g_autofree char *child = g_build_filename(path, name, NULL);
+        duet_remove_tree(child);
+    }
+    g_dir_close(dir);
+    g_rmdir(path);
+}
+
 gboolean
 duet_atomic_file_write(const char *path, const void *data, gsize len, GError **error)
 {

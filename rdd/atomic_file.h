@@ -27,6 +27,9 @@ typedef enum {
 gboolean duet_atomic_file_write(const char *path, const void *data, gsize len, GError **error);
 /* Creates a directory and its parents; fsyncs the parent. */
 gboolean duet_atomic_mkdir(const char *path, GError **error);
+/* Deletes path and, if it is a directory, everything under it (symlinks are unlinked, never
+ * followed). Best effort: a file that cannot be removed is left. NULL is a no-op. */
+void duet_remove_tree(const char *path);
 
 /* Versioned files: header "DUET <kind> v<version>\n", then the payload length and an XXH64
  * checksum on one line, then the payload. kind is a short word ("rdd-partition", "state-delta").

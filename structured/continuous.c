@@ -27,36 +27,14 @@ run_part(DuetStreamingQuery *query, gint64 epoch, char *const *from, char *const
          GError **error)
 {
     DuetExecution *execution = &query->execution;
-    g_hash_table_remove_all(execution->inputs);
-    for (guint index = 0; index < query->sources->len; index++) {
-        DuetSource *source = query->sources->pdata[index];
-        if (to[index] == NULL || g_strcmp0(from[index], to[index]) == 0)
-            continue;
-        GPtrArray *partitions = duet_source_get_batch(source, from[index], to[index], error);
-        if (partitions == NULL)
-            return FALSE;
-        for (guint partition = 0; partition < partitions->len; partition++) {
-            GPtrArray *batches = g_ptr_array_index(partitions, partition);
-            for (guint at = 0; at < batches->len; at++)
-                rows[index] += (gint64)duet_batch_n_rows(g_ptr_array_index(batches, at));
-        }
-        if (partitions->len)
-            g_hash_table_insert(execution->inputs, source,
-                                duet_rdd_new_from_partitions(
-                                    query->context, duet_source_schema(source), partitions));
-        g_ptr_array_unref(partitions);
-    }
+    if (!duet_query_read_inputs(query, from, to, rows, error))
+        return FALSE;
     g_autoptr(DuetRdd) output = duet_plan_rdd(query->frame, execution, error);
     g_hash_table_remove_all(execution->inputs);
     GPtrArray *results = output ? duet_rdd_collect_partitions(output, error) : NULL;
     if (results == NULL)
         return FALSE;
-    GPtrArray *lists = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
-    for (guint partition = 0; partition < results->len; partition++) {
-        GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)duet_batch_unref);
-        g_ptr_array_add(list, duet_batch_ref(g_ptr_array_index(results, partition)));
-        g_ptr_array_add(lists, list);
-    }
+    GPtrArray *lists = duet_query_sink_lists(results);
     gboolean ok = duet_sink_add_epoch_part(query->sink, epoch, lists, query->mode, error);
     g_ptr_array_unref(lists);
     g_ptr_array_unref(results);

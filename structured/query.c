@@ -72,6 +72,45 @@ reset_execution(DuetExecution *execution)
         memset(execution->metrics->data, 0, execution->metrics->len * sizeof(DuetStateMetrics));
 }
 
+gboolean
+duet_query_read_inputs(DuetStreamingQuery *query, char *const *from, char *const *to, gint64 *rows,
+                       GError **error)
+{
+    GHashTable *inputs = query->execution.inputs;
+    g_hash_table_remove_all(inputs);
+    for (guint index = 0; index < query->sources->len; index++) {
+        DuetSource *source = query->sources->pdata[index];
+        if (to[index] == NULL || g_strcmp0(from[index], to[index]) == 0)
+            continue;
+        GPtrArray *partitions = duet_source_get_batch(source, from[index], to[index], error);
+        if (partitions == NULL)
+            return FALSE;
+        for (guint partition = 0; partition < partitions->len; partition++) {
+            GPtrArray *batches = g_ptr_array_index(partitions, partition);
+            for (guint at = 0; at < batches->len; at++)
+                rows[index] += (gint64)duet_batch_n_rows(g_ptr_array_index(batches, at));
+        }
+        if (partitions->len)
+            g_hash_table_insert(inputs, source,
+                                duet_rdd_new_from_partitions(
+                                    query->context, duet_source_schema(source), partitions));
+        g_ptr_array_unref(partitions);
+    }
+    return TRUE;
+}
+
+GPtrArray *
+duet_query_sink_lists(GPtrArray *results)
+{
+    GPtrArray *lists = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+    for (guint partition = 0; partition < results->len; partition++) {
+        GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)duet_batch_unref);
+        g_ptr_array_add(list, duet_batch_ref(g_ptr_array_index(results, partition)));
+        g_ptr_array_add(lists, list);
+    }
+    return lists;
+}
+
 /* Runs batch over (committed, ends] of every source; log_offsets FALSE when re-running a
  * logged batch. */
 static gboolean
@@ -90,31 +129,15 @@ run_batch(DuetStreamingQuery *query, gint64 batch, char *const *ends, gboolean l
     if (!prepare_stores(query, batch, error))
         return FALSE;
     gint64 *input_rows = g_new0(gint64, query->sources->len + 1);
-    g_hash_table_remove_all(execution->inputs);
-    for (guint index = 0; index < query->sources->len; index++) {
-        DuetSource *source = query->sources->pdata[index];
-        const char *start = query->committed[index], *end = ends[index];
-        /* the previous batch's range may go now (Spark commits it when the next batch is
-         * logged), so the last batch can always be re-run from its logged offsets */
-        if (start != NULL)
-            duet_source_commit(source, query->consumers[index], start);
-        if (end == NULL || g_strcmp0(start, end) == 0)
-            continue;
-        GPtrArray *partitions = duet_source_get_batch(source, start, end, error);
-        if (partitions == NULL) {
-            g_free(input_rows);
-            return FALSE;
-        }
-        for (guint partition = 0; partition < partitions->len; partition++) {
-            GPtrArray *batches = g_ptr_array_index(partitions, partition);
-            for (guint at = 0; at < batches->len; at++)
-                input_rows[index] += (gint64)duet_batch_n_rows(g_ptr_array_index(batches, at));
-        }
-        if (partitions->len)
-            g_hash_table_insert(execution->inputs, source,
-                                duet_rdd_new_from_partitions(
-                                    query->context, duet_source_schema(source), partitions));
-        g_ptr_array_unref(partitions);
+    /* the previous batch's range may go now (Spark commits it when the next batch is logged),
+     * so the last batch can always be re-run from its logged offsets */
+    for (guint index = 0; index < query->sources->len; index++)
+        if (query->committed[index] != NULL)
+            duet_source_commit(query->sources->pdata[index], query->consumers[index],
+                               query->committed[index]);
+    if (!duet_query_read_inputs(query, query->committed, ends, input_rows, error)) {
+        g_free(input_rows);
+        return FALSE;
     }
     gint64 add_batch_started_us = g_get_monotonic_time();
     g_autoptr(DuetRdd) output = duet_plan_rdd(query->frame, execution, error);
@@ -130,12 +153,7 @@ run_batch(DuetStreamingQuery *query, gint64 batch, char *const *ends, gboolean l
     gboolean ok = TRUE;
     for (guint id = 0; ok && id < query->stateful_nodes->len; id++)
         ok = duet_state_store_commit(execution->stores->pdata[id], error);
-    GPtrArray *lists = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
-    for (guint partition = 0; partition < results->len; partition++) {
-        GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)duet_batch_unref);
-        g_ptr_array_add(list, duet_batch_ref(g_ptr_array_index(results, partition)));
-        g_ptr_array_add(lists, list);
-    }
+    GPtrArray *lists = duet_query_sink_lists(results);
     gint64 watermark = next_watermark(query);
     ok = ok && duet_sink_add_batch(query->sink, batch, lists, query->mode, error) &&
          duet_query_write_commit(query, batch, watermark, error);
@@ -489,24 +507,6 @@ duet_streaming_query_stop(DuetStreamingQuery *query)
     g_thread_join(thread);
 }
 
-static void
-remove_tree(const char *path)
-{
-    GDir *dir = g_dir_open(path, 0, NULL);
-    if (dir != NULL) {
-        const char *name;
-        while ((name = g_dir_read_name(dir)) != NULL) {
-            g_autofree char *child = g_build_filename(path, name, NULL);
-            if (g_file_test(child, G_FILE_TEST_IS_DIR))
-                remove_tree(child);
-            else
-                g_unlink(child);
-        }
-        g_dir_close(dir);
-    }
-    g_rmdir(path);
-}
-
 void
 duet_streaming_query_unref(DuetStreamingQuery *query)
 {
@@ -514,7 +514,7 @@ duet_streaming_query_unref(DuetStreamingQuery *query)
         return;
     duet_streaming_query_stop(query);
     if (query->temporary && query->checkpoint)
-        remove_tree(query->checkpoint);
+        duet_remove_tree(query->checkpoint);
     g_clear_error(&query->failure);
     for (guint index = 0; query->consumers && index < query->sources->len; index++)
         duet_source_remove_consumer(query->sources->pdata[index], query->consumers[index]);

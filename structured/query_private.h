@@ -53,6 +53,13 @@ struct _DuetStreamingQuery {
 
 /* query.c: the latest offset of every source. (transfer full) */
 char **duet_query_latest_offsets(DuetStreamingQuery *query, GError **error);
+/* query.c: reads (from, to] of every source that moved into the execution's inputs, adding
+ * each source's row count to rows[index]. */
+gboolean duet_query_read_inputs(DuetStreamingQuery *query, char *const *from, char *const *to,
+                                gint64 *rows, GError **error);
+/* query.c: the plan's output partitions as a sink takes them, one list of one batch per
+ * partition. (transfer full) */
+GPtrArray *duet_query_sink_lists(GPtrArray *results);
 /* query.c: marks the query ended (with failure, taken) and tells the listeners. */
 void duet_query_finish(DuetStreamingQuery *query, GError *failure);
 /* continuous.c: the thread of a query with a continuous trigger. */

@@ -1,5 +1,6 @@
 /* test.c — the CUnit runner and helpers behind tests/common/test.h. */
 #include "tests/common/test.h"
+#include "rdd/atomic_file.h"
 
 #include <glib/gstdio.h>
 
@@ -18,26 +19,6 @@ duet_test_run(const char *suite_name, const DuetTestCase *cases, gsize n_cases)
     return failed == 0 ? 0 : 1;
 }
 
-static void
-remove_tree(const char *path)
-{
-    GDir *dir = g_dir_open(path, 0, NULL);
-    if (dir != NULL) {
-        const char *name;
-        while ((name = g_dir_read_name(dir)) != NULL) {
-            char *child = g_build_filename(path, name, NULL);
-            if (g_file_test(child, G_FILE_TEST_IS_DIR) &&
-                !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
-                remove_tree(child);
-            else
-                g_unlink(child);
-            g_free(child);
-        }
-        g_dir_close(dir);
-    }
-    g_rmdir(path);
-}
-
 char *
 duet_test_tmpdir_new(void)
 {
@@ -52,6 +33,6 @@ duet_test_tmpdir_free(char *path)
 {
     if (path == NULL)
         return;
-    remove_tree(path);
+    duet_remove_tree(path);
     g_free(path);
 }

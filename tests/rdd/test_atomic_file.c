@@ -6,6 +6,7 @@
 #include "rdd/fault.h"
 
 #include <glib/gstdio.h>
+#include <unistd.h>
 
 static DuetFaultSite failing_site;
 
@@ -151,6 +152,35 @@ test_versioned_files(void)
     duet_test_tmpdir_free(dir);
 }
 
+/* A nested tree goes; a symlink inside it is unlinked and its target outside survives. */
+static void
+test_remove_tree(void)
+{
+    char *outside = duet_test_tmpdir_new();
+    g_autofree char *kept = g_build_filename(outside, "kept", NULL);
+    CU_ASSERT_TRUE(g_file_set_contents(kept, "k", 1, NULL));
+
+    char *dir = duet_test_tmpdir_new();
+    g_autofree char *deep = g_build_filename(dir, "a", "b", "c", NULL);
+    CU_ASSERT_EQUAL(g_mkdir_with_parents(deep, 0755), 0);
+    g_autofree char *file = g_build_filename(deep, "file", NULL);
+    CU_ASSERT_TRUE(g_file_set_contents(file, "x", 1, NULL));
+    g_autofree char *link = g_build_filename(dir, "a", "link", NULL);
+    CU_ASSERT_EQUAL(symlink(outside, link), 0);
+
+    duet_remove_tree(dir);
+    CU_ASSERT_FALSE(g_file_test(dir, G_FILE_TEST_EXISTS));
+    CU_ASSERT_TRUE(g_file_test(kept, G_FILE_TEST_IS_REGULAR));
+    duet_remove_tree(dir);  /* already gone: nothing happens */
+    duet_remove_tree(NULL); /* no-op */
+    g_free(dir);
+
+    /* a plain file is removed too */
+    duet_remove_tree(kept);
+    CU_ASSERT_FALSE(g_file_test(kept, G_FILE_TEST_EXISTS));
+    duet_test_tmpdir_free(outside);
+}
+
 DUET_TEST_MAIN("atomic_file", DUET_TEST(test_write_and_replace),
                DUET_TEST(test_faults_keep_old_content), DUET_TEST(test_unwritable_directory),
-               DUET_TEST(test_versioned_files))
+               DUET_TEST(test_versioned_files), DUET_TEST(test_remove_tree))
