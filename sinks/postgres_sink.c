@@ -19,7 +19,7 @@
  * DO UPDATE, the table is created with those columns as its primary key, and Update output
  * mode is allowed, as in sqlite_sink.c.
  */
-#include "sinks/sink.h"
+#include "sinks/sql_table.h"
 #include "rdd/json_rows.h"
 
 #include <libpq-fe.h>
@@ -60,19 +60,6 @@ postgres_description(DuetSink *sink)
     return g_strdup_printf("PostgresSink[%s, table=%s]", postgres->where, postgres->table);
 }
 
-/* An SQL identifier, double-quoted. */
-static void
-append_identifier(GString *sql, const char *name, gssize length)
-{
-    g_string_append_c(sql, '"');
-    for (gssize index = 0; length < 0 ? name[index] != '\0' : index < length; index++) {
-        if (name[index] == '"')
-            g_string_append_c(sql, '"');
-        g_string_append_c(sql, name[index]);
-    }
-    g_string_append_c(sql, '"');
-}
-
 /* "table", or "schema"."table" for a name with a dot (PostgreSQL's schema qualification). */
 static char *
 quote_table(const char *table)
@@ -80,11 +67,11 @@ quote_table(const char *table)
     GString *sql = g_string_new(NULL);
     const char *dot = strchr(table, '.');
     if (dot != NULL && dot != table && dot[1] != '\0') {
-        append_identifier(sql, table, dot - table);
+        duet_sql_append_identifier(sql, table, dot - table);
         g_string_append_c(sql, '.');
-        append_identifier(sql, dot + 1, -1);
+        duet_sql_append_identifier(sql, dot + 1, -1);
     } else {
-        append_identifier(sql, table, -1);
+        duet_sql_append_identifier(sql, table, -1);
     }
     return g_string_free(sql, FALSE);
 }
@@ -265,53 +252,14 @@ recorded_batch_id(Postgres *postgres, gint64 *latest, GError **error)
     return ok;
 }
 
-/* " ON CONFLICT (k1, k2) DO UPDATE SET c = EXCLUDED.c, ..."; DO NOTHING when every column is
- * a key. */
-static void
-append_upsert(GString *sql, DuetSchema *schema, const char *const *keys)
-{
-    g_string_append(sql, " ON CONFLICT (");
-    for (guint key = 0; keys[key] != NULL; key++) {
-        if (key)
-            g_string_append(sql, ", ");
-        append_identifier(sql, keys[key], -1);
-    }
-    g_string_append(sql, ")");
-    gboolean any = FALSE;
-    for (guint field = 0; field < duet_schema_n_fields(schema); field++) {
-        const char *name = duet_schema_field(schema, field)->name;
-        if (g_strv_contains(keys, name))
-            continue;
-        g_string_append(sql, any ? ", " : " DO UPDATE SET ");
-        append_identifier(sql, name, -1);
-        g_string_append(sql, " = EXCLUDED.");
-        append_identifier(sql, name, -1);
-        any = TRUE;
-    }
-    if (!any)
-        g_string_append(sql, " DO NOTHING");
-}
-
 /* Prepares the INSERT of every column of the schema. */
 static gboolean
 prepare_insert(Postgres *postgres, DuetSchema *schema, GError **error)
 {
-    GString *sql = g_string_new("INSERT INTO ");
-    g_string_append(sql, postgres->quoted_table);
-    g_string_append(sql, " (");
-    for (guint field = 0; field < postgres->n_columns; field++) {
-        if (field)
-            g_string_append(sql, ", ");
-        append_identifier(sql, duet_schema_field(schema, field)->name, -1);
-    }
-    g_string_append(sql, ") VALUES (");
-    for (guint field = 0; field < postgres->n_columns; field++)
-        g_string_append_printf(sql, field ? ", $%u" : "$%u", field + 1);
-    g_string_append(sql, ")");
-    if (postgres->keys != NULL)
-        append_upsert(sql, schema, (const char *const *)postgres->keys);
+    g_autofree char *insert =
+        duet_sql_insert(postgres->quoted_table, schema, (const char *const *)postgres->keys, TRUE);
     PGresult *result =
-        PQprepare(postgres->connection, INSERT_STATEMENT, sql->str, (int)postgres->n_columns, NULL);
+        PQprepare(postgres->connection, INSERT_STATEMENT, insert, (int)postgres->n_columns, NULL);
     gboolean ok = PQresultStatus(result) == PGRES_COMMAND_OK;
     if (!ok)
         pg_error(error, postgres,
@@ -327,11 +275,12 @@ prepare_insert(Postgres *postgres, DuetSchema *schema, GError **error)
         /* PostgreSQL matches ON CONFLICT to a unique index when it plans the statement, not when
          * it prepares it: plan it now (EXPLAIN runs nothing), so a table without a key on the
          * key columns is refused here rather than by the first batch */
-        g_string_assign(sql, "EXPLAIN EXECUTE " INSERT_STATEMENT " (");
+        GString *sql = g_string_new("EXPLAIN EXECUTE " INSERT_STATEMENT " (");
         for (guint field = 0; field < postgres->n_columns; field++)
             g_string_append(sql, field ? ", NULL" : "NULL");
         g_string_append(sql, ")");
         result = PQexec(postgres->connection, sql->str);
+        g_string_free(sql, TRUE);
         ok = PQresultStatus(result) == PGRES_TUPLES_OK;
         if (!ok)
             pg_error(error, postgres,
@@ -341,7 +290,6 @@ prepare_insert(Postgres *postgres, DuetSchema *schema, GError **error)
                      PQresultErrorMessage(result));
         PQclear(result);
     }
-    g_string_free(sql, TRUE);
     return ok;
 }
 
@@ -465,33 +413,13 @@ conninfo_of(const char *url)
 static gboolean
 create_tables(Postgres *postgres, DuetSchema *schema, GError **error)
 {
-    GString *sql = g_string_new("CREATE TABLE IF NOT EXISTS ");
-    g_string_append(sql, postgres->quoted_table);
-    g_string_append(sql, " (");
-    for (guint field = 0; field < postgres->n_columns; field++) {
-        const DuetField *spec = duet_schema_field(schema, field);
-        if (field)
-            g_string_append(sql, ", ");
-        append_identifier(sql, spec->name, -1);
-        g_string_append_printf(sql, " %s", column_type(spec->type));
-    }
-    if (postgres->keys != NULL) {
-        g_string_append(sql, ", PRIMARY KEY (");
-        for (guint key = 0; postgres->keys[key] != NULL; key++) {
-            if (key)
-                g_string_append(sql, ", ");
-            append_identifier(sql, postgres->keys[key], -1);
-        }
-        g_string_append(sql, ")");
-    }
-    g_string_append(sql, ")");
-    gboolean ok = exec(postgres, sql->str, 0, NULL, "creating the table", error) &&
-                  exec(postgres,
-                       "CREATE TABLE IF NOT EXISTS duet_batches (sink TEXT NOT NULL, batch_id "
-                       "BIGINT NOT NULL, PRIMARY KEY (sink, batch_id))",
-                       0, NULL, "creating duet_batches", error);
-    g_string_free(sql, TRUE);
-    return ok;
+    g_autofree char *create = duet_sql_create_table(postgres->quoted_table, schema, column_type,
+                                                    (const char *const *)postgres->keys);
+    return exec(postgres, create, 0, NULL, "creating the table", error) &&
+           exec(postgres,
+                "CREATE TABLE IF NOT EXISTS duet_batches (sink TEXT NOT NULL, batch_id "
+                "BIGINT NOT NULL, PRIMARY KEY (sink, batch_id))",
+                0, NULL, "creating duet_batches", error);
 }
 
 /* The server's notices ("relation already exists, skipping") go to the debug log, not stderr. */
@@ -556,19 +484,6 @@ duet_postgres_sink_new(GHashTable *options, DuetSchema *schema, GError **error)
                     "jdbc:postgresql://... or a libpq \"host=... dbname=...\" string).");
         return NULL;
     }
-    const char *table = duet_sink_option_get(options, "table");
-    if (table == NULL)
-        table = duet_sink_option_get(options, "dbtable");
-    if (table == NULL || *table == '\0') {
-        g_set_error(error, DUET_SINK_ERROR, DUET_SINK_ERROR_OPTION,
-                    "Option 'table' is required (the table the sink writes into).");
-        return NULL;
-    }
-    if (duet_schema_n_fields(schema) == 0) {
-        g_set_error(error, DUET_SINK_ERROR, DUET_SINK_ERROR_OPTION,
-                    "postgres sink: the schema has no columns");
-        return NULL;
-    }
     char **keys = NULL;
     gint64 reconnect_ms = 30000;
     const char *timeout = duet_sink_option_get(options, "reconnectTimeoutMs");
@@ -583,7 +498,8 @@ duet_postgres_sink_new(GHashTable *options, DuetSchema *schema, GError **error)
             return NULL;
         }
     }
-    if (!duet_sink_key_columns(options, schema, "postgres", &keys, error))
+    const char *table;
+    if (!duet_sql_table_options(options, schema, "postgres", &table, &keys, error))
         return NULL;
     const char *name = duet_sink_option_get(options, "queryName");
     Postgres *postgres = g_new0(Postgres, 1);

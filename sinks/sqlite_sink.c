@@ -12,7 +12,7 @@
  * Spark's Update output mode means for a table (each batch carries the changed rows of each
  * key), so Update is allowed exactly when keys are given.
  */
-#include "sinks/sink.h"
+#include "sinks/sql_table.h"
 #include "rdd/format.h"
 #include "rdd/json_rows.h"
 
@@ -23,7 +23,8 @@
 typedef struct {
     sqlite3 *db;          /* the open database */
     char *db_path;        /* for messages */
-    char *table;          /* the target table */
+    char *table;          /* the target table, as given */
+    char *quoted_table;   /* its SQL identifier */
     char *name;           /* the sink's key in duet_batches */
     sqlite3_stmt *insert; /* INSERT INTO table VALUES (?, ...) [ON CONFLICT ... DO UPDATE] */
     char **keys;          /* keyColumns, or NULL: append only */
@@ -37,6 +38,7 @@ sqlite_sink_finalize(gpointer data)
     sqlite3_close(sqlite->db);
     g_free(sqlite->db_path);
     g_free(sqlite->table);
+    g_free(sqlite->quoted_table);
     g_free(sqlite->name);
     g_strfreev(sqlite->keys);
     g_free(sqlite);
@@ -47,19 +49,6 @@ sqlite_sink_description(DuetSink *sink)
 {
     SqliteSink *sqlite = duet_sink_get_data(sink);
     return g_strdup_printf("SqliteSink[%s, table=%s]", sqlite->db_path, sqlite->table);
-}
-
-/* An SQL identifier, double-quoted. */
-static void
-append_identifier(GString *sql, const char *name)
-{
-    g_string_append_c(sql, '"');
-    for (const char *cursor = name; *cursor; cursor++) {
-        if (*cursor == '"')
-            g_string_append_c(sql, '"');
-        g_string_append_c(sql, *cursor);
-    }
-    g_string_append_c(sql, '"');
 }
 
 static const char *
@@ -209,10 +198,8 @@ sqlite_sink_add_batch(DuetSink *sink, gint64 batch_id, GPtrArray *partitions, Du
         return exec(sqlite, "ROLLBACK", "ending a transaction", error);
     }
     if (ok && mode == DUET_OUTPUT_MODE_COMPLETE) {
-        GString *sql = g_string_new("DELETE FROM ");
-        append_identifier(sql, sqlite->table);
-        ok = exec(sqlite, sql->str, "replacing the rows (Complete mode)", error);
-        g_string_free(sql, TRUE);
+        g_autofree char *sql = g_strconcat("DELETE FROM ", sqlite->quoted_table, NULL);
+        ok = exec(sqlite, sql, "replacing the rows (Complete mode)", error);
     }
     for (guint partition = 0; ok && partition < partitions->len; partition++) {
         GPtrArray *batches = g_ptr_array_index(partitions, partition);
@@ -248,78 +235,20 @@ database_of(const char *url)
     return url;
 }
 
-/* " ON CONFLICT (k1, k2) DO UPDATE SET c = excluded.c, ..." (SQLite's and PostgreSQL's
- * upsert); DO NOTHING when every column is a key. */
-static void
-append_upsert(GString *sql, DuetSchema *schema, const char *const *keys)
-{
-    g_string_append(sql, " ON CONFLICT (");
-    for (guint key = 0; keys[key] != NULL; key++) {
-        if (key)
-            g_string_append(sql, ", ");
-        append_identifier(sql, keys[key]);
-    }
-    g_string_append(sql, ")");
-    gboolean any = FALSE;
-    for (guint field = 0; field < duet_schema_n_fields(schema); field++) {
-        const char *name = duet_schema_field(schema, field)->name;
-        if (g_strv_contains(keys, name))
-            continue;
-        g_string_append(sql, any ? ", " : " DO UPDATE SET ");
-        append_identifier(sql, name);
-        g_string_append(sql, " = excluded.");
-        append_identifier(sql, name);
-        any = TRUE;
-    }
-    if (!any)
-        g_string_append(sql, " DO NOTHING");
-}
-
 /* Creates the table and duet_batches if missing and prepares the insert. */
 static gboolean
 prepare_tables(SqliteSink *sqlite, DuetSchema *schema, GError **error)
 {
-    guint n_fields = duet_schema_n_fields(schema);
-    GString *sql = g_string_new("CREATE TABLE IF NOT EXISTS ");
-    append_identifier(sql, sqlite->table);
-    g_string_append(sql, " (");
-    for (guint field = 0; field < n_fields; field++) {
-        const DuetField *spec = duet_schema_field(schema, field);
-        if (field)
-            g_string_append(sql, ", ");
-        append_identifier(sql, spec->name);
-        g_string_append_printf(sql, " %s", column_type(spec->type));
-    }
-    if (sqlite->keys != NULL) {
-        g_string_append(sql, ", PRIMARY KEY (");
-        for (guint key = 0; sqlite->keys[key] != NULL; key++) {
-            if (key)
-                g_string_append(sql, ", ");
-            append_identifier(sql, sqlite->keys[key]);
-        }
-        g_string_append(sql, ")");
-    }
-    g_string_append(sql, ")");
-    gboolean ok = exec(sqlite, sql->str, "creating the table", error) &&
+    const char *const *keys = (const char *const *)sqlite->keys;
+    g_autofree char *create =
+        duet_sql_create_table(sqlite->quoted_table, schema, column_type, keys);
+    g_autofree char *insert = duet_sql_insert(sqlite->quoted_table, schema, keys, FALSE);
+    gboolean ok = exec(sqlite, create, "creating the table", error) &&
                   exec(sqlite,
                        "CREATE TABLE IF NOT EXISTS duet_batches (sink TEXT NOT NULL, batch_id "
                        "INTEGER NOT NULL, PRIMARY KEY (sink, batch_id))",
                        "creating duet_batches", error);
-    g_string_assign(sql, "INSERT INTO ");
-    append_identifier(sql, sqlite->table);
-    g_string_append(sql, " (");
-    for (guint field = 0; field < n_fields; field++) {
-        if (field)
-            g_string_append(sql, ", ");
-        append_identifier(sql, duet_schema_field(schema, field)->name);
-    }
-    g_string_append(sql, ") VALUES (");
-    for (guint field = 0; field < n_fields; field++)
-        g_string_append(sql, field ? ", ?" : "?");
-    g_string_append(sql, ")");
-    if (sqlite->keys != NULL)
-        append_upsert(sql, schema, (const char *const *)sqlite->keys);
-    if (ok && sqlite3_prepare_v2(sqlite->db, sql->str, -1, &sqlite->insert, NULL) != SQLITE_OK)
+    if (ok && sqlite3_prepare_v2(sqlite->db, insert, -1, &sqlite->insert, NULL) != SQLITE_OK)
         ok = sql_error(error, sqlite,
                        sqlite->keys != NULL
                            ? "the existing table does not match the schema, or has no primary "
@@ -327,7 +256,6 @@ prepare_tables(SqliteSink *sqlite, DuetSchema *schema, GError **error)
                              "table, or CREATE UNIQUE INDEX on the keys)"
                            : "the existing table does not match the schema (drop it or name "
                              "another table)");
-    g_string_free(sql, TRUE);
     return ok;
 }
 
@@ -342,27 +270,18 @@ duet_sqlite_sink_new(GHashTable *options, DuetSchema *schema, GError **error)
                     "Option 'url' is required (jdbc:sqlite:/path/to/db, or option 'path').");
         return NULL;
     }
-    const char *table = duet_sink_option_get(options, "table");
-    if (table == NULL)
-        table = duet_sink_option_get(options, "dbtable");
-    if (table == NULL || *table == '\0') {
-        g_set_error(error, DUET_SINK_ERROR, DUET_SINK_ERROR_OPTION,
-                    "Option 'table' is required (the table the sink writes into).");
-        return NULL;
-    }
-    if (duet_schema_n_fields(schema) == 0) {
-        g_set_error(error, DUET_SINK_ERROR, DUET_SINK_ERROR_OPTION,
-                    "sqlite sink: the schema has no columns");
-        return NULL;
-    }
+    const char *table;
     char **keys = NULL;
-    if (!duet_sink_key_columns(options, schema, "sqlite", &keys, error))
+    if (!duet_sql_table_options(options, schema, "sqlite", &table, &keys, error))
         return NULL;
     const char *name = duet_sink_option_get(options, "queryName");
     SqliteSink *sqlite = g_new0(SqliteSink, 1);
     sqlite->keys = keys;
     sqlite->db_path = g_strdup(database_of(url));
     sqlite->table = g_strdup(table);
+    GString *quoted = g_string_new(NULL);
+    duet_sql_append_identifier(quoted, table, -1);
+    sqlite->quoted_table = g_string_free(quoted, FALSE);
     sqlite->name = g_strdup(name ? name : table);
     if (sqlite3_open_v2(sqlite->db_path, &sqlite->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
