@@ -6,6 +6,7 @@
 #include "tests/common/batch_literal.h"
 #include "tests/common/kafka_mock.h"
 #include "tests/common/test.h"
+#include "tests/sources/source_options.h"
 #include "sources/source.h"
 
 /* A kafka source on the mock cluster; options are NULL-terminated key/value pairs. */
@@ -28,30 +29,8 @@ kafka_source(DuetTestKafka *mock, GError **error, ...)
     return source;
 }
 
-/* The error message of a kafka source made with these options (no broker needed). */
-static char *
-option_error(const char *first_key, ...)
-{
-    DuetSourceOptions *options = duet_source_options_new();
-    va_list args;
-    va_start(args, first_key);
-    for (const char *key = first_key; key != NULL; key = va_arg(args, const char *))
-        duet_source_options_set(options, key, va_arg(args, const char *));
-    va_end(args);
-    g_autoptr(DuetClock) clock = duet_clock_new_manual(0);
-    GError *error = NULL;
-    DuetSource *source = duet_source_new("kafka", options, NULL, clock, 1, &error);
-    g_hash_table_unref(options);
-    CU_ASSERT_PTR_NULL(source);
-    if (source != NULL) {
-        duet_source_unref(source);
-        return g_strdup("(no error)");
-    }
-    CU_ASSERT_TRUE(g_error_matches(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION));
-    char *message = g_strdup(error->message);
-    g_error_free(error);
-    return message;
-}
+/* The message of a kafka source made with these options (key, value, ..., NULL). */
+#define option_error(...) duet_test_source_option_error("kafka", __VA_ARGS__)
 
 /* The rows of (start, end] in partition order, and how many partitions there were. */
 static char *
