@@ -6,51 +6,26 @@
  * optimised one. */
 #include "tests/common/batch_literal.h"
 #include "tests/common/test.h"
+#include "tests/structured/people_views.h"
 #include "structured/query.h"
 #include "structured/sql_parser.h"
 #include "structured/sql_statement.h"
 
 #include <string.h>
 
-typedef struct {
-    DuetContext *context;
-    DuetCatalog *catalog;
-    DuetSource *people; /* name STRING, dept STRING, age INT, salary DOUBLE */
-    DuetSource *depts;  /* dept STRING, floor INT */
-} Fixture;
+/* people and depts (tests/structured/people_views.c) */
+typedef DuetTestPeopleViews Fixture;
 
 static void
 fixture_init(Fixture *fixture)
 {
-    GError *error = NULL;
-    fixture->context = duet_context_new("local[2]", &error);
-    duet_context_set_conf(fixture->context, "spark.sql.shuffle.partitions", "2");
-    fixture->catalog = duet_catalog_new();
-    g_autoptr(DuetBatch) people =
-        duet_test_batch("name STRING, dept STRING, age INT, salary DOUBLE",
-                        "[[\"ann\", \"eng\", 34, 120.0], [\"bob\", \"eng\", 28, 95.5], "
-                        "[\"cy\", \"ops\", 45, 80.0], [\"dee\", \"ops\", 23, null], "
-                        "[\"eve\", \"hr\", null, 70.0], [null, \"hr\", 51, 66.0]]");
-    fixture->people = duet_memory_source_new(duet_batch_schema(people));
-    duet_memory_source_add(fixture->people, people);
-    g_autoptr(DuetBatch) depts =
-        duet_test_batch("dept STRING, floor INT", "[[\"eng\", 3], [\"ops\", 1], [\"law\", 9]]");
-    fixture->depts = duet_memory_source_new(duet_batch_schema(depts));
-    duet_memory_source_add(fixture->depts, depts);
-    g_autoptr(DuetDataFrame) people_frame = duet_dataframe_from_static_source(fixture->people);
-    g_autoptr(DuetDataFrame) depts_frame = duet_dataframe_from_static_source(fixture->depts);
-    duet_dataframe_create_or_replace_temp_view(fixture->catalog, people_frame, "people", &error);
-    duet_dataframe_create_or_replace_temp_view(fixture->catalog, depts_frame, "depts", &error);
-    ASSERT_NO_ERROR(error);
+    duet_test_people_views_init(fixture, "depts");
 }
 
 static void
 fixture_clear(Fixture *fixture)
 {
-    duet_catalog_unref(fixture->catalog);
-    duet_source_unref(fixture->people);
-    duet_source_unref(fixture->depts);
-    duet_context_unref(fixture->context);
+    duet_test_people_views_clear(fixture);
 }
 
 /* The "== Optimized Logical Plan ==" section of explain(extended). (transfer full) */
