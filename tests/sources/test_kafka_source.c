@@ -9,19 +9,28 @@
 #include "tests/sources/source_options.h"
 #include "sources/source.h"
 
-/* A kafka source on the mock cluster; options are NULL-terminated key/value pairs. */
-static DuetSource *
-kafka_source(DuetTestKafka *mock, GError **error, ...)
+/* Options naming the mock cluster's bootstrap servers (when mock is given), then the key/value
+ * pairs of args up to NULL. */
+static DuetSourceOptions *
+mock_options(DuetTestKafka *mock, va_list args)
 {
     DuetSourceOptions *options = duet_source_options_new();
     if (mock != NULL)
         duet_source_options_set(options, "kafka.bootstrap.servers",
                                 duet_test_kafka_bootstraps(mock));
-    va_list args;
-    va_start(args, error);
     const char *key;
     while ((key = va_arg(args, const char *)) != NULL)
         duet_source_options_set(options, key, va_arg(args, const char *));
+    return options;
+}
+
+/* A kafka source on the mock cluster; options are NULL-terminated key/value pairs. */
+static DuetSource *
+kafka_source(DuetTestKafka *mock, GError **error, ...)
+{
+    va_list args;
+    va_start(args, error);
+    DuetSourceOptions *options = mock_options(mock, args);
     va_end(args);
     g_autoptr(DuetClock) clock = duet_clock_new_manual(0);
     DuetSource *source = duet_source_new("kafka", options, NULL, clock, 1, error);
@@ -486,15 +495,9 @@ test_kafka_include_headers(void)
 static char *
 read_range(DuetTestKafka *mock, char **start, char **end, GError **error, ...)
 {
-    DuetSourceOptions *options = duet_source_options_new();
-    if (mock != NULL)
-        duet_source_options_set(options, "kafka.bootstrap.servers",
-                                duet_test_kafka_bootstraps(mock));
     va_list args;
     va_start(args, error);
-    const char *key;
-    while ((key = va_arg(args, const char *)) != NULL)
-        duet_source_options_set(options, key, va_arg(args, const char *));
+    DuetSourceOptions *options = mock_options(mock, args);
     va_end(args);
     g_autoptr(DuetSchema) schema = NULL;
     GPtrArray *partitions = duet_kafka_read_range(options, &schema, start, end, error);
