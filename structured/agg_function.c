@@ -488,8 +488,7 @@ duet_agg_buffer_merge(const DuetAggSpec *spec, DuetAggBuffer *buffer, const Duet
 void
 duet_agg_buffer_write(const DuetAggSpec *spec, const DuetAggBuffer *buffer, GByteArray *out)
 {
-    gint64 count = GINT64_TO_LE(buffer->count);
-    g_byte_array_append(out, (const guint8 *)&count, 8);
+    duet_row_codec_put_i64(out, buffer->count);
     guint8 has = buffer->has;
     g_byte_array_append(out, &has, 1);
     switch (spec->kind) {
@@ -535,9 +534,7 @@ duet_agg_buffer_read(const DuetAggSpec *spec, DuetAggBuffer *buffer, DuetByteRea
         reader->damaged = TRUE;
         return FALSE;
     }
-    gint64 count;
-    memcpy(&count, reader->at, 8);
-    buffer->count = GINT64_FROM_LE(count);
+    buffer->count = duet_row_codec_get_i64(reader->at);
     gboolean has = reader->at[8] != 0;
     reader->at += 9;
     switch (spec->kind) {

@@ -362,25 +362,12 @@ run_pairs(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer u
     GByteArray *key = g_byte_array_new(), *value = g_byte_array_new();
     for (guint batch_idx = 0; batch_idx < batches->len; batch_idx++) {
         DuetBatch *batch = g_ptr_array_index(batches, batch_idx);
-        gsize n_rows = duet_batch_n_rows(batch);
-        guint n_columns = duet_batch_n_columns(batch);
-        for (gsize row = 0; row < n_rows; row++) {
-            g_byte_array_set_size(key, 0);
-            g_byte_array_set_size(value, 0);
-            for (guint index = 0; index < frame->columns->len; index++)
-                duet_row_codec_append_cell(
-                    key, duet_batch_column(batch, g_array_index(frame->columns, guint, index)),
-                    row);
+        for (gsize row = 0; row < duet_batch_n_rows(batch); row++) {
             gint64 time =
                 timed ? duet_event_time_of(duet_batch_column(batch, (guint)op->event_time_column),
                                            row, op->event_time_is_window)
                       : G_MININT64;
-            time = GINT64_TO_LE(time);
-            g_byte_array_append(value, (const guint8 *)&time, 8);
-            for (guint column = 0; column < n_columns; column++)
-                duet_row_codec_append_cell(value, duet_batch_column(batch, column), row);
-            duet_batch_builder_append_string(out, 0, (const char *)key->data, (gssize)key->len);
-            duet_batch_builder_append_string(out, 1, (const char *)value->data, (gssize)value->len);
+            duet_stateful_append_row_pair(out, key, value, batch, row, frame->columns, time);
         }
     }
     g_byte_array_unref(key);
@@ -625,9 +612,7 @@ run_groups(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer 
             gsize key_len = 0, value_len = 0;
             const guint8 *key = (const guint8 *)duet_column_get_string(keys, row, &key_len);
             const guint8 *value = (const guint8 *)duet_column_get_string(values, row, &value_len);
-            gint64 time;
-            memcpy(&time, value, 8);
-            time = GINT64_FROM_LE(time);
+            gint64 time = duet_row_codec_get_i64(value);
             /* Spark drops late rows only under an event-time timeout */
             if (event_time && time <= late_us) {
                 ctx.metrics.rows_dropped_by_watermark++;

@@ -138,6 +138,10 @@ void duet_row_codec_append_value(GByteArray *out, const DuetValue *value);
 gboolean duet_row_codec_read_value(DuetByteReader *reader, DuetTypeId type, DuetValue *value);
 /* Any type, appended to builder (whose type says how to read). */
 gboolean duet_row_codec_read_cell(DuetByteReader *reader, DuetColumnBuilder *builder);
+/* An int64 as 8 little-endian bytes (event times in shuffled values and state): appended to
+ * out, and read from at (which must hold 8 bytes). */
+void duet_row_codec_put_i64(GByteArray *out, gint64 value);
+gint64 duet_row_codec_get_i64(const guint8 *at);
 
 /* ---- aggregate functions (agg_function.c) ------------------------------------------------ */
 
@@ -417,6 +421,11 @@ DuetRdd *duet_stateful_attach(DuetRdd *rdd, DuetDataFrame *frame, gpointer run);
  * for null. */
 gint64 duet_event_time_of(const DuetColumn *column, gsize row, gboolean is_window);
 void duet_stateful_add_metrics(DuetExecution *execution, guint id, const DuetStateMetrics *metrics);
+/* The map side of a keyed operator: appends to out (key column 0, value column 1) the pair of a
+ * row: key, the row codec of key_columns' cells; value, time (8 bytes, see
+ * duet_row_codec_put_i64) and then every column's cell. key and value are scratch buffers. */
+void duet_stateful_append_row_pair(DuetBatchBuilder *out, GByteArray *key, GByteArray *value,
+                                   DuetBatch *batch, gsize row, GArray *key_columns, gint64 time);
 /* stateful.c: the stateful operators. */
 DuetRdd *duet_stateful_aggregate(DuetDataFrame *frame, DuetRdd *child, DuetExecution *execution,
                                  GError **error);

@@ -83,6 +83,21 @@ duet_row_codec_append_cell(GByteArray *out, const DuetColumn *column, gsize row)
 }
 
 void
+duet_row_codec_put_i64(GByteArray *out, gint64 value)
+{
+    value = GINT64_TO_LE(value);
+    g_byte_array_append(out, (const guint8 *)&value, 8);
+}
+
+gint64
+duet_row_codec_get_i64(const guint8 *at)
+{
+    gint64 value;
+    memcpy(&value, at, 8);
+    return GINT64_FROM_LE(value);
+}
+
+void
 duet_row_codec_append_value(GByteArray *out, const DuetValue *value)
 {
     gboolean nested = value->type == DUET_TYPE_STRUCT || value->type == DUET_TYPE_ARRAY ||

@@ -106,8 +106,7 @@ run_partial(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer
         const guint8 *group_key = duet_group_table_key(groups, index, &key_len, &time);
         DuetAggBuffer *buffers = duet_group_table_buffers(groups, index);
         g_byte_array_set_size(value, 0);
-        time = GINT64_TO_LE(time);
-        g_byte_array_append(value, (const guint8 *)&time, 8);
+        duet_row_codec_put_i64(value, time);
         for (guint agg = 0; agg < n_aggs; agg++)
             duet_agg_buffer_write(frame->aggs->pdata[agg], &buffers[agg], value);
         append_pair(out, group_key, key_len, value->data, value->len);
@@ -171,9 +170,7 @@ run_merge(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer u
             gsize key_len = 0, value_len = 0;
             const guint8 *key = (const guint8 *)duet_column_get_string(keys, row, &key_len);
             const guint8 *value = (const guint8 *)duet_column_get_string(values, row, &value_len);
-            gint64 time;
-            memcpy(&time, value, 8);
-            time = GINT64_FROM_LE(time);
+            gint64 time = duet_row_codec_get_i64(value);
             if (evicting && time <= late_us) {
                 metrics.rows_dropped_by_watermark++;
                 continue;
@@ -303,25 +300,13 @@ run_dedup_keys(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpoin
     GByteArray *key = g_byte_array_new(), *value = g_byte_array_new();
     for (guint batch_idx = 0; batch_idx < batches->len; batch_idx++) {
         DuetBatch *batch = g_ptr_array_index(batches, batch_idx);
-        gsize n_rows = duet_batch_n_rows(batch);
-        guint n_columns = duet_batch_n_columns(batch);
-        for (gsize row = 0; row < n_rows; row++) {
-            g_byte_array_set_size(key, 0);
-            g_byte_array_set_size(value, 0);
-            for (guint index = 0; index < frame->columns->len; index++)
-                duet_row_codec_append_cell(
-                    key, duet_batch_column(batch, g_array_index(frame->columns, guint, index)),
-                    row);
+        for (gsize row = 0; row < duet_batch_n_rows(batch); row++) {
             gint64 time =
                 frame->state_time_column >= 0
                     ? duet_event_time_of(duet_batch_column(batch, (guint)frame->state_time_column),
                                          row, frame->event_time_is_window)
                     : G_MININT64;
-            time = GINT64_TO_LE(time);
-            g_byte_array_append(value, (const guint8 *)&time, 8);
-            for (guint column = 0; column < n_columns; column++)
-                duet_row_codec_append_cell(value, duet_batch_column(batch, column), row);
-            append_pair(out, key->data, key->len, value->data, value->len);
+            duet_stateful_append_row_pair(out, key, value, batch, row, frame->columns, time);
         }
     }
     g_byte_array_unref(key);
@@ -349,9 +334,7 @@ run_dedup_state(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpoi
             gsize key_len = 0, value_len = 0;
             const guint8 *key = (const guint8 *)duet_column_get_string(keys, row, &key_len);
             const guint8 *value = (const guint8 *)duet_column_get_string(values, row, &value_len);
-            gint64 time;
-            memcpy(&time, value, 8);
-            time = GINT64_FROM_LE(time);
+            gint64 time = duet_row_codec_get_i64(value);
             if (evicting && time <= late_us) {
                 metrics.rows_dropped_by_watermark++;
                 continue;

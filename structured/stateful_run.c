@@ -2,8 +2,8 @@
  *
  * Layer: structured/. The run data a task gets (the node, the batch's execution, the
  * operator's id), keeping the node alive as long as the RDDs that call back into it, the event
- * time of a row (a timestamp, or a window's or session's end), and adding a task's state
- * metrics to the operator's.
+ * time of a row (a timestamp, or a window's or session's end), adding a task's state
+ * metrics to the operator's, and the (key, time + row) pair a keyed operator shuffles.
  */
 #include "structured/internal.h"
 
@@ -49,4 +49,20 @@ duet_stateful_add_metrics(DuetExecution *execution, guint id, const DuetStateMet
     total->rows_output += metrics->rows_output;
     total->dropped_duplicate_rows += metrics->dropped_duplicate_rows;
     g_mutex_unlock(&execution->lock);
+}
+
+void
+duet_stateful_append_row_pair(DuetBatchBuilder *out, GByteArray *key, GByteArray *value,
+                              DuetBatch *batch, gsize row, GArray *key_columns, gint64 time)
+{
+    g_byte_array_set_size(key, 0);
+    g_byte_array_set_size(value, 0);
+    for (guint index = 0; index < key_columns->len; index++)
+        duet_row_codec_append_cell(
+            key, duet_batch_column(batch, g_array_index(key_columns, guint, index)), row);
+    duet_row_codec_put_i64(value, time);
+    for (guint column = 0; column < duet_batch_n_columns(batch); column++)
+        duet_row_codec_append_cell(value, duet_batch_column(batch, column), row);
+    duet_batch_builder_append_string(out, 0, (const char *)key->data, (gssize)key->len);
+    duet_batch_builder_append_string(out, 1, (const char *)value->data, (gssize)value->len);
 }

@@ -38,21 +38,6 @@ typedef struct {
     gsize cells_len;
 } SideRow;
 
-static void
-put_i64(GByteArray *out, gint64 value)
-{
-    value = GINT64_TO_LE(value);
-    g_byte_array_append(out, (const guint8 *)&value, 8);
-}
-
-static gint64
-get_i64(const guint8 *at)
-{
-    gint64 value;
-    memcpy(&value, at, 8);
-    return GINT64_FROM_LE(value);
-}
-
 /* Map side: (key, [side][late time][key time][cells]) for every row of one side. */
 static void
 run_tag(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer user_data)
@@ -86,16 +71,17 @@ run_tag(GPtrArray *batches, guint partition, DuetBatchBuilder *out, gpointer use
                 continue; /* a null key never matches */
             guint8 side = (guint8)run->side;
             g_byte_array_append(value, &side, 1);
-            put_i64(value, input->event_time_column >= 0
-                               ? duet_event_time_of(
-                                     duet_batch_column(batch, (guint)input->event_time_column), row,
-                                     input->event_time_is_window)
-                               : G_MININT64);
-            put_i64(value,
-                    key_time_column >= 0
-                        ? duet_event_time_of(duet_batch_column(batch, (guint)key_time_column), row,
-                                             key_time_is_window)
-                        : G_MININT64);
+            duet_row_codec_put_i64(
+                value,
+                input->event_time_column >= 0
+                    ? duet_event_time_of(duet_batch_column(batch, (guint)input->event_time_column),
+                                         row, input->event_time_is_window)
+                    : G_MININT64);
+            duet_row_codec_put_i64(
+                value, key_time_column >= 0
+                           ? duet_event_time_of(duet_batch_column(batch, (guint)key_time_column),
+                                                row, key_time_is_window)
+                           : G_MININT64);
             for (guint index = 0; index < cells->len; index++)
                 duet_row_codec_append_cell(
                     value, duet_batch_column(batch, g_array_index(cells, guint, index)), row);
@@ -147,9 +133,8 @@ store_row(DuetStateEntry *entry, const SideRow *row)
         g_byte_array_set_size(entry->value, 4);
     memcpy(entry->value->data, &count, 4);
     guint32 length = GUINT32_TO_LE((guint32)row->cells_len);
-    gint64 time = GINT64_TO_LE(row->key_time);
     g_byte_array_append(entry->value, (const guint8 *)&length, 4);
-    g_byte_array_append(entry->value, (const guint8 *)&time, 8);
+    duet_row_codec_put_i64(entry->value, row->key_time);
     g_byte_array_append(entry->value, row->cells, (guint)row->cells_len);
     entry->event_time =
         count == GUINT32_TO_LE(1) ? row->key_time : MIN(entry->event_time, row->key_time);
@@ -179,11 +164,9 @@ evict_rows(DuetStateStore *store, guint table, DuetStateEntry *entry, gint64 thr
     const guint8 *at = entry->value->data + 4, *end = entry->value->data + entry->value->len;
     while (at + 12 <= end) {
         guint32 length;
-        gint64 time;
         memcpy(&length, at, 4);
-        memcpy(&time, at + 4, 8);
         length = GUINT32_FROM_LE(length);
-        time = GINT64_FROM_LE(time);
+        gint64 time = duet_row_codec_get_i64(at + 4);
         if (time <= threshold) {
             removed++;
         } else {
@@ -219,11 +202,9 @@ join_stored(DuetDataFrame *frame, const SideRow *row, guint side, DuetStateEntry
     const guint8 *at = other->value->data + 4, *end = other->value->data + other->value->len;
     while (at + 12 <= end) {
         guint32 length;
-        gint64 time;
         memcpy(&length, at, 4);
-        memcpy(&time, at + 4, 8);
         length = GUINT32_FROM_LE(length);
-        time = GINT64_FROM_LE(time);
+        gint64 time = duet_row_codec_get_i64(at + 4);
         const guint8 *cells = at + 12;
         if (cells + length > end)
             return FALSE;
@@ -254,8 +235,8 @@ read_rows(GPtrArray *batches, GArray *left, GArray *right)
             gsize value_len = 0;
             side_row.key = (const guint8 *)duet_column_get_string(keys, row, &side_row.key_len);
             const guint8 *value = (const guint8 *)duet_column_get_string(values, row, &value_len);
-            side_row.late_time = get_i64(value + 1);
-            side_row.key_time = get_i64(value + 9);
+            side_row.late_time = duet_row_codec_get_i64(value + 1);
+            side_row.key_time = duet_row_codec_get_i64(value + 9);
             side_row.cells = value + 17;
             side_row.cells_len = value_len - 17;
             g_array_append_val(value[0] == SIDE_LEFT ? left : right, side_row);
