@@ -21,6 +21,13 @@ typedef struct {
 const DuetCommand *duet_commands(void);
 
 int duet_demo_main(int argc, char **argv);
+/* `duet run|compare|explain EXAMPLE [OPTIONS]` (compat/run_command.c). */
+int duet_run_main(int argc, char **argv);
+int duet_compare_main(int argc, char **argv);
+int duet_explain_main(int argc, char **argv);
+/* The three above and `duet demo`: command is the name printed, fixed_example NULL when the
+ * example is the first argument. */
+int duet_side_by_side_main(const char *command, int argc, char **argv, const char *fixed_example);
 /* `duet kafka-mock [--partitions N] [--topics a,b] [--brokers N]`: librdkafka's mock cluster. */
 int duet_kafka_mock_main(int argc, char **argv);
 

@@ -8,8 +8,12 @@
 #include <stdio.h>
 
 static const DuetCommand commands[] = {
-    {"demo", "the main job on an embedded default (a word count over a bundled text)",
-     duet_demo_main},
+    {"demo", "the main job: a word count in both APIs at once, side by side", duet_demo_main},
+    {"run", "a paired example in both APIs: duet run EXAMPLE (duet run --list)", duet_run_main},
+    {"compare", "does the DStream program agree with its Structured port? duet compare EXAMPLE",
+     duet_compare_main},
+    {"explain", "Structured plans and the DStream graph of an example: duet explain EXAMPLE",
+     duet_explain_main},
     {"kafka-mock",
      "a Kafka cluster in memory for examples: duet kafka-mock [--partitions N] [--topics a,b]",
      duet_kafka_mock_main},

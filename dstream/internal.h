@@ -33,6 +33,9 @@ typedef struct {
      * horizon_ms, which a restart may recompute), and taking that back before start. */
     JsonNode *(*checkpoint_save)(DuetDStream *stream, gint64 horizon_ms);
     gboolean (*checkpoint_restore)(DuetDStream *stream, JsonNode *data, GError **error);
+    /* Optional: what the kind adds to its line of duet_streaming_context_debug_string, after
+     * the slide ("window 300000 ms = 5 batches"). */
+    void (*describe)(DuetDStream *stream, GString *out);
 } DuetDStreamOps;
 
 struct _DuetDStream {

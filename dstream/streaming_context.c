@@ -156,6 +156,35 @@ duet_streaming_context_outputs(DuetStreamingContext *context)
     return context->outputs;
 }
 
+/* One stream and its parents, indented by depth, as `duet explain` prints the graph. */
+static void
+append_stream(GString *out, DuetDStream *stream, guint depth)
+{
+    g_string_append_printf(out, "%*s%s%s (slide %" G_GINT64_FORMAT " ms", depth * 2, "",
+                           depth ? "+- " : "", stream->ops->name, stream->slide_ms);
+    if (stream->ops->describe)
+        stream->ops->describe(stream, out);
+    if (stream->must_checkpoint)
+        g_string_append(out, ", state checkpointed");
+    if (stream->persist)
+        g_string_append(out, ", persisted");
+    g_string_append(out, ")\n");
+    for (guint parent = 0; parent < stream->parents->len; parent++)
+        append_stream(out, stream->parents->pdata[parent], depth + 1);
+}
+
+char *
+duet_streaming_context_debug_string(DuetStreamingContext *context)
+{
+    g_return_val_if_fail(context != NULL, NULL);
+    GString *out = g_string_new(NULL);
+    g_string_append_printf(out, "batch interval %" G_GINT64_FORMAT " ms, %u output(s)\n",
+                           context->interval_ms, context->outputs->len);
+    for (guint output = 0; output < context->outputs->len; output++)
+        append_stream(out, context->outputs->pdata[output], 0);
+    return g_string_free(out, FALSE);
+}
+
 static gint
 compare_times(gconstpointer a, gconstpointer b)
 {

@@ -79,6 +79,9 @@ gboolean duet_streaming_context_checkpoint(DuetStreamingContext *context, const 
                                            GError **error);
 /* Spark's ssc.remember(duration): keep every stream's RDDs at least this long. */
 void duet_streaming_context_remember(DuetStreamingContext *context, gint64 duration_ms);
+/* The graph as text: the batch interval, then each output operation's lineage, one stream
+ * a line with its kind (Spark's class name), slide and window arithmetic. (transfer full) */
+char *duet_streaming_context_debug_string(DuetStreamingContext *context);
 void duet_streaming_context_add_listener(DuetStreamingContext *context,
                                          const DuetStreamingListener *listener);
 

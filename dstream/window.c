@@ -66,7 +66,25 @@ window_compute(DuetDStream *stream, gint64 time_ms, GError **error)
     return result;
 }
 
-static const DuetDStreamOps window_ops = {.name = "WindowedDStream", .compute = window_compute};
+/* The window arithmetic `duet explain` prints: how many parent batches a window spans. */
+static void
+append_window(GString *out, DuetDStream *stream, gint64 window_ms)
+{
+    gint64 parent_slide = duet_dstream_parent(stream, 0)->slide_ms;
+    g_string_append_printf(out,
+                           ", window %" G_GINT64_FORMAT " ms = the last %" G_GINT64_FORMAT
+                           " parent batches, sliding %" G_GINT64_FORMAT " at a time",
+                           window_ms, window_ms / parent_slide, stream->slide_ms / parent_slide);
+}
+
+static void
+describe_window(DuetDStream *stream, GString *out)
+{
+    append_window(out, stream, ((const Window *)stream->op_data)->window_ms);
+}
+
+static const DuetDStreamOps window_ops = {
+    .name = "WindowedDStream", .compute = window_compute, .describe = describe_window};
 
 DuetDStream *
 duet_dstream_window(DuetDStream *stream, gint64 window_ms, gint64 slide_ms, GError **error)
@@ -256,8 +274,17 @@ reduced_window_compute(DuetDStream *stream, gint64 time_ms, GError **error)
     return result;
 }
 
+static void
+describe_reduced_window(DuetDStream *stream, GString *out)
+{
+    append_window(out, stream, ((const ReducedWindow *)stream->op_data)->window_ms);
+    g_string_append(out, ", updated by reducing the entering batch and inverse-reducing the "
+                         "leaving one");
+}
+
 static const DuetDStreamOps reduced_window_ops = {.name = "ReducedWindowedDStream",
-                                                  .compute = reduced_window_compute};
+                                                  .compute = reduced_window_compute,
+                                                  .describe = describe_reduced_window};
 
 static void
 identity_value(const DuetValue *value, DuetColumnBuilder *out, gpointer user_data)
