@@ -34,6 +34,7 @@ struct _DuetSideBySide {
     DuetStreamingContext *ssc;    /* the DStream half's context, or NULL */
     DuetStreamingQuery *query;    /* the Structured half's query, or NULL */
     DuetDataFrame *frame;         /* the Structured half's plan */
+    DuetSchema *dstream_schema;   /* the DStream half's output schema */
     DuetSink *sinks[2];           /* --sink: one per API ([0] DStream, [1] Structured) */
     gint64 zero_ms;               /* the clock when the engines started */
     guint steps;                  /* batches run so far */
@@ -128,6 +129,7 @@ start_dstream(DuetSideBySide *run, GError **error)
     g_autoptr(DuetDStream) output = run->example->dstream(lines, error);
     if (output == NULL)
         return FALSE;
+    run->dstream_schema = duet_schema_ref(duet_dstream_schema(output));
     duet_dstream_persist(output);
     duet_dstream_foreach_rdd(output, collect_dstream_batch, run);
     duet_dstream_pprint(output, (guint)run->options.num_rows, keep_pprint_text, run);
@@ -233,8 +235,11 @@ open_sinks(DuetSideBySide *run, GError **error)
         return FALSE;
     }
     static const char *const apis[] = {"dstream", "structured"};
-    DuetSchema *schemas[2] = {NULL, duet_dataframe_schema(run->frame)};
+    DuetSchema *schemas[2] = {run->dstream_schema,
+                              run->frame ? duet_dataframe_schema(run->frame) : NULL};
     for (guint api = 0; api < 2; api++) {
+        if (schemas[api] == NULL)
+            continue; /* that API does not run */
         g_autoptr(GHashTable) options =
             g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
         if (files) {
@@ -243,9 +248,7 @@ open_sinks(DuetSideBySide *run, GError **error)
             g_hash_table_insert(options, "path", g_strdup(colon + 1));
             g_hash_table_insert(options, "table", g_strdup(apis[api]));
         }
-        g_autoptr(DuetSchema) schema =
-            schemas[api] ? duet_schema_ref(schemas[api]) : duet_schema_ref(schemas[1]);
-        run->sinks[api] = duet_sink_new(format, options, schema, error);
+        run->sinks[api] = duet_sink_new(format, options, schemas[api], error);
         if (run->sinks[api] == NULL) {
             g_prefix_error(error, "--sink %s: ", spec);
             return FALSE;
@@ -295,7 +298,7 @@ duet_side_by_side_new(const DuetExample *example, const DuetSideBySideOptions *o
         return NULL;
     if (options->run_structured && !start_structured(run, error))
         return NULL;
-    if (options->sink != NULL && (run->frame == NULL || !open_sinks(run, error)))
+    if (options->sink != NULL && !open_sinks(run, error))
         return NULL;
     return g_steal_pointer(&run);
 }
@@ -361,6 +364,12 @@ duet_side_by_side_input(DuetSideBySide *run)
     return duet_side_by_side_input_description(run->input);
 }
 
+DuetSource *
+duet_side_by_side_source(DuetSideBySide *run)
+{
+    return duet_side_by_side_input_source(run->input);
+}
+
 char *
 duet_side_by_side_explain(DuetSideBySide *run)
 {
@@ -395,6 +404,8 @@ duet_side_by_side_free(DuetSideBySide *run)
     }
     if (run->frame)
         duet_dataframe_unref(run->frame);
+    if (run->dstream_schema)
+        duet_schema_unref(run->dstream_schema);
     duet_side_by_side_input_free(run->input);
     if (run->session)
         duet_session_unref(run->session);

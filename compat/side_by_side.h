@@ -60,6 +60,8 @@ DuetSideBySide *duet_side_by_side_new(const DuetExample *example,
 DuetSideBySideBatch *duet_side_by_side_step(DuetSideBySide *run, GError **error);
 /* A description of the input: "generator (seed 42, 20 lines a batch)", "socket 127.0.0.1:9999". */
 const char *duet_side_by_side_input(DuetSideBySide *run);
+/* The shared source both APIs read. (transfer none) */
+DuetSource *duet_side_by_side_source(DuetSideBySide *run);
 /* The Structured half's plans (explain extended), and the DStream graph, as text. */
 char *duet_side_by_side_explain(DuetSideBySide *run);
 /* Stops both engines (the current batch is complete: steps are synchronous) and frees. */
