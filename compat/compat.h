@@ -21,6 +21,8 @@ typedef struct {
 const DuetCommand *duet_commands(void);
 
 int duet_demo_main(int argc, char **argv);
+/* `duet bench WORKLOAD [--api A] [--rate R | --saturate] ...`: both APIs measured (bench_*.c). */
+int duet_bench_main(int argc, char **argv);
 /* `duet kafka-mock [--partitions N] [--topics a,b] [--brokers N]`: librdkafka's mock cluster. */
 int duet_kafka_mock_main(int argc, char **argv);
 
