@@ -75,7 +75,7 @@ int duet_bench_child_run(const DuetBenchConfig *config, const char *api, volatil
                          FILE *out);
 /* The same for kafka-to-kafka (bench_kafka.c). */
 int duet_bench_kafka_run(const DuetBenchConfig *config, const char *api, volatile gint *stop,
-                          FILE *out);
+                         FILE *out);
 /* Prints a sample line / the totals line (shared by both runners). */
 void duet_bench_print_sample(FILE *out, const DuetBenchSample *sample);
 void duet_bench_print_totals(FILE *out, gboolean interrupted, gint64 state_rows);
