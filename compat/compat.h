@@ -28,6 +28,8 @@ int duet_explain_main(int argc, char **argv);
 /* The three above and `duet demo`: command is the name printed, fixed_example NULL when the
  * example is the first argument. */
 int duet_side_by_side_main(const char *command, int argc, char **argv, const char *fixed_example);
+/* `duet bench WORKLOAD [--api A] [--rate R | --saturate] ...`: both APIs measured (bench_*.c). */
+int duet_bench_main(int argc, char **argv);
 /* `duet kafka-mock [--partitions N] [--topics a,b] [--brokers N]`: librdkafka's mock cluster. */
 int duet_kafka_mock_main(int argc, char **argv);
 

@@ -17,6 +17,8 @@ static const DuetCommand commands[] = {
     {"kafka-mock",
      "a Kafka cluster in memory for examples: duet kafka-mock [--partitions N] [--topics a,b]",
      duet_kafka_mock_main},
+    {"bench", "measure both APIs on a workload: duet bench wordcount [--rate R | --saturate]",
+     duet_bench_main},
     {"conformance", "replay Spark's test vectors: duet conformance FILE", duet_conformance_main},
     {NULL, NULL, NULL},
 };
