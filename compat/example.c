@@ -15,35 +15,36 @@ static const DuetExample examples[] = {
     {"network_word_count", "word counts of text lines (the tutorial's first program)",
      "DStream counts the words of each batch alone; Structured's complete mode keeps running "
      "totals since the query started.",
-     1000, "complete", DUET_EXAMPLE_RUNNING_TOTALS, NULL, EXAMPLE(network_word_count)},
+     1000, 0, "complete", DUET_EXAMPLE_RUNNING_TOTALS, NULL, EXAMPLE(network_word_count)},
     {"kafka_word_count", "word counts of a Kafka topic's messages",
      "DStream's direct stream and Structured's Kafka source read the same offset ranges; "
      "DStream counts each batch, Structured keeps running totals.",
-     1000, "complete", DUET_EXAMPLE_RUNNING_TOTALS, "kafka:mock/words", EXAMPLE(kafka_word_count)},
+     1000, 0, "complete", DUET_EXAMPLE_RUNNING_TOTALS, "kafka:mock/words",
+     EXAMPLE(kafka_word_count)},
     {"windowed_counts", "word counts in 5-minute windows sliding every minute",
      "reduceByKeyAndWindow windows over batch arrival (processing time); window(timestamp, ...) "
      "windows over the time in each record (event time), and drops records later than the "
      "watermark.",
-     60000, "update", DUET_EXAMPLE_WINDOWS, NULL, EXAMPLE(windowed_counts)},
+     60000, 300000, "update", DUET_EXAMPLE_WINDOWS, NULL, EXAMPLE(windowed_counts)},
     {"running_counts", "running word counts (updateStateByKey against a streaming aggregation)",
      "updateStateByKey keeps the state in RDDs the program checkpoints; the streaming "
      "aggregation keeps it in the query's state store; both print every key's total.",
-     1000, "complete", DUET_EXAMPLE_SAME_ROWS, NULL, EXAMPLE(running_counts)},
+     1000, 0, "complete", DUET_EXAMPLE_SAME_ROWS, NULL, EXAMPLE(running_counts)},
     {"file_monitoring", "lines of new files in a directory, counted",
      "DStream counts each batch's new lines; Structured's global count is a running total.", 1000,
-     "complete", DUET_EXAMPLE_RUNNING_TOTALS, "file", EXAMPLE(file_monitoring)},
+     0, "complete", DUET_EXAMPLE_RUNNING_TOTALS, "file", EXAMPLE(file_monitoring)},
     {"fraud_filter", "card payments flagged as suspicious (large, or abroad)",
-     "A stateless filter: both APIs print the same rows, each batch.", 1000, "append",
+     "A stateless filter: both APIs print the same rows, each batch.", 1000, 0, "append",
      DUET_EXAMPLE_SAME_ROWS, NULL, EXAMPLE(fraud_filter)},
     {"sensor_averages", "IoT sensors' average temperature per hour",
      "DStream keeps (sum, count) per sensor and hour with updateStateByKey and prints every "
      "key; Structured's update mode prints only the hours a batch changed.",
-     60000, "update", DUET_EXAMPLE_UPDATED_KEYS, NULL, EXAMPLE(sensor_averages)},
+     60000, 0, "update", DUET_EXAMPLE_UPDATED_KEYS, NULL, EXAMPLE(sensor_averages)},
     {"log_monitoring", "ERROR lines per service, in 30-second windows sliding every 10 seconds",
      "reduceByKeyAndWindow windows over batch arrival; Structured windows over the log time, "
      "with a watermark for late lines.",
-     10000, "update", DUET_EXAMPLE_WINDOWS, NULL, EXAMPLE(log_monitoring)},
-    {NULL, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, NULL},
+     10000, 30000, "update", DUET_EXAMPLE_WINDOWS, NULL, EXAMPLE(log_monitoring)},
+    {NULL, NULL, NULL, 0, 0, NULL, 0, NULL, NULL, NULL, NULL},
 };
 
 const DuetExample *

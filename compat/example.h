@@ -42,6 +42,7 @@ typedef struct {
     const char *title;                    /* one line for `duet run --list` */
     const char *difference;               /* one sentence: where the two halves differ */
     gint64 batch_interval_ms;             /* the DStream batch interval and Structured trigger */
+    gint64 dstream_window_ms;             /* the DStream half's window length, 0: no window */
     const char *output_mode;              /* of the Structured half */
     DuetExampleRelation relation;         /* what `duet compare` checks */
     const char *default_source;           /* NULL: the built-in generator, in memory */

@@ -9,6 +9,7 @@
  */
 #include "compat/compare.h"
 #include "compat/compat.h"
+#include "compat/timeline.h"
 
 #include "rdd/format.h"
 
@@ -366,6 +367,74 @@ print_summary_json(const EngineTotals *totals, const guint *verdicts)
     print_json(builder);
 }
 
+/* ---- the timeline ---------------------------------------------------------------------------- */
+
+/* The distinct event-time windows of a Structured batch whose first column is `window`. */
+static void
+add_event_windows(DuetTimeline *timeline, guint lane, DuetBatch *rows)
+{
+    if (rows == NULL || duet_batch_n_rows(rows) == 0)
+        return;
+    const DuetField *first = duet_schema_field(duet_batch_schema(rows), 0);
+    if (g_ascii_strcasecmp(first->name, "window") != 0 ||
+        duet_data_type_id(first->type) != DUET_TYPE_STRUCT)
+        return;
+    DuetColumn *windows = duet_batch_column(rows, 0);
+    DuetColumn *starts = duet_column_child(windows, 0), *ends = duet_column_child(windows, 1);
+    g_autoptr(GHashTable) counts = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    g_autoptr(GHashTable) end_of = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+    for (gsize row_idx = 0; row_idx < duet_batch_n_rows(rows); row_idx++) {
+        gint64 *start = g_new(gint64, 1);
+        *start = duet_column_get_int64(starts, row_idx) / 1000;
+        gpointer count = g_hash_table_lookup(counts, start);
+        gint64 *end = g_new(gint64, 1);
+        *end = duet_column_get_int64(ends, row_idx) / 1000;
+        g_hash_table_replace(end_of, start, end);
+        g_hash_table_replace(counts, start, GSIZE_TO_POINTER(GPOINTER_TO_SIZE(count) + 1));
+    }
+    GHashTableIter iter;
+    gpointer start, count;
+    g_hash_table_iter_init(&iter, counts);
+    while (g_hash_table_iter_next(&iter, &start, &count)) {
+        g_autofree char *label = g_strdup_printf("%zu rows", GPOINTER_TO_SIZE(count));
+        duet_timeline_add_window(timeline, lane, *(gint64 *)start,
+                                 *(gint64 *)g_hash_table_lookup(end_of, start), label);
+    }
+}
+
+/* One batch of both engines: its rectangles, DStream's window over the last batches, the
+ * event-time windows Structured updated, its watermark and the late rows it dropped (drawn at
+ * the watermark they fell behind: the progress counts them, it does not say their times). */
+static void
+record_timeline(DuetTimeline *timeline, const DuetExample *example,
+                const DuetSideBySideBatch *batch, const guint *lanes)
+{
+    const DuetEngineBatch *engines[] = {&batch->dstream, &batch->structured};
+    for (guint engine = 0; engine < 2; engine++) {
+        if (!engines[engine]->ran)
+            continue;
+        gint64 rows_out =
+            engines[engine]->rows ? (gint64)duet_batch_n_rows(engines[engine]->rows) : 0;
+        duet_timeline_add_batch(timeline, lanes[engine], batch->index, batch->time_ms,
+                                (gint64)(engines[engine]->processing_ms + 0.5), batch->rows_in);
+        if (engine == 0 && example->dstream_window_ms > 0) {
+            g_autofree char *label = g_strdup_printf("%" G_GINT64_FORMAT " rows", rows_out);
+            duet_timeline_add_window(timeline, lanes[0],
+                                     batch->time_ms - example->dstream_window_ms, batch->time_ms,
+                                     label);
+        }
+    }
+    if (!batch->structured.ran)
+        return;
+    add_event_windows(timeline, lanes[1], batch->structured.rows);
+    if (batch->structured.watermark_ms > 0)
+        duet_timeline_set_watermark(timeline, lanes[1], batch->time_ms,
+                                    batch->structured.watermark_ms);
+    if (batch->structured.late_rows > 0)
+        duet_timeline_add_late_rows(timeline, lanes[1], batch->structured.watermark_ms,
+                                    batch->structured.late_rows);
+}
+
 /* ---- the loop -------------------------------------------------------------------------------- */
 
 static int
@@ -396,6 +465,16 @@ run_side_by_side(Arguments *args, const DuetExample *example)
         totals[engine].latencies_ms = g_array_new(FALSE, FALSE, sizeof(gdouble));
     guint verdicts[4] = {0};
     int status = 0;
+    g_autoptr(DuetTimeline) timeline = args->timeline ? duet_timeline_new() : NULL;
+    guint lanes[2] = {0, 0};
+    if (timeline != NULL) {
+        g_autofree char *title = g_strdup_printf("duet %s %s", args->command, example->name);
+        duet_timeline_set_title(timeline, title);
+        if (args->options.run_dstream)
+            lanes[0] = duet_timeline_add_lane(timeline, "DStream");
+        if (args->options.run_structured)
+            lanes[1] = duet_timeline_add_lane(timeline, "Structured");
+    }
     g_autofree char *output_title =
         g_strdup_printf("Structured (console sink, %s mode)", example->output_mode);
     for (guint step = 0; !interrupted && (args->batches == 0 || step < args->batches); step++) {
@@ -412,6 +491,8 @@ run_side_by_side(Arguments *args, const DuetExample *example)
         engine_add(&totals[0], &batch->dstream);
         engine_add(&totals[1], &batch->structured);
         totals[2].rows_out += batch->rows_in;
+        if (timeline != NULL)
+            record_timeline(timeline, example, batch, lanes);
         if (args->json) {
             print_batch_json(batch, verdict, reason);
             continue;
@@ -432,6 +513,11 @@ run_side_by_side(Arguments *args, const DuetExample *example)
         print_summary(totals, verdicts);
     for (guint engine = 0; engine < 2; engine++)
         g_array_unref(totals[engine].latencies_ms);
+    if (timeline != NULL && !duet_timeline_write_svg(timeline, args->timeline, &error)) {
+        fprintf(stderr, "duet %s: --timeline: %s\n", args->command, error->message);
+        g_clear_error(&error);
+        status = 1;
+    }
     if (status == 0 && g_str_equal(args->command, "compare") && verdicts[DUET_VERDICT_DIFFER] > 0)
         status = 1;
     return status;
@@ -458,7 +544,9 @@ print_examples(void)
     "  --interval MS       batch interval and trigger (default: the example's)\n"                  \
     "  --rows N            rows printed per side (default 20)\n"                                   \
     "  --master local[N]   parallelism (default local[2])\n"                                       \
-    "  --json              one JSON object per batch, then a summary object\n"
+    "  --json              one JSON object per batch, then a summary object\n"                     \
+    "  --timeline FILE.svg a picture of the run: a lane per API with its batches, windows,\n"      \
+    "                      watermark and the late rows it dropped\n"
 
 int
 duet_side_by_side_main(const char *command, int argc, char **argv, const char *fixed_example)
