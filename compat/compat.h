@@ -27,6 +27,8 @@ int duet_compare_main(int argc, char **argv);
 int duet_explain_main(int argc, char **argv);
 /* The three above and `duet demo`: command is the name printed, fixed_example NULL when the
  * example is the first argument. */
+/* `duet sql "QUERY" [--source ...]`: streaming SQL over a source as a view (sql_command.c). */
+int duet_sql_main(int argc, char **argv);
 int duet_side_by_side_main(const char *command, int argc, char **argv, const char *fixed_example);
 /* `duet bench WORKLOAD [--api A] [--rate R | --saturate] ...`: both APIs measured (bench_*.c). */
 int duet_bench_main(int argc, char **argv);

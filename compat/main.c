@@ -14,6 +14,8 @@ static const DuetCommand commands[] = {
      duet_compare_main},
     {"explain", "Structured plans and the DStream graph of an example: duet explain EXAMPLE",
      duet_explain_main},
+    {"sql", "streaming SQL over a source as a view: duet sql \"QUERY\" [--source ...]",
+     duet_sql_main},
     {"kafka-mock",
      "a Kafka cluster in memory for examples: duet kafka-mock [--partitions N] [--topics a,b]",
      duet_kafka_mock_main},

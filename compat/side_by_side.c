@@ -289,6 +289,21 @@ duet_side_by_side_new(const DuetExample *example, const DuetSideBySideOptions *o
                                              run->options.lines_per_batch, error);
     if (run->input == NULL)
         return NULL;
+    /* the one example over Kafka records reads them raw; the others read text lines */
+    const char *spec = options->source           ? options->source
+                       : example->default_source ? example->default_source
+                                                 : "generator";
+    DuetSource *source = duet_side_by_side_input_source(run->input);
+    gboolean kafka_records = duet_schema_find(duet_source_schema(source), "topic") >= 0;
+    if (g_str_equal(example->name, "kafka_word_count") != kafka_records) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    kafka_records ? "--source %s: example '%s' reads text lines; Kafka records "
+                                    "are for kafka_word_count"
+                                  : "--source %s: example '%s' reads Kafka records (use "
+                                    "kafka:BOOTSTRAP/TOPIC or kafka:mock/TOPIC)",
+                    spec, example->name);
+        return NULL;
+    }
     if (duet_side_by_side_input_kind(run->input) == DUET_SIDE_BY_SIDE_EXTERNAL) {
         gint64 now = g_get_real_time() / 1000;
         run->zero_ms = now - now % run->options.interval_ms;

@@ -195,16 +195,6 @@ duet_side_by_side_input_new(const DuetExample *example, const char *spec, DuetCo
     }
     if (input->source == NULL)
         return NULL;
-    gboolean kafka_records = duet_schema_find(duet_source_schema(input->source), "topic") >= 0;
-    if (g_str_equal(example->name, "kafka_word_count") != kafka_records) {
-        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    kafka_records ? "--source %s: example '%s' reads text lines; Kafka records "
-                                    "are for kafka_word_count"
-                                  : "--source %s: example '%s' reads Kafka records (use "
-                                    "kafka:BOOTSTRAP/TOPIC or kafka:mock/TOPIC)",
-                    spec, example->name);
-        return NULL;
-    }
     return g_steal_pointer(&input);
 }
 

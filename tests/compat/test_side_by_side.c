@@ -18,10 +18,8 @@
 static DuetSideBySideOptions
 options_with(guint lines_per_batch)
 {
-    DuetSideBySideOptions options = {.run_dstream = TRUE,
-                                     .run_structured = TRUE,
-                                     .seed = 7,
-                                     .lines_per_batch = lines_per_batch};
+    DuetSideBySideOptions options = {
+        .run_dstream = TRUE, .run_structured = TRUE, .seed = 7, .lines_per_batch = lines_per_batch};
     return options;
 }
 
