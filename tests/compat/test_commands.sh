@@ -33,6 +33,23 @@ grep -q "\-\-batches wants a number >= 0, got 'x'" "$work/err" || fail "--batche
 [ "$(status_of "$duet" run fraud_filter --source socket:nohost)" -eq 2 ] ||
     fail "a bad --source should exit 2"
 
+# Ctrl-C: the batch in progress completes, then the summary; exit 0. The loop waits for the
+# run's output (it does not sleep to pass): SIGINT goes once batch 3 was printed.
+"$duet" run fraud_filter --batches 0 >"$work/interrupted" 2>&1 &
+pid=$!
+tries=0
+until grep -q '^batch 3 |' "$work/interrupted" 2>/dev/null; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 3000 ] || { kill "$pid"; fail "run --batches 0 printed no batches"; }
+    sleep 0.01
+done
+kill -INT "$pid"
+s=0; wait "$pid" || s=$?
+[ "$s" -eq 0 ] || fail "Ctrl-C exited $s: $(tail -5 "$work/interrupted")"
+grep -q '^interrupted: stopped after the batch in progress completed$' "$work/interrupted" ||
+    fail "Ctrl-C message: $(tail -5 "$work/interrupted")"
+grep -q '^verdicts: ' "$work/interrupted" || fail "no summary after Ctrl-C"
+
 # every example's two halves keep their relation
 for example in $("$duet" run --list | awk '/^  / {print $1}'); do
     [ "$(status_of "$duet" compare "$example" --batches 3)" -eq 0 ] ||

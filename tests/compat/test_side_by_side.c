@@ -5,6 +5,7 @@
  * running word counts of the whole bundled text, batch after batch; the file monitor's counts;
  * an external socket peer feeding both engines; the explain text; and each bad option's error.
  */
+#include "tests/common/kafka_mock.h"
 #include "tests/common/test.h"
 #include "compat/compare.h"
 #include "compat/side_by_side.h"
@@ -14,6 +15,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zmq.h>
 
 static DuetSideBySideOptions
 options_with(guint lines_per_batch)
@@ -248,6 +250,78 @@ test_socket_source(void)
     close(listener);
 }
 
+/* A ZeroMQ publisher (XPUB, to see the source's subscription arrive) feeds both engines. */
+static void
+test_zmq_source(void)
+{
+    void *context = zmq_ctx_new();
+    void *publisher = zmq_socket(context, ZMQ_XPUB);
+    int zero = 0;
+    zmq_setsockopt(publisher, ZMQ_LINGER, &zero, sizeof zero);
+    CU_ASSERT_EQUAL_FATAL(zmq_bind(publisher, "tcp://127.0.0.1:*"), 0);
+    char endpoint[256];
+    size_t length = sizeof endpoint;
+    zmq_getsockopt(publisher, ZMQ_LAST_ENDPOINT, endpoint, &length);
+    g_autofree char *spec = g_strdup_printf("zmq:%s", endpoint);
+    GError *error = NULL;
+    DuetSideBySideOptions options = options_with(0);
+    options.source = spec;
+    g_autoptr(DuetSideBySide) run =
+        duet_side_by_side_new(duet_example_lookup("fraud_filter", NULL), &options, &error);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(run);
+    /* the subscription message: the source is listening (no sleeping past the slow joiner) */
+    zmq_pollitem_t item = {.socket = publisher, .events = ZMQ_POLLIN};
+    CU_ASSERT_EQUAL_FATAL(zmq_poll(&item, 1, 30000), 1);
+    char subscription[16];
+    CU_ASSERT_TRUE(zmq_recv(publisher, subscription, sizeof subscription, 0) >= 1);
+    static const char *const payments[] = {"card-01,2500.00,US,1767225600",
+                                           "card-02,12.50,US,1767225600",
+                                           "card-03,40.00,JP,1767225600"};
+    for (guint index = 0; index < G_N_ELEMENTS(payments); index++)
+        zmq_send(publisher, payments[index], strlen(payments[index]), 0);
+    CU_ASSERT_TRUE(duet_zmq_source_wait_messages(duet_side_by_side_source(run), 3, 30000));
+    g_autoptr(DuetSideBySideBatch) batch = duet_side_by_side_step(run, &error);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(batch);
+    g_autoptr(DuetComparer) comparer = duet_comparer_new(duet_example_lookup("fraud_filter", NULL));
+    g_autofree char *reason = NULL;
+    ASSERT_INT_EQ(duet_comparer_check(comparer, batch, &reason), DUET_VERDICT_AGREE);
+    ASSERT_STR_EQ(reason, "the same 2 rows");
+    zmq_close(publisher);
+    zmq_ctx_term(context);
+}
+
+/* An external Kafka topic (librdkafka's mock cluster, as a broker of the user's): both engines
+ * start at the latest offsets, so only what is produced after they started is read. */
+static void
+test_kafka_source(void)
+{
+    g_autoptr(DuetTestKafka) kafka = duet_test_kafka_new();
+    duet_test_kafka_create_topic(kafka, "lines", 1);
+    duet_test_kafka_produce(kafka, "lines", 0, NULL, "before the start", 1000);
+    CU_ASSERT_TRUE_FATAL(duet_test_kafka_flush(kafka));
+    g_autofree char *spec = g_strdup_printf("kafka:%s/lines", duet_test_kafka_bootstraps(kafka));
+    GError *error = NULL;
+    DuetSideBySideOptions options = options_with(0);
+    options.source = spec;
+    g_autoptr(DuetSideBySide) run =
+        duet_side_by_side_new(duet_example_lookup("kafka_word_count", NULL), &options, &error);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(run);
+    duet_test_kafka_produce(kafka, "lines", 0, NULL, "to be or not to be", 2000);
+    CU_ASSERT_TRUE_FATAL(duet_test_kafka_flush(kafka));
+    g_autoptr(DuetSideBySideBatch) batch = duet_side_by_side_step(run, &error);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(batch);
+    g_autofree char *dstream_be = count_of(batch->dstream.rows, "be");
+    g_autofree char *structured_be = count_of(batch->structured.rows, "be");
+    g_autofree char *structured_start = count_of(batch->structured.rows, "start");
+    ASSERT_STR_EQ(dstream_be, "2");
+    ASSERT_STR_EQ(structured_be, "2");
+    CU_ASSERT_PTR_NULL(structured_start);
+}
+
 static void
 test_explain(void)
 {
@@ -268,4 +342,5 @@ DUET_TEST_MAIN("side_by_side", DUET_TEST(test_every_example_keeps_its_relation),
                DUET_TEST(test_running_counts_of_the_whole_text),
                DUET_TEST(test_file_monitoring_counts), DUET_TEST(test_one_api),
                DUET_TEST(test_comparer_names_differences), DUET_TEST(test_bad_options),
-               DUET_TEST(test_socket_source), DUET_TEST(test_explain))
+               DUET_TEST(test_socket_source), DUET_TEST(test_zmq_source),
+               DUET_TEST(test_kafka_source), DUET_TEST(test_explain))
