@@ -116,7 +116,7 @@ start_dstream(DuetSideBySide *run, GError **error)
     if (!duet_streaming_context_checkpoint(run->ssc, directory, error))
         return FALSE;
     DuetSource *source = duet_side_by_side_input_source(run->input);
-    DuetDStream *records = duet_streaming_context_source_stream(run->ssc, source);
+    g_autoptr(DuetDStream) records = duet_streaming_context_source_stream(run->ssc, source);
     g_autoptr(DuetDStream) lines = NULL;
     DuetSchema *schema = duet_source_schema(source);
     if (g_str_equal(run->example->name, "kafka_word_count") || records_are_lines(schema)) {
