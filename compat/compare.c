@@ -175,6 +175,26 @@ check_updated_keys(DuetComparer *comparer, GHashTable *dstream, GHashTable *stru
     return DUET_VERDICT_AGREE;
 }
 
+/* Whether both batches list the same rows in the same order (given they are equal as
+ * multisets). */
+static gboolean
+same_order(DuetBatch *a, DuetBatch *b)
+{
+    gsize n_rows = a ? duet_batch_n_rows(a) : 0;
+    g_autoptr(GString) left = g_string_new(NULL);
+    g_autoptr(GString) right = g_string_new(NULL);
+    for (gsize row_idx = 0; row_idx < n_rows; row_idx++) {
+        DuetRow row_a = duet_batch_row(a, row_idx), row_b = duet_batch_row(b, row_idx);
+        g_string_truncate(left, 0);
+        g_string_truncate(right, 0);
+        duet_format_row(left, &row_a, DUET_FORMAT_SCALA);
+        duet_format_row(right, &row_b, DUET_FORMAT_SCALA);
+        if (!g_str_equal(left->str, right->str))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 DuetVerdict
 duet_comparer_check(DuetComparer *comparer, const DuetSideBySideBatch *batch, char **reason)
 {
@@ -227,6 +247,11 @@ duet_comparer_check(DuetComparer *comparer, const DuetSideBySideBatch *batch, ch
         return DUET_VERDICT_EXPECTED;
     }
     }
-    *reason = g_strdup_printf("the same %u rows", g_hash_table_size(dstream));
+    gsize n_rows = batch->dstream.rows ? duet_batch_n_rows(batch->dstream.rows) : 0;
+    *reason = same_order(batch->dstream.rows, batch->structured.rows)
+                  ? g_strdup_printf("the same %zu rows", n_rows)
+                  : g_strdup_printf("the same %zu rows, in another order (neither API orders "
+                                    "its output)",
+                                    n_rows);
     return DUET_VERDICT_AGREE;
 }

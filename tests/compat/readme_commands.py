@@ -5,7 +5,8 @@ A console block holds `$ ./duet ARGS` lines, each followed by the output README.
 it. The command runs with the built duet binary (argv[2]) instead of the bootstrap script.
 Numbers that vary from run to run are masked on both sides before comparing: decimals
 (timings), a summary row's columns after "rows out", loopback ports and temporary paths.
-Prints `N passed, N failed`, with a diff per failure; exit 1 on any failure.
+Prints `N passed, N failed`, with a diff per failure; exit 1 on any failure. With --update
+(after the two arguments) it rewrites README.md's outputs with what the commands print now.
 """
 import difflib
 import re
@@ -48,17 +49,38 @@ def mask(lines):
     return masked
 
 
+def run(duet, command):
+    argv = shlex.split(command)
+    result = subprocess.run([duet] + argv[1:], capture_output=True, text=True, timeout=300)
+    return (result.stdout + result.stderr).rstrip("\n").splitlines()
+
+
+def update(readme, duet):
+    text = open(readme, encoding="utf-8").read()
+
+    def rewrite(match):
+        lines = []
+        for command, _ in commands(match.group(1)):
+            lines.append("$ " + command)
+            if shlex.split(command)[0] == "./duet":
+                lines.extend(run(duet, command))
+        return "```console\n" + "\n".join(lines) + "\n```"
+
+    text = re.sub(r"^```console\n(.*?)^```", rewrite, text, flags=re.S | re.M)
+    open(readme, "w", encoding="utf-8").write(text)
+
+
 def main():
     readme, duet = sys.argv[1], sys.argv[2]
+    if sys.argv[3:] == ["--update"]:
+        update(readme, duet)
     passed = failed = 0
     for block in blocks(open(readme, encoding="utf-8").read()):
         for command, expected in commands(block):
             argv = shlex.split(command)
             if argv[0] != "./duet":
                 continue
-            result = subprocess.run([duet] + argv[1:], capture_output=True, text=True,
-                                    timeout=300)
-            actual = mask((result.stdout + result.stderr).splitlines())
+            actual = mask(run(duet, command))
             if actual == mask(expected):
                 passed += 1
                 continue
