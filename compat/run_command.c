@@ -13,6 +13,7 @@
 
 #include "rdd/format.h"
 
+#include <errno.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <stdio.h>
@@ -73,11 +74,12 @@ typedef struct {
     const char *command; /* "run", "compare", "explain", "demo" */
     const char *example; /* the example's name */
     DuetSideBySideOptions options;
-    guint batches;        /* 0: until Ctrl-C */
-    gboolean batches_set; /* --batches given */
-    gboolean json;        /* --json */
-    gboolean verbose;     /* compare --verbose: the tables too */
-    const char *timeline; /* --timeline FILE.svg */
+    guint batches;          /* 0: until Ctrl-C */
+    gboolean batches_set;   /* --batches given */
+    gboolean json;          /* --json */
+    gboolean verbose;       /* compare --verbose: the tables too */
+    const char *timeline;   /* --timeline FILE.svg */
+    const char *dump_input; /* --dump-input DIR: each batch's input as DIR/batch-NNNNN.txt */
 } Arguments;
 
 static gboolean
@@ -121,9 +123,9 @@ parse_arguments(Arguments *args, int argc, char **argv, const char *usage, gbool
             args->example = name;
             continue;
         }
-        static const char *const valued[] = {"--api",   "--source",   "--sink",     "--batches",
-                                             "--lines", "--seed",     "--interval", "--master",
-                                             "--rows",  "--timeline", NULL};
+        static const char *const valued[] = {"--api",   "--source",   "--sink",       "--batches",
+                                             "--lines", "--seed",     "--interval",   "--master",
+                                             "--rows",  "--timeline", "--dump-input", NULL};
         if (!g_strv_contains(valued, name)) {
             fprintf(stderr, "duet %s: unknown option '%s' (try duet %s --help)\n", args->command,
                     name, args->command);
@@ -153,6 +155,8 @@ parse_arguments(Arguments *args, int argc, char **argv, const char *usage, gbool
             args->options.master = value;
         } else if (g_str_equal(name, "--timeline")) {
             args->timeline = value;
+        } else if (g_str_equal(name, "--dump-input")) {
+            args->dump_input = value;
         } else if (g_str_equal(name, "--interval")) {
             if (!parse_count(value, 1, G_MAXINT32, &number)) {
                 fprintf(stderr, "duet %s: --interval wants milliseconds > 0, got '%s'\n",
@@ -435,6 +439,26 @@ record_timeline(DuetTimeline *timeline, const DuetExample *example,
                                     batch->structured.late_rows);
 }
 
+/* --dump-input: the batch's generated lines, one file a batch (the recorded input a reference
+ * run of Spark replays: tests/reference/). */
+static gboolean
+dump_input(const char *directory, const DuetSideBySideBatch *batch, GError **error)
+{
+    if (batch->input == NULL)
+        return TRUE;
+    if (g_mkdir_with_parents(directory, 0755) != 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "cannot create %s: %s",
+                    directory, g_strerror(errno));
+        return FALSE;
+    }
+    g_autoptr(GString) text = g_string_new(NULL);
+    for (guint line = 0; line < batch->input->len; line++)
+        g_string_append_printf(text, "%s\n", (char *)batch->input->pdata[line]);
+    g_autofree char *name = g_strdup_printf("batch-%05u.txt", batch->index);
+    g_autofree char *path = g_build_filename(directory, name, NULL);
+    return g_file_set_contents(path, text->str, (gssize)text->len, error);
+}
+
 /* ---- the loop -------------------------------------------------------------------------------- */
 
 static int
@@ -481,6 +505,12 @@ run_side_by_side(Arguments *args, const DuetExample *example)
         g_autoptr(DuetSideBySideBatch) batch = duet_side_by_side_step(run, &error);
         if (batch == NULL) {
             fprintf(stderr, "duet %s: %s\n", args->command, error->message);
+            g_clear_error(&error);
+            status = 1;
+            break;
+        }
+        if (args->dump_input != NULL && !dump_input(args->dump_input, batch, &error)) {
+            fprintf(stderr, "duet %s: --dump-input: %s\n", args->command, error->message);
             g_clear_error(&error);
             status = 1;
             break;
@@ -546,7 +576,8 @@ print_examples(void)
     "  --master local[N]   parallelism (default local[2])\n"                                       \
     "  --json              one JSON object per batch, then a summary object\n"                     \
     "  --timeline FILE.svg a picture of the run: a lane per API with its batches, windows,\n"      \
-    "                      watermark and the late rows it dropped\n"
+    "                      watermark and the late rows it dropped\n"                               \
+    "  --dump-input DIR    write each batch's generated lines to DIR/batch-NNNNN.txt\n"
 
 int
 duet_side_by_side_main(const char *command, int argc, char **argv, const char *fixed_example)

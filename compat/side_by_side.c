@@ -54,6 +54,8 @@ duet_side_by_side_batch_free(DuetSideBySideBatch *batch)
             duet_batch_unref(engines[engine]->rows);
         g_free(engines[engine]->text);
     }
+    if (batch->input)
+        g_ptr_array_unref(batch->input);
     g_free(batch);
 }
 
@@ -361,6 +363,7 @@ duet_side_by_side_step(DuetSideBySide *run, GError **error)
     run->current = NULL;
     batch->dstream.text = g_strdup(run->pprint_text->str);
     batch->rows_in = lines->len;
+    batch->input = g_ptr_array_ref(lines);
     if (duet_side_by_side_input_kind(run->input) == DUET_SIDE_BY_SIDE_EXTERNAL) {
         /* what arrived: the Structured progress's input rows, else the DStream's records */
         g_autoptr(DuetQueryProgress) progress =

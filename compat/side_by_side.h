@@ -43,6 +43,7 @@ typedef struct {
     guint index;                /* 0, 1, ... */
     gint64 time_ms;             /* the batch time (DStream's batch time, Structured's trigger) */
     gint64 rows_in;             /* input records of the batch */
+    GPtrArray *input;           /* the generated lines (char *), or NULL for an external source */
     DuetEngineBatch dstream;    /* the DStream half's output */
     DuetEngineBatch structured; /* the Structured half's output */
 } DuetSideBySideBatch;
