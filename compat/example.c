@@ -170,3 +170,9 @@ duet_example_subtract_int64(const DuetValue *a, const DuetValue *b, DuetValue *o
 {
     *out = duet_value_int64(a->v.i64 - b->v.i64);
 }
+
+gboolean
+duet_example_count_above_zero(const DuetRow *row, gpointer user_data)
+{
+    return duet_row_get_int64(row, 1) > 0;
+}

@@ -68,6 +68,8 @@ void duet_example_split_words(const DuetRow *row, DuetBatchBuilder *out, gpointe
 /* Sum of two int64 values: the reduce function of every count. */
 void duet_example_add_int64(const DuetValue *a, const DuetValue *b, DuetValue *out,
                             gpointer user_data);
+/* filterFunc = lambda kv: kv[1] > 0: drops the keys a window's inverse reduce brought to 0. */
+gboolean duet_example_count_above_zero(const DuetRow *row, gpointer user_data);
 void duet_example_subtract_int64(const DuetValue *a, const DuetValue *b, DuetValue *out,
                                  gpointer user_data);
 

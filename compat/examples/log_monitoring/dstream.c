@@ -21,12 +21,6 @@ service_of_error(const DuetRow *row, DuetBatchBuilder *out, gpointer user_data)
     duet_batch_builder_append_int64(out, 1, 1);
 }
 
-static gboolean
-count_above_zero(const DuetRow *row, gpointer user_data)
-{
-    return duet_row_get_int64(row, 1) > 0;
-}
-
 DuetDStream *
 duet_example_log_monitoring_dstream(DuetDStream *lines, GError **error)
 {
@@ -34,5 +28,5 @@ duet_example_log_monitoring_dstream(DuetDStream *lines, GError **error)
     g_autoptr(DuetDStream) errors = duet_dstream_flat_map(lines, pair, service_of_error, NULL);
     return duet_dstream_reduce_by_key_and_window(errors, duet_example_add_int64,
                                                  duet_example_subtract_int64, 30000, 10000, 0,
-                                                 count_above_zero, NULL, error);
+                                                 duet_example_count_above_zero, NULL, error);
 }

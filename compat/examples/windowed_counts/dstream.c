@@ -23,12 +23,6 @@ word_of_event(const DuetRow *row, DuetBatchBuilder *out, gpointer user_data)
     duet_batch_builder_append_int64(out, 1, 1);
 }
 
-static gboolean
-count_above_zero(const DuetRow *row, gpointer user_data)
-{
-    return duet_row_get_int64(row, 1) > 0;
-}
-
 DuetDStream *
 duet_example_windowed_counts_dstream(DuetDStream *lines, GError **error)
 {
@@ -36,5 +30,5 @@ duet_example_windowed_counts_dstream(DuetDStream *lines, GError **error)
     g_autoptr(DuetDStream) words = duet_dstream_flat_map(lines, pair, word_of_event, NULL);
     return duet_dstream_reduce_by_key_and_window(words, duet_example_add_int64,
                                                  duet_example_subtract_int64, 5 * 60000, 60000, 0,
-                                                 count_above_zero, NULL, error);
+                                                 duet_example_count_above_zero, NULL, error);
 }
