@@ -53,8 +53,9 @@ struct _DuetDStream {
     gboolean must_checkpoint;        /* stateful: the context needs a checkpoint directory */
     gint64 checkpoint_interval_ms;   /* 0: default */
     gboolean persist;                /* persist generated RDDs */
-    gint64 checkpoint_file_time;     /* batch time of the newest checkpointed RDD, if any */
-    char *checkpoint_file;           /* its RDD checkpoint directory, or NULL (under lock) */
+    struct _DuetBlockTracker *block_tracker; /* input under the write-ahead log, or NULL */
+    gint64 checkpoint_file_time;             /* batch time of the newest checkpointed RDD, if any */
+    char *checkpoint_file; /* its RDD checkpoint directory, or NULL (under lock) */
 
     GMutex lock;           /* guards generated */
     GHashTable *generated; /* gint64* time -> DuetRdd* (NULL value = no RDD) */
@@ -149,6 +150,17 @@ GPtrArray *duet_block_tracker_get_blocks(DuetBlockTracker *tracker, gint64 time_
  * kept block needs; blocks of batches up to completed_ms are dropped from memory. */
 void duet_block_tracker_cleanup(DuetBlockTracker *tracker, gint64 completed_ms, gint64 thresh_ms,
                                 gint64 now_ms);
+gint64 duet_block_tracker_n_logged(DuetBlockTracker *tracker);
+gboolean duet_block_tracker_wait_logged(DuetBlockTracker *tracker, gint64 n, gint64 timeout_ms);
+/* For the input streams that log what they receive: a tracker (also noted in the stream's
+ * block_tracker, borrowed) when spark.streaming.receiver.writeAheadLog.enable is true, else
+ * NULL; the prepare hook's work (Spark's error without a checkpoint directory, the logs of
+ * stream N under <checkpoint>/receivedData/N and receivedBlockMetadata/N, recovery); and the
+ * batch_completed hook's cleaning. */
+DuetBlockTracker *duet_block_tracker_new_for_stream(DuetDStream *stream, const char *name);
+gboolean duet_block_tracker_prepare(DuetBlockTracker *tracker, DuetDStream *stream, GError **error);
+void duet_block_tracker_batch_completed(DuetBlockTracker *tracker, DuetDStream *stream,
+                                        const DuetBatchInfo *info);
 
 /* output.c: an output stream's job for one batch, generated (its RDD: NULL with error unset
  * means no job) and then run. */

@@ -20,6 +20,7 @@
  * A block's record in the data log is its batch (rdd/batch_io.h encoding, schema included).
  */
 #include "dstream/internal.h"
+#include "dstream/receiver.h"
 #include "dstream/write_ahead_log.h"
 #include "rdd/batch_io.h"
 
@@ -44,6 +45,9 @@ struct _DuetBlockTracker {
     gint64 next_id;             /* the next block's id */
     gint64 n_recovered_blocks;  /* blocks read back from the logs at open */
     gint64 n_recovered_batches; /* allocated batches read back from the logs at open */
+    gint64 n_logged;            /* records logged by this run */
+    GCond logged;               /* n_logged grew */
+    gint64 cleanup_horizon_ms;  /* the replay horizon seen at the previous completed batch */
 };
 
 static void
@@ -67,6 +71,8 @@ duet_block_tracker_new(const char *name)
 {
     DuetBlockTracker *tracker = g_new0(DuetBlockTracker, 1);
     g_mutex_init(&tracker->lock);
+    g_cond_init(&tracker->logged);
+    tracker->cleanup_horizon_ms = G_MININT64;
     tracker->name = g_strdup(name);
     tracker->unallocated = block_list_new();
     tracker->allocated = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
@@ -85,6 +91,7 @@ duet_block_tracker_free(DuetBlockTracker *tracker)
     g_ptr_array_unref(tracker->unallocated);
     g_hash_table_unref(tracker->allocated);
     g_mutex_clear(&tracker->lock);
+    g_cond_clear(&tracker->logged);
     g_free(tracker->name);
     g_free(tracker);
 }
@@ -327,6 +334,9 @@ duet_block_tracker_add(DuetBlockTracker *tracker, DuetBatch *block, gint64 now_m
      * keeps running after reporting the error; it is only not recoverable. */
     if (!ok)
         duet_wal_segment_clear(&tracked->segment);
+    else
+        tracker->n_logged += tracked->rows;
+    g_cond_broadcast(&tracker->logged);
     g_ptr_array_add(tracker->unallocated, tracked);
     g_mutex_unlock(&tracker->lock);
     if (!ok)
@@ -463,4 +473,96 @@ duet_block_tracker_cleanup(DuetBlockTracker *tracker, gint64 completed_ms, gint6
     duet_write_ahead_log_clean(tracker->data, file_thresh);
     duet_write_ahead_log_clean(tracker->meta, file_thresh);
     g_mutex_unlock(&tracker->lock);
+}
+
+gint64
+duet_block_tracker_n_logged(DuetBlockTracker *tracker)
+{
+    g_mutex_lock(&tracker->lock);
+    gint64 n = tracker->n_logged;
+    g_mutex_unlock(&tracker->lock);
+    return n;
+}
+
+gboolean
+duet_block_tracker_wait_logged(DuetBlockTracker *tracker, gint64 n, gint64 timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + timeout_ms * 1000;
+    g_mutex_lock(&tracker->lock);
+    while (tracker->n_logged < n && g_cond_wait_until(&tracker->logged, &tracker->lock, deadline))
+        ;
+    gboolean reached = tracker->n_logged >= n;
+    g_mutex_unlock(&tracker->lock);
+    return reached;
+}
+
+/* ---- the tracker of a stream ---------------------------------------------------------------- */
+
+DuetBlockTracker *
+duet_block_tracker_new_for_stream(DuetDStream *stream, const char *name)
+{
+    DuetContext *spark = duet_streaming_context_spark_context(stream->context);
+    g_autofree char *wal = duet_context_get_conf(spark, DUET_RECEIVER_WAL_ENABLE);
+    if (wal == NULL || g_ascii_strcasecmp(wal, "true") != 0)
+        return NULL;
+    DuetBlockTracker *tracker = duet_block_tracker_new(name);
+    stream->block_tracker = tracker;
+    return tracker;
+}
+
+/* Spark's ReceiverSupervisorImpl choosing WriteAheadLogBasedBlockHandler, and
+ * ReceivedBlockTracker's recovery: the logs of stream N live under
+ * <checkpoint>/receivedData/N and <checkpoint>/receivedBlockMetadata/N. */
+gboolean
+duet_block_tracker_prepare(DuetBlockTracker *tracker, DuetDStream *stream, GError **error)
+{
+    const char *checkpoint = duet_streaming_context_checkpoint_dir(stream->context);
+    if (checkpoint == NULL) {
+        g_set_error(error, DUET_DSTREAM_ERROR, DUET_DSTREAM_ERROR_INVALID,
+                    "Cannot enable receiver write-ahead log without checkpoint directory set. "
+                    "Please use streamingContext.checkpoint() to set the checkpoint directory. "
+                    "See documentation for more details.");
+        return FALSE;
+    }
+    guint stream_id = 0;
+    g_ptr_array_find(duet_streaming_context_streams(stream->context), stream, &stream_id);
+    g_autofree char *id = g_strdup_printf("%u", stream_id);
+    g_autofree char *data_dir = g_build_filename(checkpoint, "receivedData", id, NULL);
+    g_autofree char *meta_dir = g_build_filename(checkpoint, "receivedBlockMetadata", id, NULL);
+    DuetContext *spark = duet_streaming_context_spark_context(stream->context);
+    gint64 data_rolling = duet_context_get_conf_int(
+        spark, "spark.streaming.receiver.writeAheadLog.rollingIntervalSecs", 60);
+    gint64 meta_rolling = duet_context_get_conf_int(
+        spark, "spark.streaming.driver.writeAheadLog.rollingIntervalSecs", 60);
+    return duet_block_tracker_open(tracker, data_dir, meta_dir, MAX(data_rolling, 1) * 1000,
+                                   MAX(meta_rolling, 1) * 1000,
+                                   duet_streaming_context_is_recovering(stream->context), error);
+}
+
+void
+duet_block_tracker_batch_completed(DuetBlockTracker *tracker, DuetDStream *stream,
+                                   const DuetBatchInfo *info)
+{
+    if (info->failed)
+        return;
+    /* Spark's cleanupOldBlocksAndBatches(time - rememberDuration), but never past what a restart
+     * from a written checkpoint may recompute: the horizon seen one batch ago, since the
+     * checkpoint of this batch's completion is written after this hook. */
+    gint64 thresh = MIN(info->batch_time_ms - stream->remember_ms, tracker->cleanup_horizon_ms);
+    tracker->cleanup_horizon_ms = duet_streaming_context_replay_horizon(stream->context);
+    DuetClock *clock = duet_context_clock(duet_streaming_context_spark_context(stream->context));
+    duet_block_tracker_cleanup(tracker, info->batch_time_ms, thresh, duet_clock_now_ms(clock));
+}
+
+gint64
+duet_dstream_n_logged(DuetDStream *stream)
+{
+    return stream->block_tracker ? duet_block_tracker_n_logged(stream->block_tracker) : 0;
+}
+
+gboolean
+duet_dstream_wait_logged(DuetDStream *stream, gint64 n, gint64 timeout_ms)
+{
+    return stream->block_tracker != NULL &&
+           duet_block_tracker_wait_logged(stream->block_tracker, n, timeout_ms);
 }

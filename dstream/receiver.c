@@ -25,7 +25,6 @@ struct _DuetReceiver {
      * generator, store_batch and batch generation. NULL without the log. */
     DuetBlockTracker *tracker;
     GMutex push_lock;
-    gint64 cleanup_horizon_ms; /* the replay horizon seen at the previous completed batch */
 
     GMutex lock;               /* guards everything below */
     GCond changed;             /* restart finished, rate changed */
@@ -33,7 +32,6 @@ struct _DuetReceiver {
     GPtrArray *blocks;         /* DuetBatch blocks not yet given to a batch */
     GHashTable *batch_sizes;   /* gint64* batch time -> gint64* records */
     gint64 n_stored;
-    gint64 n_logged;  /* records in the write-ahead log */
     gboolean running; /* between on_start and on_stop */
     gboolean stopped; /* stopped for good */
     gboolean quit;    /* the block generator must end */
@@ -174,23 +172,13 @@ duet_receiver_wait_stored(DuetReceiver *receiver, gint64 n, gint64 timeout_ms)
 gint64
 duet_receiver_n_logged(DuetReceiver *receiver)
 {
-    g_mutex_lock(&receiver->lock);
-    gint64 n = receiver->n_logged;
-    g_mutex_unlock(&receiver->lock);
-    return n;
+    return duet_dstream_n_logged(receiver->stream);
 }
 
 gboolean
 duet_receiver_wait_logged(DuetReceiver *receiver, gint64 n, gint64 timeout_ms)
 {
-    gint64 deadline = g_get_monotonic_time() + timeout_ms * 1000;
-    g_mutex_lock(&receiver->lock);
-    while (receiver->n_logged < n &&
-           g_cond_wait_until(&receiver->changed, &receiver->lock, deadline))
-        ;
-    gboolean reached = receiver->n_logged >= n;
-    g_mutex_unlock(&receiver->lock);
-    return reached;
+    return duet_dstream_wait_logged(receiver->stream, n, timeout_ms);
 }
 
 gdouble
@@ -240,12 +228,7 @@ push_blocks_locked(DuetReceiver *receiver, DuetBatch *extra)
                                     &error)) {
             duet_receiver_report_error(receiver, error->message);
             g_error_free(error);
-            continue;
         }
-        g_mutex_lock(&receiver->lock);
-        receiver->n_logged += (gint64)duet_batch_n_rows(blocks[index]);
-        g_cond_broadcast(&receiver->changed);
-        g_mutex_unlock(&receiver->lock);
     }
     if (block != NULL)
         duet_batch_unref(block);
@@ -462,16 +445,8 @@ static void
 receiver_batch_completed(DuetDStream *stream, const DuetBatchInfo *info)
 {
     DuetReceiver *receiver = stream->op_data;
-    if (receiver->tracker != NULL && !info->failed) {
-        /* Spark's cleanupOldBlocksAndBatches(time - rememberDuration), but never past what a
-         * restart from a written checkpoint may recompute: the horizon seen one batch ago, since
-         * the checkpoint of this batch's completion is written after this hook. */
-        gint64 thresh = info->batch_time_ms - stream->remember_ms;
-        thresh = MIN(thresh, receiver->cleanup_horizon_ms);
-        receiver->cleanup_horizon_ms = duet_streaming_context_replay_horizon(stream->context);
-        duet_block_tracker_cleanup(receiver->tracker, info->batch_time_ms, thresh,
-                                   clock_now(receiver));
-    }
+    if (receiver->tracker != NULL)
+        duet_block_tracker_batch_completed(receiver->tracker, stream, info);
     if (!receiver->backpressure)
         return;
     gdouble rate;
@@ -498,37 +473,12 @@ receiver_input_size(DuetDStream *stream, gint64 time_ms)
     return records;
 }
 
-/* Spark's ReceiverSupervisorImpl choosing WriteAheadLogBasedBlockHandler, and
- * ReceivedBlockTracker's recovery: the logs of stream N live under
- * <checkpoint>/receivedData/N and <checkpoint>/receivedBlockMetadata/N. */
 static gboolean
 receiver_prepare(DuetDStream *stream, GError **error)
 {
     DuetReceiver *receiver = stream->op_data;
-    if (receiver->tracker == NULL)
-        return TRUE;
-    const char *checkpoint = duet_streaming_context_checkpoint_dir(stream->context);
-    if (checkpoint == NULL) {
-        g_set_error(error, DUET_DSTREAM_ERROR, DUET_DSTREAM_ERROR_INVALID,
-                    "Cannot enable receiver write-ahead log without checkpoint directory set. "
-                    "Please use streamingContext.checkpoint() to set the checkpoint directory. "
-                    "See documentation for more details.");
-        return FALSE;
-    }
-    guint stream_id = 0;
-    g_ptr_array_find(duet_streaming_context_streams(stream->context), stream, &stream_id);
-    g_autofree char *id = g_strdup_printf("%u", stream_id);
-    g_autofree char *data_dir = g_build_filename(checkpoint, "receivedData", id, NULL);
-    g_autofree char *meta_dir = g_build_filename(checkpoint, "receivedBlockMetadata", id, NULL);
-    DuetContext *spark = duet_streaming_context_spark_context(stream->context);
-    gint64 data_rolling = duet_context_get_conf_int(
-        spark, "spark.streaming.receiver.writeAheadLog.rollingIntervalSecs", 60);
-    gint64 meta_rolling = duet_context_get_conf_int(
-        spark, "spark.streaming.driver.writeAheadLog.rollingIntervalSecs", 60);
-    receiver->cleanup_horizon_ms = G_MININT64;
-    return duet_block_tracker_open(receiver->tracker, data_dir, meta_dir,
-                                   MAX(data_rolling, 1) * 1000, MAX(meta_rolling, 1) * 1000,
-                                   duet_streaming_context_is_recovering(stream->context), error);
+    return receiver->tracker == NULL ||
+           duet_block_tracker_prepare(receiver->tracker, stream, error);
 }
 
 static const DuetDStreamOps receiver_ops = {
@@ -586,9 +536,7 @@ duet_streaming_context_receiver_stream(DuetStreamingContext *context, DuetSchema
         duet_context_get_conf(spark, "spark.streaming.backpressure.enabled");
     receiver->backpressure = backpressure && g_ascii_strcasecmp(backpressure, "true") == 0;
     receiver->rate_limit = (gdouble)conf_ms(spark, "spark.streaming.receiver.maxRate", 0);
-    g_autofree char *wal = duet_context_get_conf(spark, DUET_RECEIVER_WAL_ENABLE);
-    if (wal != NULL && g_ascii_strcasecmp(wal, "true") == 0)
-        receiver->tracker = duet_block_tracker_new(receiver->name);
+    receiver->tracker = duet_block_tracker_new_for_stream(stream, receiver->name);
     g_mutex_init(&receiver->push_lock);
     g_mutex_init(&receiver->lock);
     g_cond_init(&receiver->changed);

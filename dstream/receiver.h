@@ -71,6 +71,10 @@ gboolean duet_receiver_wait_stored(DuetReceiver *receiver, gint64 n, gint64 time
  * BlockGenerator buffer). Without the log: 0 and FALSE. */
 gint64 duet_receiver_n_logged(DuetReceiver *receiver);
 gboolean duet_receiver_wait_logged(DuetReceiver *receiver, gint64 n, gint64 timeout_ms);
+/* The same for any input stream under the log: receiver streams, and source streams over the
+ * sources that cannot replay (socket, ZeroMQ). */
+gint64 duet_dstream_n_logged(DuetDStream *stream);
+gboolean duet_dstream_wait_logged(DuetDStream *stream, gint64 n, gint64 timeout_ms);
 /* The receiver of a receiver stream. (transfer none) */
 DuetReceiver *duet_dstream_receiver(DuetDStream *stream);
 /* The records-per-second limit in force (0 = none). */
