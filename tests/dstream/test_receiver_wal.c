@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zmq.h>
 
 typedef struct {
     char *dir;
@@ -262,6 +263,65 @@ test_damaged_metadata_log(void)
     harness_clear(&harness);
 }
 
+/* A ZeroMQ PULL source stream under the log, stopped in the middle of batch 2000 with two more
+ * messages pulled and logged at the block interval: after getOrCreate (a new source bound to
+ * the same endpoint) batch 2000 re-runs with its message and batch 3000 gets the two others. */
+static void
+test_zmq_source_stream(void)
+{
+    Harness harness;
+    harness_init(&harness);
+    g_autofree char *endpoint = g_strdup_printf("ipc://%s/zmq.sock", harness.dir);
+    harness.app.zmq_endpoint = endpoint;
+    GError *error = NULL;
+    DuetStreamingContext *ssc =
+        duet_streaming_context_get_or_create(harness.dir, wal_app_create, &harness.app, &error);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ssc);
+    CU_ASSERT_TRUE_FATAL(duet_streaming_context_start(ssc, &error));
+    void *context = zmq_ctx_new();
+    void *push = zmq_socket(context, ZMQ_PUSH);
+    CU_ASSERT_EQUAL_FATAL(zmq_connect(push, endpoint), 0);
+    const char *messages[] = {"a", "b", "a", "c", "d", "d", "e"};
+    for (guint index = 0; index < 3; index++)
+        CU_ASSERT_EQUAL(zmq_send(push, messages[index], 1, 0), 1);
+    CU_ASSERT_TRUE(duet_zmq_source_wait_messages(harness.app.zmq, 3, 30000));
+    run_batch(&harness, ssc, 1000);
+    ASSERT_OUTPUTS(&harness, "1000: [(a,2), (b,1)]");
+    CU_ASSERT_EQUAL(zmq_send(push, messages[3], 1, 0), 1);
+    CU_ASSERT_TRUE(duet_zmq_source_wait_messages(harness.app.zmq, 4, 30000));
+    harness.app.fail_at_ms = 2000;
+    run_batch(&harness, ssc, 2000);
+    for (guint index = 4; index < 6; index++)
+        CU_ASSERT_EQUAL(zmq_send(push, messages[index], 1, 0), 1);
+    CU_ASSERT_TRUE(duet_zmq_source_wait_messages(harness.app.zmq, 6, 30000));
+    duet_clock_set_ms(harness.app.clock, 2200); /* the next block interval: pulled and logged */
+    CU_ASSERT_TRUE(duet_dstream_wait_logged(harness.app.input, 6, 30000));
+    stop(ssc);
+    ASSERT_OUTPUTS(&harness, "");
+
+    harness.app.fail_at_ms = 0;
+    ssc = duet_streaming_context_get_or_create(harness.dir, wal_app_create, &harness.app, &error);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ssc);
+    CU_ASSERT_TRUE_FATAL(duet_streaming_context_start(ssc, &error));
+    CU_ASSERT_TRUE(duet_streaming_context_await_batch(ssc, 2000, 60000));
+    run_batch(&harness, ssc, 3000);
+    ASSERT_OUTPUTS(&harness, "2000: [(a,2), (b,1), (c,1)] | 3000: [(a,2), (b,1), (c,1), (d,2)]");
+    /* the push socket reconnects to the new source by itself */
+    CU_ASSERT_EQUAL(zmq_send(push, messages[6], 1, 0), 1);
+    CU_ASSERT_TRUE(duet_zmq_source_wait_messages(harness.app.zmq, 1, 30000));
+    run_batch(&harness, ssc, 4000);
+    ASSERT_OUTPUTS(&harness, "4000: [(a,2), (b,1), (c,1), (d,2), (e,1)]");
+    ASSERT_INT_EQ(duet_dstream_n_logged(harness.app.input), 1);
+    stop(ssc);
+    int zero = 0;
+    zmq_setsockopt(push, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_close(push);
+    zmq_ctx_term(context);
+    harness_clear(&harness);
+}
+
 /* ---- the socket pipeline in a child process, killed with SIGKILL ---------------------------- */
 
 typedef struct {
@@ -432,4 +492,5 @@ test_sigkill_socket_pipeline(void)
 
 DUET_TEST_MAIN("receiver_wal", DUET_TEST(test_requires_checkpoint_dir),
                DUET_TEST(test_recover_allocated_and_unallocated_blocks),
-               DUET_TEST(test_damaged_metadata_log), DUET_TEST(test_sigkill_socket_pipeline))
+               DUET_TEST(test_damaged_metadata_log), DUET_TEST(test_zmq_source_stream),
+               DUET_TEST(test_sigkill_socket_pipeline))

@@ -3,8 +3,9 @@
  * killed with SIGKILL.
  *
  * Layer: tests/ (used by tests/dstream only). Header-only, so that the test and the child build
- * the very same graph, as a real program's create function would. The graph: a receiver (a
- * socketTextStream when port is set, otherwise a receiver whose records the test stores itself)
+ * the very same graph, as a real program's create function would. The graph: an input (a
+ * socketTextStream when port is set, a ZeroMQ PULL source stream bound to zmq_endpoint when that
+ * is set, otherwise a receiver whose records the test stores itself)
  * -> map(line -> (line, 1)) -> updateStateByKey(sum), checkpointed every state_interval_ms,
  * with an output operation that writes each batch's sorted state to OUT/state-<time> (an atomic
  * file: a re-run batch rewrites the same file with the same text) and hands it to on_batch.
@@ -21,6 +22,7 @@
 
 typedef struct {
     guint16 port;               /* socketTextStream to 127.0.0.1:port; 0: a manual receiver */
+    const char *zmq_endpoint;   /* or a ZeroMQ PULL source bound here */
     const char *checkpoint_dir; /* ssc.checkpoint */
     const char *out_dir;        /* state-<time> files, or NULL */
     gint64 state_interval_ms;   /* the state stream's checkpoint interval, 0 = default */
@@ -31,6 +33,7 @@ typedef struct {
     DuetClock *clock;     /* the last context's manual clock (owned) */
     DuetDStream *input;   /* the last context's receiver stream (owned) */
     DuetReceiver *manual; /* the manual receiver, once started */
+    DuetSource *zmq;      /* the last context's ZeroMQ source (owned) */
     guint builds;         /* times the create function ran */
 } WalApp;
 
@@ -118,6 +121,19 @@ wal_app_create(gpointer user_data, GError **error)
     DuetDStream *input = NULL;
     if (app->port != 0) {
         input = duet_streaming_context_socket_text_stream(ssc, "127.0.0.1", app->port);
+    } else if (app->zmq_endpoint != NULL) {
+        DuetSourceOptions *options = duet_source_options_new();
+        duet_source_options_set(options, "url", app->zmq_endpoint);
+        duet_source_options_set(options, "socketType", "pull");
+        duet_source_options_set(options, "bind", "true");
+        g_autoptr(DuetSource) zmq = duet_source_new("zmq", options, NULL, app->clock, 2, error);
+        g_hash_table_unref(options);
+        if (zmq == NULL)
+            return NULL;
+        input = duet_streaming_context_source_stream(ssc, zmq);
+        if (app->zmq)
+            duet_source_unref(app->zmq);
+        app->zmq = g_steal_pointer(&zmq);
     } else {
         static const DuetReceiverFuncs funcs = {wal_app_manual_start, wal_app_manual_stop};
         g_autoptr(DuetSchema) lines = duet_schema_parse("value STRING", NULL);
@@ -145,4 +161,5 @@ wal_app_clear(WalApp *app)
 {
     g_clear_pointer(&app->clock, duet_clock_unref);
     g_clear_pointer(&app->input, duet_dstream_unref);
+    g_clear_pointer(&app->zmq, duet_source_unref);
 }
