@@ -27,6 +27,7 @@ typedef struct {
     GThread *pump;             /* pulls every block interval while started */
     gint quit;                 /* atomic: the pump must end */
     gint64 block_interval_ms;  /* spark.streaming.blockInterval */
+    gint64 first_block_ms;     /* the pump's first tick, fixed when it is started */
 } SourceInput;
 
 static void
@@ -98,7 +99,7 @@ pump_main(gpointer data)
     DuetClock *clock =
         duet_context_clock(duet_streaming_context_spark_context(input->stream->context));
     gint64 interval = input->block_interval_ms;
-    gint64 next = (duet_clock_now_ms(clock) / interval + 1) * interval;
+    gint64 next = input->first_block_ms;
     while (!g_atomic_int_get(&input->quit)) {
         gint64 now = duet_clock_wait_until(clock, next);
         if (g_atomic_int_get(&input->quit) || now < next)
@@ -206,6 +207,9 @@ source_start(DuetDStream *stream)
     if (input->tracker == NULL)
         return;
     g_atomic_int_set(&input->quit, 0);
+    /* the first tick is fixed now, not when the thread gets to run (the clock may move first) */
+    input->first_block_ms =
+        (clock_now(input) / input->block_interval_ms + 1) * input->block_interval_ms;
     input->pump = g_thread_new("duet-source-pump", pump_main, input);
 }
 

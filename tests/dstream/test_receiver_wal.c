@@ -490,7 +490,124 @@ test_sigkill_socket_pipeline(void)
     duet_test_tmpdir_free(dir);
 }
 
+/* The counts every batch must show: words[0..batch] summed, as "[(a,2), (b,1)]". */
+static char *
+expected_state(GPtrArray *words, guint through)
+{
+    gint64 counts[5] = {0};
+    for (guint batch = 0; batch <= through; batch++) {
+        const char *batch_words = g_ptr_array_index(words, batch);
+        for (const char *at = batch_words; *at; at++)
+            if (*at >= 'a' && *at <= 'e')
+                counts[*at - 'a']++;
+    }
+    GString *text = g_string_new("[");
+    for (int word = 0; word < 5; word++)
+        if (counts[word] > 0)
+            g_string_append_printf(text, "%s(%c,%" G_GINT64_FORMAT ")", text->len > 1 ? ", " : "",
+                                   'a' + word, counts[word]);
+    g_string_append_c(text, ']');
+    return g_string_free(text, FALSE);
+}
+
+/* The socket pipeline killed at random instants: each batch's lines are sent and logged (the
+ * receiver acknowledged them) before the batch runs, then the batch runs and the child is killed,
+ * at random, right after the batch starts, a few milliseconds into it, or after it completed.
+ * Each restart goes on from the checkpoint's time. Every batch's file must hold exactly the
+ * counts of the lines sent up to it: nothing acknowledged lost, nothing counted twice. */
+static void
+test_sigkill_random_instants(void)
+{
+    char *dir = duet_test_tmpdir_new();
+    g_autofree char *checkpoint = g_build_filename(dir, "checkpoint", NULL);
+    g_autofree char *out = g_build_filename(dir, "out", NULL);
+    g_mkdir(out, 0755);
+    guint16 port = 0;
+    int listener = listen_loopback(&port);
+    GRand *rand = g_rand_new();
+    const guint n_batches = 10;
+    GPtrArray *words = g_ptr_array_new_with_free_func(g_free);
+    for (guint batch = 0; batch < n_batches; batch++) {
+        GString *lines = g_string_new(NULL);
+        gint n = g_rand_int_range(rand, 0, 6); /* empty batches too */
+        for (gint line = 0; line < n; line++)
+            g_string_append_printf(lines, "%c\n", 'a' + g_rand_int_range(rand, 0, 5));
+        g_ptr_array_add(words, g_string_free(lines, FALSE));
+    }
+    gint64 sent_through = 0; /* the last batch whose lines were sent and logged */
+    guint kills = 0, runs = 0;
+    gint64 done_through = 0;
+    while (done_through < (gint64)n_batches * 1000 && runs < 30) {
+        runs++;
+        Child child;
+        child_start(&child, port, checkpoint, out, 0);
+        int peer = accept_receiver(listener);
+        CU_ASSERT_TRUE_FATAL(peer >= 0);
+        g_autofree char *time_answer = child_ask(&child, "time");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(time_answer);
+        gint64 time = g_ascii_strtoll(time_answer + strlen("time "), NULL, 10);
+        gint64 stored = 0;
+        gboolean killed = FALSE;
+        for (gint64 next = time + 1000; next <= (gint64)n_batches * 1000 && !killed; next += 1000) {
+            const char *batch_words = g_ptr_array_index(words, next / 1000 - 1);
+            if (next > sent_through && *batch_words != '\0') {
+                send_text(peer, batch_words);
+                stored += (gint64)strlen(batch_words) / 2;
+                g_autofree char *stored_command =
+                    g_strdup_printf("stored %" G_GINT64_FORMAT, stored);
+                ASSERT_ANSWER(&child, stored_command, stored_command);
+                /* a block interval before the batch: the lines are logged, not yet allocated */
+                g_autofree char *clock_command =
+                    g_strdup_printf("clock %" G_GINT64_FORMAT, next - 800);
+                ASSERT_ANSWER(&child, clock_command, clock_command);
+                g_autofree char *logged_command =
+                    g_strdup_printf("logged %" G_GINT64_FORMAT, stored);
+                ASSERT_ANSWER(&child, logged_command, logged_command);
+            }
+            sent_through = MAX(sent_through, next);
+            gint mode = kills < 4 ? g_rand_int_range(rand, 0, 6) : 5;
+            g_autofree char *batch_command = g_strdup_printf("batch %" G_GINT64_FORMAT, next);
+            if (mode <= 1) {
+                g_autofree char *line = g_strdup_printf("%s\n", batch_command);
+                CU_ASSERT_EQUAL(write(child.to_child, line, strlen(line)), (ssize_t)strlen(line));
+                if (mode == 1) /* a few milliseconds into the batch, not to pass: to vary */
+                    g_usleep((gulong)g_rand_int_range(rand, 0, 20000));
+                killed = TRUE;
+            } else {
+                g_autofree char *answer = child_ask(&child, batch_command);
+                g_autofree char *state = expected_state(words, (guint)(next / 1000 - 1));
+                g_autofree char *expected = g_strdup_printf("%" G_GINT64_FORMAT " %s", next, state);
+                ASSERT_STR_EQ(answer, expected);
+                done_through = next;
+                killed = mode == 2;
+            }
+        }
+        if (killed) {
+            kill(child.pid, SIGKILL);
+            kills++;
+            child_wait(&child);
+        } else {
+            ASSERT_ANSWER(&child, "quit", "quit");
+            int status = child_wait(&child);
+            CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+            done_through = (gint64)n_batches * 1000;
+        }
+        close(peer);
+    }
+    if (g_getenv("DUET_TEST_VERBOSE"))
+        g_printerr("%u runs, %u kills\n", runs, kills);
+    for (guint batch = 0; batch < n_batches; batch++) {
+        g_autofree char *state = read_state(out, (batch + 1) * 1000);
+        g_autofree char *expected = expected_state(words, batch);
+        ASSERT_STR_EQ(state, expected);
+    }
+    close(listener);
+    g_ptr_array_unref(words);
+    g_rand_free(rand);
+    duet_test_tmpdir_free(dir);
+}
+
 DUET_TEST_MAIN("receiver_wal", DUET_TEST(test_requires_checkpoint_dir),
                DUET_TEST(test_recover_allocated_and_unallocated_blocks),
                DUET_TEST(test_damaged_metadata_log), DUET_TEST(test_zmq_source_stream),
-               DUET_TEST(test_sigkill_socket_pipeline))
+               DUET_TEST(test_sigkill_socket_pipeline), DUET_TEST(test_sigkill_random_instants))

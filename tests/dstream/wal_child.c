@@ -9,6 +9,7 @@
  *   clock T    sets the manual clock to T                             -> "clock T"
  *   batch T    sets the clock to T and waits for the batch at T       -> "T <state>"
  *   await T    waits for the batch at T (a re-run after a recovery)   -> "T <state>"
+ *   time       the clock's time (after a recovery: the checkpoint's)  -> "time T"
  *   quit       stops the context                                      -> "quit", exit 0
  * A wait that times out answers "timeout". It exits by itself after 60 s whatever happens.
  */
@@ -98,6 +99,8 @@ main(int argc, char **argv)
             answer_batch(&states, ssc, value);
         } else if (strcmp(command, "await") == 0)
             answer_batch(&states, ssc, value);
+        else if (strcmp(command, "time") == 0)
+            printf("time %" G_GINT64_FORMAT "\n", duet_clock_now_ms(app.clock));
         else if (strcmp(command, "quit") == 0)
             break;
         else
