@@ -9,6 +9,7 @@
 #include "tests/common/test.h"
 #include "tests/dstream/wal_app.h"
 #include "dstream/write_ahead_log.h"
+#include "rdd/fault.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -215,6 +216,52 @@ test_recover_allocated_and_unallocated_blocks(void)
     CU_ASSERT_TRUE(duet_streaming_context_await_batch(ssc, 9000, 60000));
     ASSERT_OUTPUTS(&harness, "9000: [(a,3), (b,1), (c,1), (d,2), (e,5), (f,1)]");
     stop(ssc);
+    harness_clear(&harness);
+}
+
+static gboolean
+fail_data_fsync(DuetFaultSite site, const char *path, gpointer user_data)
+{
+    return site == DUET_FAULT_SITE_FSYNC && path != NULL && strstr(path, "receivedData") != NULL &&
+           g_atomic_int_dec_and_test((gint *)user_data);
+}
+
+static void
+count_error(const char *name, const char *message, gpointer user_data)
+{
+    GString *errors = user_data;
+    g_string_append_printf(errors, "%s;", message);
+}
+
+/* A block the log cannot take (its fsync fails) is still processed, and the listeners hear that
+ * it is not in the log (Spark's reportError); the next blocks are logged again. */
+static void
+test_log_failure_reported(void)
+{
+    Harness harness;
+    harness_init(&harness);
+    GError *error = NULL;
+    DuetStreamingContext *ssc =
+        duet_streaming_context_get_or_create(harness.dir, wal_app_create, &harness.app, &error);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ssc);
+    GString *errors = g_string_new(NULL);
+    DuetStreamingListener listener = {.receiver_error = count_error, .user_data = errors};
+    duet_streaming_context_add_listener(ssc, &listener);
+    CU_ASSERT_TRUE_FATAL(duet_streaming_context_start(ssc, &error));
+    gint countdown = 1;
+    duet_fault_sim_set_hook(fail_data_fsync, &countdown);
+    store_words(&harness, "a b");
+    run_batch(&harness, ssc, 1000);
+    duet_fault_sim_set_hook(NULL, NULL);
+    store_words(&harness, "c");
+    run_batch(&harness, ssc, 2000);
+    ASSERT_OUTPUTS(&harness, "1000: [(a,1), (b,1)] | 2000: [(a,1), (b,1), (c,1)]");
+    ASSERT_INT_EQ(duet_receiver_n_logged(harness.app.manual), 1);
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(errors->str, "a block of 2 records is not in the write-ahead log"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(errors->str, "fsync"));
+    stop(ssc);
+    g_string_free(errors, TRUE);
     harness_clear(&harness);
 }
 
@@ -609,5 +656,6 @@ test_sigkill_random_instants(void)
 
 DUET_TEST_MAIN("receiver_wal", DUET_TEST(test_requires_checkpoint_dir),
                DUET_TEST(test_recover_allocated_and_unallocated_blocks),
-               DUET_TEST(test_damaged_metadata_log), DUET_TEST(test_zmq_source_stream),
-               DUET_TEST(test_sigkill_socket_pipeline), DUET_TEST(test_sigkill_random_instants))
+               DUET_TEST(test_damaged_metadata_log), DUET_TEST(test_log_failure_reported),
+               DUET_TEST(test_zmq_source_stream), DUET_TEST(test_sigkill_socket_pipeline),
+               DUET_TEST(test_sigkill_random_instants))
