@@ -378,11 +378,12 @@ typedef struct {
 } Child;
 
 static void
-child_start(Child *child, guint16 port, const char *checkpoint, const char *out, gint64 kill_at)
+child_start_input(Child *child, const char *input, const char *checkpoint, const char *out,
+                  gint64 kill_at)
 {
     const char *binary = g_getenv("DUET_WAL_CHILD");
     CU_ASSERT_PTR_NOT_NULL_FATAL(binary);
-    g_autofree char *port_text = g_strdup_printf("%u", port);
+    g_autofree char *port_text = g_strdup(input);
     g_autofree char *kill_text = g_strdup_printf("%" G_GINT64_FORMAT, kill_at);
     char *argv[] = {(char *)binary, port_text, (char *)checkpoint, (char *)out, kill_text, NULL};
     int from_child = -1;
@@ -392,6 +393,13 @@ child_start(Child *child, guint16 port, const char *checkpoint, const char *out,
                                                   NULL, &error));
     ASSERT_NO_ERROR(error);
     child->from_child = fdopen(from_child, "r");
+}
+
+static void
+child_start(Child *child, guint16 port, const char *checkpoint, const char *out, gint64 kill_at)
+{
+    g_autofree char *port_text = g_strdup_printf("%u", port);
+    child_start_input(child, port_text, checkpoint, out, kill_at);
 }
 
 /* Sends a command and returns the child's answer line (NULL when it died). */
@@ -537,6 +545,64 @@ test_sigkill_socket_pipeline(void)
     duet_test_tmpdir_free(dir);
 }
 
+/* The same over ZeroMQ: a PULL source stream under the log in the child, fed by the test's PUSH
+ * socket, which reconnects to each new run by itself. */
+static void
+test_sigkill_zmq_pipeline(void)
+{
+    char *dir = duet_test_tmpdir_new();
+    g_autofree char *checkpoint = g_build_filename(dir, "checkpoint", NULL);
+    g_autofree char *out = g_build_filename(dir, "out", NULL);
+    g_autofree char *endpoint = g_strdup_printf("ipc://%s/zmq.sock", dir);
+    g_mkdir(out, 0755);
+    void *context = zmq_ctx_new();
+    void *push = zmq_socket(context, ZMQ_PUSH);
+    CU_ASSERT_EQUAL_FATAL(zmq_connect(push, endpoint), 0);
+    Child child;
+
+    child_start_input(&child, endpoint, checkpoint, out, 2000);
+    const char *first[] = {"a", "b", "a"};
+    for (guint index = 0; index < G_N_ELEMENTS(first); index++)
+        CU_ASSERT_EQUAL(zmq_send(push, first[index], 1, 0), 1);
+    ASSERT_ANSWER(&child, "stored 3", "stored 3");
+    ASSERT_ANSWER(&child, "batch 1000", "1000 [(a,2), (b,1)]");
+    CU_ASSERT_EQUAL(zmq_send(push, "c", 1, 0), 1);
+    CU_ASSERT_EQUAL(zmq_send(push, "a", 1, 0), 1);
+    ASSERT_ANSWER(&child, "stored 5", "stored 5");
+    g_autofree char *killed = child_ask(&child, "batch 2000");
+    CU_ASSERT_PTR_NULL(killed);
+    int status = child_wait(&child);
+    CU_ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    child_start_input(&child, endpoint, checkpoint, out, 0);
+    ASSERT_ANSWER(&child, "await 2000", "2000 [(a,3), (b,1), (c,1)]");
+    CU_ASSERT_EQUAL(zmq_send(push, "d", 1, 0), 1);
+    CU_ASSERT_EQUAL(zmq_send(push, "d", 1, 0), 1);
+    ASSERT_ANSWER(&child, "stored 2", "stored 2");
+    ASSERT_ANSWER(&child, "clock 2200", "clock 2200");
+    ASSERT_ANSWER(&child, "logged 2", "logged 2");
+    kill(child.pid, SIGKILL);
+    status = child_wait(&child);
+    CU_ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    child_start_input(&child, endpoint, checkpoint, out, 0);
+    ASSERT_ANSWER(&child, "batch 3000", "3000 [(a,3), (b,1), (c,1), (d,2)]");
+    ASSERT_ANSWER(&child, "quit", "quit");
+    status = child_wait(&child);
+    CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    const char *expected[] = {"[(a,2), (b,1)]", "[(a,3), (b,1), (c,1)]",
+                              "[(a,3), (b,1), (c,1), (d,2)]"};
+    for (guint batch = 0; batch < G_N_ELEMENTS(expected); batch++) {
+        g_autofree char *state = read_state(out, (batch + 1) * 1000);
+        ASSERT_STR_EQ(state, expected[batch]);
+    }
+    int zero = 0;
+    zmq_setsockopt(push, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_close(push);
+    zmq_ctx_term(context);
+    duet_test_tmpdir_free(dir);
+}
+
 /* The counts every batch must show: words[0..batch] summed, as "[(a,2), (b,1)]". */
 static char *
 expected_state(GPtrArray *words, guint through)
@@ -658,4 +724,4 @@ DUET_TEST_MAIN("receiver_wal", DUET_TEST(test_requires_checkpoint_dir),
                DUET_TEST(test_recover_allocated_and_unallocated_blocks),
                DUET_TEST(test_damaged_metadata_log), DUET_TEST(test_log_failure_reported),
                DUET_TEST(test_zmq_source_stream), DUET_TEST(test_sigkill_socket_pipeline),
-               DUET_TEST(test_sigkill_random_instants))
+               DUET_TEST(test_sigkill_random_instants), DUET_TEST(test_sigkill_zmq_pipeline))
