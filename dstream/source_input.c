@@ -9,7 +9,7 @@
  *
  * The sources that cannot replay (socket, ZeroMQ) lose what they buffered in a crash. With the
  * receiver write-ahead log enabled, a stream over one of them works as a receiver does
- * (received_block_tracker.c): every block interval of the clock, and when a batch is generated,
+ * (block_tracker.c): every block interval of the clock, and when a batch is generated,
  * it takes what arrived from the source, logs it as a block (fsynced) and only then commits the
  * offsets at the source; a batch's RDD is the blocks allocated to it, one partition each.
  */

@@ -1,4 +1,4 @@
-/* test_receiver_wal.c — tests of the receiver write-ahead log (dstream/received_block_tracker.c
+/* test_receiver_wal.c — tests of the receiver write-ahead log (dstream/block_tracker.c
  * and its use by dstream/receiver.c): the stateful word count of wal_app.h over a receiver, run
  * on the manual clock, stopped in the middle of a batch and recovered with getOrCreate (the
  * allocated batch re-run with its blocks, the logged but unallocated blocks in the next batch,
