@@ -465,6 +465,12 @@ receiver_batch_completed(DuetDStream *stream, const DuetBatchInfo *info)
     }
 }
 
+static gboolean
+older_or_same(gpointer key, gpointer value, gpointer user_data)
+{
+    return *(gint64 *)key <= *(gint64 *)user_data;
+}
+
 static gint64
 receiver_input_size(DuetDStream *stream, gint64 time_ms)
 {
@@ -472,7 +478,8 @@ receiver_input_size(DuetDStream *stream, gint64 time_ms)
     g_mutex_lock(&receiver->lock);
     gint64 *size = g_hash_table_lookup(receiver->batch_sizes, &time_ms);
     gint64 records = size ? *size : 0;
-    g_hash_table_remove(receiver->batch_sizes, &time_ms);
+    /* and the sizes of older times computed again after a recovery (never run as batches) */
+    g_hash_table_foreach_remove(receiver->batch_sizes, older_or_same, &time_ms);
     g_mutex_unlock(&receiver->lock);
     return records;
 }

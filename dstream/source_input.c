@@ -183,13 +183,20 @@ source_compute(DuetDStream *stream, gint64 time_ms, GError **error)
     return rdd;
 }
 
+static gboolean
+older_or_same(gpointer key, gpointer value, gpointer user_data)
+{
+    return *(gint64 *)key <= *(gint64 *)user_data;
+}
+
 static gint64
 source_input_size(DuetDStream *stream, gint64 time_ms)
 {
     SourceInput *input = stream->op_data;
     gint64 *size = g_hash_table_lookup(input->sizes, &time_ms);
     gint64 records = size ? *size : 0;
-    g_hash_table_remove(input->sizes, &time_ms);
+    /* and the sizes of older times computed again after a recovery (never run as batches) */
+    g_hash_table_foreach_remove(input->sizes, older_or_same, &time_ms);
     return records;
 }
 
