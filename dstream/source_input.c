@@ -28,6 +28,7 @@ typedef struct {
     gint quit;                 /* atomic: the pump must end */
     gint64 block_interval_ms;  /* spark.streaming.blockInterval */
     gint64 first_block_ms;     /* the pump's first tick, fixed when it is started */
+    char *name;                /* for listeners and messages */
 } SourceInput;
 
 static void
@@ -39,6 +40,7 @@ source_input_free(gpointer data)
     g_hash_table_unref(input->sizes);
     duet_block_tracker_free(input->tracker);
     g_mutex_clear(&input->pull_lock);
+    g_free(input->name);
     g_free(input);
 }
 
@@ -50,8 +52,9 @@ clock_now(SourceInput *input)
 }
 
 /* With the log: takes what arrived at the source since the last pull, logs it block by block,
- * then commits it at the source. A block that cannot be logged is still processed; the error is
- * returned (and the pull goes on). */
+ * then commits it at the source. An error of the source is returned; a block that cannot be
+ * logged is still processed, and the listeners hear of it as a receiver error (Spark's
+ * reportError). */
 static gboolean
 pull(SourceInput *input, GError **error)
 {
@@ -70,10 +73,10 @@ pull(SourceInput *input, GError **error)
                 GError *add_error = NULL;
                 if (duet_batch_n_rows(batch) > 0 &&
                     !duet_block_tracker_add(input->tracker, batch, now, &add_error)) {
-                    if (local == NULL)
-                        local = add_error;
-                    else
-                        g_error_free(add_error);
+                    duet_streaming_context_notify_receiver(input->stream->context,
+                                                           DUET_RECEIVER_EVENT_ERROR, input->name,
+                                                           add_error->message);
+                    g_error_free(add_error);
                 }
             }
         }
@@ -104,11 +107,8 @@ pump_main(gpointer data)
         gint64 now = duet_clock_wait_until(clock, next);
         if (g_atomic_int_get(&input->quit) || now < next)
             continue;
-        GError *error = NULL;
-        if (!pull(input, &error)) {
-            g_warning("%s", error->message);
-            g_error_free(error);
-        }
+        /* an error of the source fails the next batch, which pulls again */
+        pull(input, NULL);
         next = (now / interval + 1) * interval;
     }
     return NULL;
@@ -266,9 +266,9 @@ duet_streaming_context_source_stream(DuetStreamingContext *context, DuetSource *
     const char *format = duet_source_format(source);
     if (g_str_equal(format, "socket") || g_str_equal(format, "zmq")) {
         static gint counter;
-        g_autofree char *name =
+        input->name =
             g_strdup_printf("DirectInputDStream-%s-%d", format, g_atomic_int_add(&counter, 1));
-        input->tracker = duet_block_tracker_new_for_stream(stream, name);
+        input->tracker = duet_block_tracker_new_for_stream(stream, input->name);
         input->block_interval_ms =
             MAX(duet_context_get_conf_int(duet_streaming_context_spark_context(context),
                                           "spark.streaming.blockInterval", 200),
