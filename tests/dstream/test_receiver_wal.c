@@ -293,6 +293,7 @@ test_damaged_metadata_log(void)
     stop(ssc);
     ASSERT_OUTPUTS(&harness, "2000: [(a,1)]");
     /* garbage in the middle of the file */
+    g_clear_pointer(&contents, g_free);
     CU_ASSERT_TRUE(g_file_get_contents(path, &contents, &len, NULL));
     contents[40] ^= 0x20;
     CU_ASSERT_TRUE(g_file_set_contents(path, contents, (gssize)len, NULL));
