@@ -61,7 +61,8 @@ typedef enum {
  * reading, like resolving offsets, is serialised. */
 typedef struct {
     GMutex lock;
-    rd_kafka_t *consumer;         /* owned: metadata, watermarks and fetching */
+    rd_kafka_t *consumer;         /* owned: fetching */
+    rd_kafka_t *offset_reader;    /* owned: metadata and watermarks (Spark's KafkaOffsetReader) */
     GHashTable *topics;           /* topic name -> rd_kafka_topic_t*, owned */
     Strategy strategy;            /* which of subscribe, subscribePattern, assign */
     char **subscribe;             /* STRATEGY_SUBSCRIBE: the topics */
@@ -95,6 +96,8 @@ kafka_finalize(gpointer data)
     g_hash_table_unref(kafka->topics); /* topic handles go before the client */
     if (kafka->consumer)
         rd_kafka_destroy(kafka->consumer);
+    if (kafka->offset_reader)
+        rd_kafka_destroy(kafka->offset_reader);
     g_strfreev(kafka->subscribe);
     if (kafka->pattern)
         g_regex_unref(kafka->pattern);
@@ -169,7 +172,7 @@ discover(Kafka *kafka, GError **error)
         return duet_kafka_offsets_copy(kafka->assign);
     const struct rd_kafka_metadata *metadata = NULL;
     rd_kafka_resp_err_t code =
-        rd_kafka_metadata(kafka->consumer, 1, NULL, &metadata, (int)kafka->timeout_ms);
+        rd_kafka_metadata(kafka->offset_reader, 1, NULL, &metadata, (int)kafka->timeout_ms);
     if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
         broker_error(code, "fetching topic metadata", error);
         return NULL;
@@ -192,7 +195,7 @@ watermarks(Kafka *kafka, const char *topic, gint32 partition, gint64 *low, gint6
 {
     int64_t earliest = 0, latest = 0;
     rd_kafka_resp_err_t code = rd_kafka_query_watermark_offsets(
-        kafka->consumer, topic, partition, &earliest, &latest, (int)kafka->timeout_ms);
+        kafka->offset_reader, topic, partition, &earliest, &latest, (int)kafka->timeout_ms);
     if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
         g_autofree char *what = g_strdup_printf("fetching the offsets of %s-%d", topic, partition);
         return broker_error(code, what, error);
@@ -716,6 +719,15 @@ new_consumer(DuetSourceOptions *options, GError **error)
         duet_kafka_conf_new(options, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OPTION, error);
     if (conf == NULL)
         return NULL;
+    /* A read asks for a range the broker already holds (its end came from the latest
+     * offsets), so a fetch has no reason to wait for more data: librdkafka's default long poll
+     * (500 ms) would only hold the range's last fetch, and the broker's queue behind it. */
+    if (duet_source_options_get(options, "kafka.fetch.wait.max.ms") == NULL &&
+        !duet_kafka_conf_set(conf, "fetch.wait.max.ms", "10", DUET_SOURCE_ERROR,
+                             DUET_SOURCE_ERROR_FAILED, error)) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
     /* the source decides every offset; nothing is committed to Kafka */
     if (!duet_kafka_conf_set(conf, "enable.auto.commit", "false", DUET_SOURCE_ERROR,
                              DUET_SOURCE_ERROR_FAILED, error) ||
@@ -758,7 +770,8 @@ create(DuetSourceOptions *options, DuetSchema *user_schema, const char *start_de
                                      error) ||
         !duet_source_options_get_int(options, "kafkaConsumer.pollTimeoutMs", 120000, FALSE,
                                      &kafka->timeout_ms, error) ||
-        (kafka->consumer = new_consumer(options, error)) == NULL) {
+        (kafka->consumer = new_consumer(options, error)) == NULL ||
+        (kafka->offset_reader = new_consumer(options, error)) == NULL) {
         kafka_finalize(kafka);
         return NULL;
     }
