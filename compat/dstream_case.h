@@ -23,6 +23,7 @@ typedef struct {
     GPtrArray *keep;              /* data that must live as long as the case */
     DuetDStream *mapped;          /* the last mapWithState stream (borrowed), or NULL */
     GPtrArray *snapshots;         /* char* per batch of its stateSnapshots() */
+    GString *pprint;              /* what pprint steps printed */
 } Case;
 
 /* dstream_case_pipeline.c: the case's input streams and its pipeline of named steps. */
@@ -30,6 +31,9 @@ DuetDStream *dc_build_input(Case *c, JsonArray *batches, GError **error);
 DuetDStream *dc_apply_steps(Case *c, DuetDStream *stream, JsonArray *steps, GError **error);
 /* Frees what a StreamingContext.transform step keeps in c->keep. */
 void dc_multi_transform_free(gpointer data);
+
+/* Appends a pprint step's text to c->pprint (dstream_conformance.c). */
+void dc_append_pprint(const char *text, gpointer user_data);
 
 /* dstream_case_compare.c: the collected outputs checked against what the case expects. */
 const char *dc_string_member(JsonObject *object, const char *member, const char *fallback);

@@ -378,6 +378,12 @@ apply_step(Case *c, DuetDStream *stream, JsonObject *step, GError **error)
                g_str_equal(op, "pprint") || g_str_equal(op, "cache")) {
         if (g_str_equal(op, "checkpoint"))
             duet_dstream_checkpoint(stream, seconds_ms(args, "interval_s", 0));
+        else if (g_str_equal(op, "pprint")) /* PySpark's text, kept for --dump-json */
+            duet_dstream_pprint(stream,
+                                args && json_object_has_member(args, "num")
+                                    ? (guint)json_object_get_int_member(args, "num")
+                                    : 10,
+                                dc_append_pprint, c);
         else
             duet_dstream_persist(stream);
         result = duet_dstream_ref(stream);

@@ -53,6 +53,41 @@ collect_snapshot(DuetRdd *rdd, gint64 time_ms, gpointer user_data, GError **erro
     return TRUE;
 }
 
+void
+dc_append_pprint(const char *text, gpointer user_data)
+{
+    Case *c = user_data;
+    g_string_append(c->pprint, text);
+}
+
+/* JSON texts "[...]" as an array of their parsed values. */
+static JsonArray *
+parsed_batches(GPtrArray *texts)
+{
+    JsonArray *array = json_array_new();
+    for (guint index = 0; index < texts->len; index++) {
+        JsonNode *node = json_from_string(texts->pdata[index], NULL);
+        json_array_add_element(array, node ? node : json_node_new(JSON_NODE_NULL));
+    }
+    return array;
+}
+
+/* --dump-json: the case's output batches, its state snapshots and the error it ended with. */
+static void
+dump_result(Case *c, const GError *error)
+{
+    JsonObject *result = json_object_new();
+    json_object_set_string_member(result, "api", "dstream");
+    json_object_set_array_member(result, "outputs", parsed_batches(c->outputs));
+    if (c->snapshots->len)
+        json_object_set_array_member(result, "snapshots", parsed_batches(c->snapshots));
+    if (c->pprint->len)
+        json_object_set_string_member(result, "pprint", c->pprint->str);
+    if (error != NULL)
+        json_object_set_string_member(result, "error", error->message);
+    duet_conformance_dump(json_object_get_string_member(c->spec, "id"), result);
+}
+
 static gboolean
 run_case(JsonObject *spec, GString *failure)
 {
@@ -71,6 +106,7 @@ run_case(JsonObject *spec, GString *failure)
     c.output_partitions = g_ptr_array_new();
     c.keep = g_ptr_array_new_with_free_func(dc_multi_transform_free);
     c.snapshots = g_ptr_array_new_with_free_func(g_free);
+    c.pprint = g_string_new(NULL);
     const char *kind = dc_string_member(spec, "kind", "stream");
     JsonObject *expected_error = json_object_has_member(spec, "expected_error")
                                      ? json_object_get_object_member(spec, "expected_error")
@@ -168,6 +204,7 @@ done:
         g_string_append(failure, error->message);
     if (!passed && failure->len == 0)
         g_string_append(failure, "failed");
+    dump_result(&c, error);
     g_clear_error(&error);
     duet_streaming_context_unref(c.ssc);
     g_ptr_array_unref(c.inputs);
@@ -175,6 +212,7 @@ done:
     g_ptr_array_unref(c.outputs);
     g_ptr_array_unref(c.output_partitions);
     g_ptr_array_unref(c.snapshots);
+    g_string_free(c.pprint, TRUE);
     duet_clock_unref(c.clock);
     duet_context_unref(c.spark);
     duet_remove_tree(c.checkpoint_dir);

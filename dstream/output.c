@@ -10,7 +10,9 @@
  *     ...                      (when there are more)
  *     <empty line>
  * and PySpark's pprint(num), whose header is "Time: " + str(datetime.fromtimestamp(t/1000))
- * (duet prints the time in UTC) and whose elements are Python reprs.
+ * (duet prints the time in UTC) and whose elements are print(element): str(), which is the
+ * repr for numbers, tuples, lists and None but the bare text for a string element ('a' prints a,
+ * ('a', 1) prints ('a', 1)) — tests/reference checks it against PySpark.
  */
 #include "dstream/internal.h"
 #include "rdd/format.h"
@@ -127,7 +129,14 @@ print_rdd(DuetRdd *rdd, gint64 time_ms, gpointer user_data, GError **error)
     gsize n_rows = duet_batch_n_rows(first);
     for (gsize row_idx = 0; row_idx < MIN(n_rows, printer->num); row_idx++) {
         DuetRow row = duet_batch_row(first, row_idx);
-        duet_format_row(out, &row, printer->dialect);
+        DuetValue value = {0};
+        if (printer->dialect == DUET_FORMAT_PYTHON && duet_batch_n_columns(first) == 1)
+            duet_row_get_value(&row, 0, &value);
+        if (printer->dialect == DUET_FORMAT_PYTHON && duet_batch_n_columns(first) == 1 &&
+            !value.is_null && value.type == DUET_TYPE_STRING)
+            g_string_append_len(out, value.v.str.data, (gssize)value.v.str.len); /* str(s) */
+        else
+            duet_format_row(out, &row, printer->dialect);
         g_string_append_c(out, '\n');
     }
     if (n_rows > printer->num)

@@ -378,6 +378,26 @@ test_print_and_pprint(void)
     harness_clear(&harness);
 }
 
+/* PySpark's pprint prints each element with print(): a string element is its bare text (str),
+ * strings inside a tuple are reprs, a null is None. */
+static void
+test_pprint_prints_str_of_elements(void)
+{
+    Harness harness;
+    harness_init(&harness, FALSE);
+    const char *batches[] = {"[\"to\", \"it's\", null, \"\"]"};
+    g_autoptr(DuetDStream) input = input_of(&harness, "w STRING", batches, 1, 1);
+    GString *python = g_string_new(NULL);
+    duet_dstream_pprint(input, 3, append_text, python);
+    harness_run(&harness, 1);
+    ASSERT_STR_EQ(python->str, "-------------------------------------------\n"
+                               "Time: 1970-01-01 00:00:01\n"
+                               "-------------------------------------------\n"
+                               "to\nit's\nNone\n...\n\n");
+    g_string_free(python, TRUE);
+    harness_clear(&harness);
+}
+
 /* A null input batch: unary operations have no RDD, union fails the batch as in Spark. */
 static void
 test_no_rdd_batches(void)
@@ -517,4 +537,5 @@ DUET_TEST_MAIN("dstream", DUET_TEST(test_write_to_sink), DUET_TEST(test_save_as_
                DUET_TEST(test_reduce_by_key_and_window_inverse), DUET_TEST(test_count_by_window),
                DUET_TEST(test_update_state_by_key_many_batches),
                DUET_TEST(test_stateful_needs_checkpoint_dir), DUET_TEST(test_print_and_pprint),
-               DUET_TEST(test_no_rdd_batches), DUET_TEST(test_queue_stream))
+               DUET_TEST(test_pprint_prints_str_of_elements), DUET_TEST(test_no_rdd_batches),
+               DUET_TEST(test_queue_stream))
