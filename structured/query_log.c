@@ -10,6 +10,7 @@
 #include "structured/query_private.h"
 #include "rdd/atomic_file.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 /* ---- the checkpoint --------------------------------------------------------------------- */
@@ -39,6 +40,25 @@ duet_query_latest_in(DuetStreamingQuery *query, const char *log)
     }
     g_dir_close(dir);
     return latest;
+}
+
+void
+duet_query_purge_log(DuetStreamingQuery *query, const char *log, gint64 threshold)
+{
+    g_autofree char *directory = g_build_filename(query->checkpoint, log, NULL);
+    GDir *dir = g_dir_open(directory, 0, NULL);
+    if (dir == NULL)
+        return;
+    const char *entry;
+    while ((entry = g_dir_read_name(dir)) != NULL) {
+        char *end = NULL;
+        gint64 batch = g_ascii_strtoll(entry, &end, 10);
+        if (end != entry && *end == '\0' && batch < threshold) {
+            g_autofree char *path = g_build_filename(directory, entry, NULL);
+            g_remove(path);
+        }
+    }
+    g_dir_close(dir);
 }
 
 /* The number after "field": in a log's JSON line, or fallback. */
