@@ -291,6 +291,18 @@ char *duet_state_file_path(const char *directory, gint64 version, const char *su
  * snapshot at or below latest - retain. */
 void duet_state_store_cleanup_directory(const char *directory, gint64 latest, gint64 retain);
 
+/* ---- state schemas (state_schema.c) ----------------------------------------------------- */
+
+/* Spark's StateSchemaCompatibilityChecker for stateful operator id (node): compares the key and
+ * value schemas of its state with checkpoint/state/<id>/_metadata/schema, failing with Spark's
+ * "Provided schema doesn't match to the schema for existing state! ..." (naming the operator
+ * and both schemas) when a field count, a type or a nullability (nullable to non-nullable)
+ * changed; names may change. Writes the file when it is missing or the schema compatibly
+ * changed. check FALSE (spark.sql.streaming.stateStore.stateSchemaCheck=false) only writes a
+ * missing file. */
+gboolean duet_state_schema_check(const char *checkpoint, guint id, DuetDataFrame *node,
+                                 gboolean check, GError **error);
+
 /* ---- checkpoint files (checkpoint_file.c) ----------------------------------------------- */
 
 /* Spark's MetadataVersionUtil.validateVersion of a log's first line ("v1"), with Spark's
@@ -489,6 +501,8 @@ DuetRdd *duet_group_state_rdd(DuetDataFrame *frame, DuetRdd *child, DuetExecutio
 void duet_group_state_no_data_batches(DuetDataFrame *node, gboolean *on_watermark,
                                       gboolean *every_trigger);
 void duet_group_state_explain(GString *out, DuetDataFrame *frame);
+/* The user's state type of a GROUP_STATE node. (transfer none) */
+DuetDataType *duet_group_state_state_type(DuetDataFrame *frame);
 gboolean duet_group_state_check_counts(DuetDataFrame *plan, DuetOutputMode mode, GError **error);
 gboolean duet_group_state_check_nodes(DuetDataFrame *plan, DuetOutputMode mode, GError **error);
 /* output_mode.c: Spark's UnsupportedOperationChecker for the mode. */

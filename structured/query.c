@@ -458,6 +458,20 @@ read_state_conf(DuetContext *context, DuetStateStoreConf *conf, GError **error)
                         &conf->maintenance_interval_ms, error);
 }
 
+/* Spark's state schema check of every stateful operator against its checkpoint. */
+static gboolean
+check_state_schemas(DuetStreamingQuery *query, GError **error)
+{
+    g_autofree char *check =
+        duet_context_get_conf(query->context, "spark.sql.streaming.stateStore.stateSchemaCheck");
+    gboolean enabled = check == NULL || g_ascii_strcasecmp(check, "false") != 0;
+    for (guint id = 0; id < query->stateful_nodes->len; id++)
+        if (!duet_state_schema_check(query->checkpoint, id, query->stateful_nodes->pdata[id],
+                                     enabled, error))
+            return FALSE;
+    return TRUE;
+}
+
 DuetStreamingQuery *
 duet_streaming_query_start_with(DuetContext *context, DuetDataFrame *frame, DuetSink *sink,
                                 const DuetQueryOptions *options, GError **error)
@@ -525,6 +539,7 @@ duet_streaming_query_start_with(DuetContext *context, DuetDataFrame *frame, Duet
     if (query->checkpoint == NULL || !duet_atomic_mkdir(query->checkpoint, error) ||
         !duet_query_load_metadata(query, error) ||
         !duet_query_recover(query, &rerun, &rerun_end, &rerun_timestamp, error) ||
+        !check_state_schemas(query, error) ||
         (rerun >= 0 && !run_batch(query, rerun, rerun_end, FALSE, rerun_timestamp, error))) {
         g_prefix_error(error, "cannot start the query: ");
         duet_query_offsets_free(query, rerun_end);
