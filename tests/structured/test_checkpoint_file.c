@@ -459,6 +459,41 @@ test_shuffle_partitions_from_checkpoint(void)
     fixture_clear(&fixture);
 }
 
+/* A source recreated without its history (a memory stream numbers its offsets from zero again)
+ * is behind the checkpoint: the query fails instead of skipping the new rows. */
+static void
+test_source_behind_checkpoint(void)
+{
+    Fixture fixture;
+    fixture_init(&fixture, "1");
+    g_autoptr(DuetDataFrame) counts = counts_by(&fixture, "value");
+    DuetStreamingQuery *query = start(&fixture, counts);
+    add(&fixture, query, "[\"a\"]");
+    add(&fixture, query, "[\"a\"]");
+    duet_streaming_query_unref(query);
+    g_autofree char *batches = take_batches(&fixture);
+    ASSERT_STR_EQ(batches, "[(a,1)]\n[(a,2)]\n");
+    duet_source_unref(fixture.input);
+    g_autoptr(DuetSchema) schema = duet_schema_parse("value STRING", NULL);
+    fixture.input = duet_memory_source_new(schema);
+    g_autoptr(DuetDataFrame) again = counts_by(&fixture, "value");
+    query = start(&fixture, again);
+    g_autoptr(DuetBatch) rows = duet_test_batch("value STRING", "[\"b\"]");
+    duet_memory_source_add(fixture.input, rows);
+    GError *error = NULL;
+    /* the source's latest offset (0) is below the committed one (1), so processAllAvailable
+     * has nothing to wait for: the query's own trigger fails it */
+    CU_ASSERT_TRUE(duet_streaming_query_await_termination(query, 60000, &error));
+    CU_ASSERT_PTR_NOT_NULL(error);
+    if (error)
+        CU_ASSERT_PTR_NOT_NULL(strstr(error->message, "is at offset 0, behind the offset 1 the "
+                                                      "checkpoint"));
+    g_clear_error(&error);
+    duet_streaming_query_unref(query);
+    CU_ASSERT_EQUAL(fixture.batches->len, 0);
+    fixture_clear(&fixture);
+}
+
 /* ---- retention ------------------------------------------------------------------------------- */
 
 static void
@@ -530,5 +565,6 @@ test_bad_retention_conf(void)
 
 DUET_TEST_MAIN("structured checkpoint", DUET_TEST(test_layout), DUET_TEST(test_damaged_files),
                DUET_TEST(test_changed_number_of_sources), DUET_TEST(test_changed_state_schema),
-               DUET_TEST(test_shuffle_partitions_from_checkpoint), DUET_TEST(test_retention),
+               DUET_TEST(test_shuffle_partitions_from_checkpoint),
+               DUET_TEST(test_source_behind_checkpoint), DUET_TEST(test_retention),
                DUET_TEST(test_bad_retention_conf))
