@@ -194,17 +194,30 @@ damaged:
     return FALSE;
 }
 
+/* The newest snapshot version at or below version in directory (one listing), or 0. */
+static gint64
+newest_snapshot(const char *directory, gint64 version)
+{
+    GDir *dir = g_dir_open(directory, 0, NULL);
+    gint64 newest = 0;
+    const char *name;
+    while (dir && (name = g_dir_read_name(dir)) != NULL) {
+        char *end = NULL;
+        gint64 found = g_ascii_strtoll(name, &end, 10);
+        if (g_ascii_isdigit(name[0]) && strcmp(end, ".snapshot") == 0 && found <= version)
+            newest = MAX(newest, found);
+    }
+    if (dir)
+        g_dir_close(dir);
+    return newest;
+}
+
 /* Loads one partition's table at version: the newest snapshot at or below it, then the
  * deltas after it. */
 static gboolean
 load_table(Table *table, gint64 version, const char *operator_directory, GError **error)
 {
-    gint64 base = version;
-    for (; base > 0; base--) {
-        g_autofree char *snapshot = duet_state_file_path(table->directory, base, "snapshot");
-        if (g_file_test(snapshot, G_FILE_TEST_EXISTS))
-            break;
-    }
+    gint64 base = newest_snapshot(table->directory, version);
     if (base > 0) {
         g_autofree char *snapshot = duet_state_file_path(table->directory, base, "snapshot");
         if (!apply_file(table, snapshot, DUET_STATE_KIND_SNAPSHOT, error))
