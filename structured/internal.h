@@ -277,13 +277,14 @@ void duet_state_store_note_time(DuetStateStore *store, guint partition, gint64 e
 /* The entries whose event time is at or below watermark (without scanning when none can be).
  * (transfer container) */
 GPtrArray *duet_state_store_expired(DuetStateStore *store, guint partition, gint64 watermark);
-/* Encodes one partition's changes of this batch and writes them as its next delta file (the
- * task that changed it calls this, so partitions encode and fsync in parallel; a write error
- * is kept for commit). Later changes to the partition are not recorded. */
+/* Encodes one partition's changes of this batch and hands them to the store's writer threads
+ * as its next delta file (the task that changed it calls this, so partitions encode in
+ * parallel and their fsyncs are in flight together; commit waits for the writes and reports
+ * the first error). Later changes to the partition are not recorded. */
 void duet_state_store_seal_partition(DuetStateStore *store, guint partition);
-/* Ends the batch: writes the partitions no task sealed, reports the first write error, and
- * moves to the next version; when maintenance is due, snapshots and cleanup run in the
- * background. */
+/* Ends the batch: seals the partitions no task sealed, waits for every delta, reports the
+ * first write error, and moves to the next version; when maintenance is due, snapshots and cleanup
+ * run in the background. */
 gboolean duet_state_store_commit(DuetStateStore *store, GError **error);
 /* directory/<version>.<suffix> (transfer full) */
 char *duet_state_file_path(const char *directory, gint64 version, const char *suffix);

@@ -6,9 +6,10 @@
  * table, touched by one task at a time, so tasks need no lock. On disk the layout is Spark's:
  * checkpoint/state/<operator>/<partition>/<version>.delta holds the entries put and the keys
  * removed in that batch, and <version>.snapshot everything (a stream-stream join keeps its two
- * sides in <partition>/left/ and <partition>/right/). Each partition's delta is written by the
- * task that changed the partition, when it seals it, so the partitions' fsyncs run in parallel
- * on the worker pool as Spark's tasks commit their own stores. Loading version V reads, for
+ * sides in <partition>/left/ and <partition>/right/). Each partition's delta is encoded by the
+ * task that changed the partition, when it seals it (as Spark's tasks commit their own
+ * stores), and handed to the store's writer threads, so the partitions' fsyncs are in flight
+ * together instead of one after another; commit waits for them. Loading version V reads, for
  * every partition in parallel, the newest snapshot at or below V and replays the deltas after
  * it. Maintenance (snapshots and cleanup) follows HDFSBackedStateStoreProvider, on the query's
  * clock: see state_store_files.c. Files are versioned and checksummed (rdd/atomic_file.h), so a
@@ -42,6 +43,10 @@ struct _DuetStateStore {
     guint n_partitions;
     Table *tables;            /* one per partition */
     GThread *maintenance;     /* the snapshots and cleanup in flight, or NULL */
+    GThreadPool *writers;     /* writes the partitions' deltas (with a directory) */
+    GMutex write_lock;        /* guards pending */
+    GCond written;            /* pending dropped to 0 */
+    guint pending;            /* deltas handed to writers and not yet written */
     gint64 snapshot_version;  /* the version of the newest snapshot (loaded or written) */
     gint64 maintenance_ms;    /* clock time of the last maintenance (G_MININT64: none) */
     gboolean snapshot_due;    /* the batch in progress ends with a snapshot */
@@ -251,7 +256,7 @@ load_table(Table *table, gint64 version, const char *operator_directory, GError 
 /* ---- loading --------------------------------------------------------------------------- */
 
 /* Runs work(partition + 1, store) for the listed partitions on a pool of threads: the
- * partitions are independent files, so their reads and fsyncs overlap. */
+ * partitions are independent files, so their reads overlap. */
 static void
 for_partitions(DuetStateStore *store, GArray *partitions, GFunc work)
 {
@@ -290,6 +295,30 @@ take_errors(DuetStateStore *store, GError **error)
         g_clear_error(&table->error);
     }
     return ok;
+}
+
+/* ---- writing deltas ---------------------------------------------------------------------- */
+
+typedef struct {
+    Table *table;      /* the partition: its directory, and where a failure goes */
+    GByteArray *delta; /* the encoded records (owned) */
+    gint64 version;
+} WriteJob;
+
+static void
+write_work(gpointer item, gpointer data)
+{
+    WriteJob *job = item;
+    DuetStateStore *store = data;
+    g_autofree char *path = duet_state_file_path(job->table->directory, job->version, "delta");
+    duet_versioned_file_write(path, DUET_STATE_KIND_DELTA, DUET_STATE_FILE_VERSION,
+                              job->delta->data, job->delta->len, &job->table->error);
+    g_byte_array_unref(job->delta);
+    g_free(job);
+    g_mutex_lock(&store->write_lock);
+    if (--store->pending == 0)
+        g_cond_broadcast(&store->written);
+    g_mutex_unlock(&store->write_lock);
 }
 
 /* ---- maintenance ------------------------------------------------------------------------- */
@@ -437,6 +466,11 @@ duet_state_store_open(const char *directory, guint n_partitions, guint n_sides,
                 ? g_build_filename(directory, name, NULL)
                 : g_build_filename(directory, name, partition < per_side ? "left" : "right", NULL);
     }
+    g_mutex_init(&store->write_lock);
+    g_cond_init(&store->written);
+    if (directory != NULL) /* every partition's fsync in flight at once, up to 16 */
+        store->writers =
+            g_thread_pool_new(write_work, store, (gint)MIN(MAX(n_partitions, 1), 16), FALSE, NULL);
     if (version == 0 || directory == NULL)
         return store;
     GArray *all = g_array_sized_new(FALSE, FALSE, sizeof(guint), n_partitions);
@@ -461,6 +495,10 @@ duet_state_store_free(DuetStateStore *store)
         return;
     if (store->maintenance)
         g_thread_join(store->maintenance);
+    if (store->writers)
+        g_thread_pool_free(store->writers, FALSE, TRUE);
+    g_mutex_clear(&store->write_lock);
+    g_cond_clear(&store->written);
     for (guint partition = 0; partition < store->n_partitions; partition++) {
         Table *table = &store->tables[partition];
         if (table->snapshot)
@@ -615,30 +653,31 @@ duet_state_store_seal_partition(DuetStateStore *store, guint partition)
     }
     if (table->directory == NULL)
         return;
-    /* Spark's task commits its partition's store: the delta is durable before the task ends */
-    g_autofree char *path = duet_state_file_path(table->directory, store->version + 1, "delta");
-    duet_versioned_file_write(path, DUET_STATE_KIND_DELTA, DUET_STATE_FILE_VERSION, delta->data,
-                              delta->len, &table->error);
-}
-
-static void
-seal_work(gpointer item, gpointer data)
-{
-    duet_state_store_seal_partition(data, GPOINTER_TO_UINT(item) - 1);
+    /* as Spark's task commits its partition's store; the write (two fsyncs) goes to the
+     * store's writers, so that the task's thread goes on computing and the partitions' fsyncs
+     * are in flight together; commit waits for them */
+    WriteJob *job = g_new(WriteJob, 1);
+    job->table = table;
+    job->delta = g_steal_pointer(&delta);
+    job->version = store->version + 1;
+    g_mutex_lock(&store->write_lock);
+    store->pending++;
+    g_mutex_unlock(&store->write_lock);
+    g_thread_pool_push(store->writers, job, NULL);
 }
 
 gboolean
 duet_state_store_commit(DuetStateStore *store, GError **error)
 {
     gint64 next = store->version + 1;
-    /* partitions no task sealed (no rows reached them) are written here, in parallel */
-    GArray *unsealed = g_array_new(FALSE, FALSE, sizeof(guint));
+    /* partitions no task sealed (no rows reached them) are sealed here; then every delta is
+     * waited for */
     for (guint partition = 0; partition < store->n_partitions; partition++)
-        if (!store->tables[partition].sealed)
-            g_array_append_val(unsealed, partition);
-    if (unsealed->len)
-        for_partitions(store, unsealed, seal_work);
-    g_array_unref(unsealed);
+        duet_state_store_seal_partition(store, partition);
+    g_mutex_lock(&store->write_lock);
+    while (store->pending > 0)
+        g_cond_wait(&store->written, &store->write_lock);
+    g_mutex_unlock(&store->write_lock);
     gboolean ok = take_errors(store, error);
     if (ok && store->maintenance_due) {
         if (store->maintenance)
