@@ -85,6 +85,13 @@ gboolean duet_file_listing_list_directory(const char *directory, GPtrArray *foun
 gboolean duet_file_listing_list_sink_log(const char *log_dir, GPtrArray *found, GError **error);
 /* Orders entries by modification time, then path (for g_ptr_array_sort). */
 int duet_file_listing_compare_oldest_first(gconstpointer a, gconstpointer b);
+/* file_source_log.c: Spark's FileStreamSourceLog. Writes directory/<batch> for paths (with
+ * their modification times); reads every batch logged in directory, 0 to the last (an empty
+ * array when nothing is), each a GPtrArray of paths, their times appended to mtimes (a
+ * GArray of gint64 per batch; the caller gives mtimes a free function). (transfer full) */
+gboolean duet_file_source_log_write(const char *directory, gint64 batch, GPtrArray *paths,
+                                    const gint64 *mtimes_ms, GError **error);
+GPtrArray *duet_file_source_log_read(const char *directory, GPtrArray *mtimes, GError **error);
 int duet_file_listing_compare_newest_first(gconstpointer a, gconstpointer b);
 /* Per schema column, the unescaped value of the column's name=value directory between
  * directory and path, or NULL; NULL when no column has one. (transfer full): free each of the

@@ -494,6 +494,19 @@ read_state_conf(DuetContext *context, DuetStateStoreConf *conf, GError **error)
                         &conf->maintenance_interval_ms, error);
 }
 
+/* Spark's checkpoint/sources/<index>/: the sources whose offsets need a log keep it there. */
+static gboolean
+attach_source_logs(DuetStreamingQuery *query, GError **error)
+{
+    for (guint index = 0; index < query->sources->len; index++) {
+        g_autofree char *name = g_strdup_printf("%u", index);
+        g_autofree char *directory = g_build_filename(query->checkpoint, "sources", name, NULL);
+        if (!duet_source_attach_log(query->sources->pdata[index], directory, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 /* Spark's state schema check of every stateful operator against its checkpoint. */
 static gboolean
 check_state_schemas(DuetStreamingQuery *query, GError **error)
@@ -573,7 +586,7 @@ duet_streaming_query_start_with(DuetContext *context, DuetDataFrame *frame, Duet
     gint64 rerun = -1, rerun_timestamp = 0;
     char **rerun_end = NULL;
     if (query->checkpoint == NULL || !duet_atomic_mkdir(query->checkpoint, error) ||
-        !duet_query_load_metadata(query, error) ||
+        !duet_query_load_metadata(query, error) || !attach_source_logs(query, error) ||
         !duet_query_recover(query, &rerun, &rerun_end, &rerun_timestamp, error) ||
         !check_state_schemas(query, error) ||
         (rerun >= 0 && !run_batch(query, rerun, rerun_end, FALSE, rerun_timestamp, error))) {
