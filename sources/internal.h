@@ -66,6 +66,11 @@ char *duet_kafka_offsets_partitions_string(const DuetKafkaOffsets *offsets);
 /* Parses offsets JSON; Spark's message in domain/code when malformed. */
 DuetKafkaOffsets *duet_kafka_offsets_parse(const char *text, GQuark domain, gint code,
                                            GError **error);
+/* kafka_initial_offsets.c: Spark's KafkaSourceInitialOffsetWriter file (a zero byte, "v1\n",
+ * the offsets JSON), written atomically and read back with every damage named. */
+gboolean duet_kafka_initial_offsets_write(const char *path, const DuetKafkaOffsets *offsets,
+                                          GError **error);
+DuetKafkaOffsets *duet_kafka_initial_offsets_read(const char *path, GError **error);
 /* Parses the assign option's {"topicA":[0,1]} (offsets 0); Spark's message when malformed. */
 DuetKafkaOffsets *duet_kafka_partitions_parse(const char *text, GError **error);
 /* Orders two offsets JSON texts (NULL first): see kafka_offset.c. */
