@@ -49,9 +49,8 @@ duet_file_source_log_write(const char *directory, gint64 batch, GPtrArray *paths
     return ok;
 }
 
-/* Spark's MetadataVersionUtil.validateVersion for max version 1. */
-static gboolean
-check_version(const char *path, const char *line, GError **error)
+gboolean
+duet_source_log_check_version(const char *path, const char *line, GError **error)
 {
     char *end = NULL;
     gint64 version =
@@ -91,7 +90,7 @@ read_batch(const char *path, gint64 batch, GPtrArray *files, GArray *mtimes, GEr
     if (memchr(text, '\0', len) != NULL || !g_utf8_validate(text, (gssize)len, NULL))
         return damaged(error, path, "is not text (binary garbage): the file is damaged");
     g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    if (!check_version(path, lines[0], error))
+    if (!duet_source_log_check_version(path, lines[0], error))
         return FALSE;
     for (guint index = 1; lines[index] != NULL; index++) {
         g_autoptr(JsonParser) parser = json_parser_new();

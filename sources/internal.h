@@ -90,6 +90,9 @@ gboolean duet_file_listing_list_directory(const char *directory, GPtrArray *foun
 gboolean duet_file_listing_list_sink_log(const char *log_dir, GPtrArray *found, GError **error);
 /* Orders entries by modification time, then path (for g_ptr_array_sort). */
 int duet_file_listing_compare_oldest_first(gconstpointer a, gconstpointer b);
+/* file_source_log.c: Spark's MetadataVersionUtil.validateVersion of a source log's first line
+ * for version 1, with Spark's texts after "checkpoint file <path>: " (DUET_SOURCE_ERROR_OFFSET). */
+gboolean duet_source_log_check_version(const char *path, const char *line, GError **error);
 /* file_source_log.c: Spark's FileStreamSourceLog. Writes directory/<batch> for paths (with
  * their modification times); reads every batch logged in directory, 0 to the last (an empty
  * array when nothing is), each a GPtrArray of paths, their times appended to mtimes (a

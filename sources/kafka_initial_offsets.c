@@ -56,24 +56,10 @@ duet_kafka_initial_offsets_read(const char *path, GError **error)
         return damaged(error, path, "is not text (binary garbage): the file is damaged");
     const char *newline = strchr(text, '\n');
     g_autofree char *version = newline ? g_strndup(text, newline - text) : g_strdup(text);
-    char *end = NULL;
-    gint64 number = version[0] == 'v' && g_ascii_isdigit(version[1])
-                        ? g_ascii_strtoll(version + 1, &end, 10)
-                        : 0;
-    if (number > 1 && *end == '\0') {
-        g_autofree char *what = g_strdup_printf(
-            "UnsupportedLogVersion: maximum supported log version is v1, but encountered "
-            "v%" G_GINT64_FORMAT ". The log file was produced by a newer version of Spark and "
-            "cannot be read by this version. Please upgrade.",
-            number);
-        return damaged(error, path, what);
-    }
-    if (number != 1 || *end != '\0' || newline == NULL) {
-        g_autofree char *shown = g_strndup(version, 64);
-        g_autofree char *what = g_strdup_printf(
-            "Log file was malformed: failed to read correct log version from %s.", shown);
-        return damaged(error, path, what);
-    }
+    if (!duet_source_log_check_version(path, version, error))
+        return NULL;
+    if (newline == NULL)
+        return damaged(error, path, "Incomplete log file: the offsets line is missing");
     DuetKafkaOffsets *offsets =
         duet_kafka_offsets_parse(newline + 1, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OFFSET, &local);
     if (offsets == NULL) {
