@@ -566,28 +566,42 @@ test_file_source_log(void)
     run_file_counts(&fixture, input);
     batches = (g_free(batches), take_batches(&fixture));
     ASSERT_STR_EQ(batches, "[(z,1)]\n[(x,3)]\n");
-    /* a damaged log is an error naming it */
-    g_autofree char *third = g_build_filename(fixture.checkpoint, "sources", "0", "1", NULL);
-    CU_ASSERT_TRUE(g_file_set_contents(third, "v1\n{\"path\":\"file:///x", -1, NULL));
-    duet_source_unref(fixture.input);
-    fixture.input = text_source(&fixture, input);
-    g_autoptr(DuetDataFrame) counts = counts_by(&fixture, "value");
-    GError *error = NULL;
-    DuetStreamingQuery *query = try_start(&fixture, counts, DUET_OUTPUT_MODE_UPDATE, &error);
-    CU_ASSERT_PTR_NULL(query);
-    CU_ASSERT_PTR_NOT_NULL(error);
-    if (error) {
-        CU_ASSERT_PTR_NOT_NULL(strstr(error->message, third));
-        CU_ASSERT_PTR_NOT_NULL(strstr(error->message, "line 2 is not a file entry of batch 1"));
+    /* each damage of a log file is an error naming it, and the query does not start */
+    static const struct {
+        Damage damage;
+        const char *expected;
+    } damages[] = {
+        {TRUNCATED, "line 2 is not a file entry of batch 1 (the file is truncated or damaged)"},
+        {GARBAGE, "is not text (binary garbage)"},
+        {NEWER, "UnsupportedLogVersion: maximum supported log version is v1, but encountered "
+                "v2. The log file was produced by a newer version of Spark"},
+        {EMPTY, "Incomplete log file"},
+        {FLIPPED, "line 2 is not a file entry of batch 1"},
+    };
+    g_autofree char *second = g_build_filename(fixture.checkpoint, "sources", "0", "1", NULL);
+    g_autofree char *good = NULL;
+    gsize good_len = 0;
+    CU_ASSERT_TRUE(g_file_get_contents(second, &good, &good_len, NULL));
+    for (guint index = 0; index < G_N_ELEMENTS(damages); index++) {
+        CU_ASSERT_TRUE(g_file_set_contents(second, good, (gssize)good_len, NULL));
+        damage_file(second, damages[index].damage);
+        duet_source_unref(fixture.input);
+        fixture.input = text_source(&fixture, input);
+        g_autoptr(DuetDataFrame) frame = counts_by(&fixture, "value");
+        GError *error = NULL;
+        DuetStreamingQuery *query = try_start(&fixture, frame, DUET_OUTPUT_MODE_UPDATE, &error);
+        CU_ASSERT_PTR_NULL(query);
+        CU_ASSERT_PTR_NOT_NULL(error);
+        if (error && (strstr(error->message, second) == NULL ||
+                      strstr(error->message, damages[index].expected) == NULL)) {
+            fprintf(stderr, "damage %d: expected \"%s\" in: %s\n", damages[index].damage,
+                    damages[index].expected, error->message);
+            CU_FAIL("the error does not name the file and the damage");
+        }
+        g_clear_error(&error);
+        if (query)
+            duet_streaming_query_unref(query);
     }
-    g_clear_error(&error);
-    CU_ASSERT_TRUE(g_file_set_contents(third, "v2\n", -1, NULL));
-    query = try_start(&fixture, counts, DUET_OUTPUT_MODE_UPDATE, &error);
-    CU_ASSERT_PTR_NULL(query);
-    if (error)
-        CU_ASSERT_PTR_NOT_NULL(strstr(error->message, "UnsupportedLogVersion: maximum supported "
-                                                      "log version is v1, but encountered v2."));
-    g_clear_error(&error);
     duet_test_tmpdir_free(g_steal_pointer(&input));
     fixture_clear(&fixture);
 }
