@@ -172,10 +172,8 @@ wants_batch(const DuetBenchConfig *config, gint64 index, gint64 started_us)
 int
 duet_bench_child_run(const DuetBenchConfig *config, const char *api, volatile gint *stop, FILE *out)
 {
-    if (config->workload.kind == DUET_BENCH_KAFKA_TO_KAFKA) {
-        duet_bench_print_error(out, "kafka-to-kafka is not built yet");
-        return 1;
-    }
+    if (config->workload.kind == DUET_BENCH_KAFKA_TO_KAFKA)
+        return duet_bench_kafka_run(config, api, stop, out);
     gboolean structured = g_str_equal(api, "structured");
     Runner runner = {.config = config};
     g_mutex_init(&runner.lock);
