@@ -2,13 +2,36 @@
  *
  * Layer: compat/. Loads a cases.json file, runs its cases with the runner of their API and
  * prints `PASS id` / `FAIL id: why` per case and a final `N passed, N failed` line. Exit
- * status: 0 when nothing failed, 1 otherwise, 2 for usage errors.
+ * status: 0 when nothing failed, 1 otherwise, 2 for usage errors. With --dump-json OUT it also
+ * writes what every case produced to OUT as {"id": result, ...} (duet_conformance_dump).
  */
 #include "compat/compat.h"
 #include "compat/conformance.h"
 
 #include <stdio.h>
 #include <string.h>
+
+/* The results of --dump-json, id -> object (NULL when not dumping). */
+static JsonObject *dumped;
+
+void
+duet_conformance_dump(const char *id, JsonObject *result)
+{
+    if (dumped != NULL)
+        json_object_set_object_member(dumped, id, result);
+    else
+        json_object_unref(result);
+}
+
+static gboolean
+write_dump(const char *path, GError **error)
+{
+    g_autoptr(JsonGenerator) generator = json_generator_new();
+    g_autoptr(JsonNode) root = json_node_new(JSON_NODE_OBJECT);
+    json_node_set_object(root, dumped);
+    json_generator_set_root(generator, root);
+    return json_generator_to_file(generator, path, error);
+}
 
 /* "id reason..." per line; # starts a comment. */
 static GHashTable *
@@ -40,14 +63,16 @@ static void
 usage(FILE *out)
 {
     fprintf(out, "usage: duet conformance FILE [--only ID_PREFIX] [--known-failures FILE]\n"
+                 "                        [--dump-json OUT]\n"
                  "Replays the test vectors of FILE (../shared/conformance/*/cases.json) and\n"
-                 "prints PASS/FAIL per case and a final \"N passed, N failed\" line.\n");
+                 "prints PASS/FAIL per case and a final \"N passed, N failed\" line.\n"
+                 "--dump-json OUT writes what each case produced (its output batches) to OUT.\n");
 }
 
 int
 duet_conformance_main(int argc, char **argv)
 {
-    const char *file = NULL, *only = NULL, *known_path = NULL;
+    const char *file = NULL, *only = NULL, *known_path = NULL, *dump_path = NULL;
     for (int arg = 1; arg < argc; arg++) {
         if (g_str_equal(argv[arg], "--help") || g_str_equal(argv[arg], "-h")) {
             usage(stdout);
@@ -56,6 +81,8 @@ duet_conformance_main(int argc, char **argv)
             only = argv[++arg];
         } else if (g_str_equal(argv[arg], "--known-failures") && arg + 1 < argc) {
             known_path = argv[++arg];
+        } else if (g_str_equal(argv[arg], "--dump-json") && arg + 1 < argc) {
+            dump_path = argv[++arg];
         } else if (argv[arg][0] != '-' && file == NULL) {
             file = argv[arg];
         } else {
@@ -87,6 +114,8 @@ duet_conformance_main(int argc, char **argv)
         return 2;
     }
     JsonArray *cases = json_node_get_array(root);
+    if (dump_path != NULL)
+        dumped = json_object_new();
     JsonArray *dstream_cases = json_array_new();
     JsonArray *structured_cases = json_array_new();
     guint passed = 0, failed = 0;
@@ -104,5 +133,14 @@ duet_conformance_main(int argc, char **argv)
     if (known)
         g_hash_table_unref(known);
     printf("%u passed, %u failed\n", passed, failed);
+    if (dumped != NULL) {
+        gboolean written = write_dump(dump_path, &error);
+        g_clear_pointer(&dumped, json_object_unref);
+        if (!written) {
+            fprintf(stderr, "duet conformance: cannot write %s: %s\n", dump_path, error->message);
+            g_error_free(error);
+            return 1;
+        }
+    }
     return failed == 0 ? 0 : 1;
 }

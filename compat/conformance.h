@@ -19,4 +19,10 @@ int duet_dstream_conformance_run(JsonArray *cases, const char *only, GHashTable 
 int duet_structured_conformance_run(JsonArray *cases, const char *only, GHashTable *known_failures,
                                     guint *passed, guint *failed);
 
+/* `duet conformance FILE --dump-json OUT`: what every case produced (tests/reference/ compares
+ * it with Apache Spark's output for the same case). The runners hand each case's result, an
+ * object such as {"outputs": [[...], ...]} or {"batches": [{"batch_id": 0, "rows": [...]}]}, to
+ * this function, which takes it; without --dump-json it only frees it. */
+void duet_conformance_dump(const char *id, JsonObject *result);
+
 G_END_DECLS

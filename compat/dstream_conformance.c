@@ -53,6 +53,32 @@ collect_snapshot(DuetRdd *rdd, gint64 time_ms, gpointer user_data, GError **erro
     return TRUE;
 }
 
+/* JSON texts "[...]" as an array of their parsed values. */
+static JsonArray *
+parsed_batches(GPtrArray *texts)
+{
+    JsonArray *array = json_array_new();
+    for (guint index = 0; index < texts->len; index++) {
+        JsonNode *node = json_from_string(texts->pdata[index], NULL);
+        json_array_add_element(array, node ? node : json_node_new(JSON_NODE_NULL));
+    }
+    return array;
+}
+
+/* --dump-json: the case's output batches, its state snapshots and the error it ended with. */
+static void
+dump_result(Case *c, const GError *error)
+{
+    JsonObject *result = json_object_new();
+    json_object_set_string_member(result, "api", "dstream");
+    json_object_set_array_member(result, "outputs", parsed_batches(c->outputs));
+    if (c->snapshots->len)
+        json_object_set_array_member(result, "snapshots", parsed_batches(c->snapshots));
+    if (error != NULL)
+        json_object_set_string_member(result, "error", error->message);
+    duet_conformance_dump(json_object_get_string_member(c->spec, "id"), result);
+}
+
 static gboolean
 run_case(JsonObject *spec, GString *failure)
 {
@@ -168,6 +194,7 @@ done:
         g_string_append(failure, error->message);
     if (!passed && failure->len == 0)
         g_string_append(failure, "failed");
+    dump_result(&c, error);
     g_clear_error(&error);
     duet_streaming_context_unref(c.ssc);
     g_ptr_array_unref(c.inputs);

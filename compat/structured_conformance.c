@@ -372,6 +372,36 @@ recorded_batch_clear(RecordedBatch *batch)
     duet_batch_unref(batch->rows);
 }
 
+/* --dump-json: the batches the sink received (rows as canonical JSON arrays, in the order the
+ * sink got them), the console text and the first failure. */
+static void
+dump_result(Case *c)
+{
+    JsonObject *result = json_object_new();
+    json_object_set_string_member(result, "api", "structured");
+    JsonArray *batches = json_array_new();
+    g_mutex_lock(&c->lock);
+    for (guint index = 0; index < c->batches->len; index++) {
+        RecordedBatch *recorded = &g_array_index(c->batches, RecordedBatch, index);
+        g_autoptr(GPtrArray) texts = g_ptr_array_new_with_free_func(g_free);
+        sc_append_actual_rows(c, texts, recorded->rows);
+        JsonArray *rows = json_array_new();
+        for (guint row = 0; row < texts->len; row++)
+            json_array_add_element(rows, json_from_string(texts->pdata[row], NULL));
+        JsonObject *batch = json_object_new();
+        json_object_set_int_member(batch, "batch_id", recorded->batch_id);
+        json_object_set_array_member(batch, "rows", rows);
+        json_array_add_object_element(batches, batch);
+    }
+    if (c->console->len)
+        json_object_set_string_member(result, "console", c->console->str);
+    g_mutex_unlock(&c->lock);
+    json_object_set_array_member(result, "batches", batches);
+    if (c->failure->len)
+        json_object_set_string_member(result, "failure", c->failure->str);
+    duet_conformance_dump(json_object_get_string_member(c->spec, "id"), result);
+}
+
 static void
 run_case(JsonObject *spec, GString *failure)
 {
@@ -461,6 +491,7 @@ run_case(JsonObject *spec, GString *failure)
         }
     }
     sc_stop_stream(&c);
+    dump_result(&c);
     g_clear_error(&c.build_error);
     if (c.sink)
         duet_sink_unref(c.sink);
