@@ -5,7 +5,7 @@
  *   Structured: added to a memory stream, then processAllAvailable (one micro-batch);
  *   DStream:    pushed on a queue stream (one RDD per batch) and the context's manual clock
  *               advanced by one batch interval, then awaited — so that a batch starts exactly
- *               when its data is there, as in tests/bench/structured_bench.c before it.
+ *               when its data is there.
  * With --saturate the next batch is handed over as soon as the previous one completed; at a
  * fixed rate batch i is due at (i + 1) batch intervals after the start (its input is complete
  * then), and its latency counts from that moment, so a batch that waits behind a slow one shows
