@@ -153,27 +153,24 @@ def dstream(spark, args, files):
                   .map(lambda e: (e["id"], e["user"], e["amount"] * 0.9)))
     else:
         raise SystemExit("spark_bench: no DStream job for %s" % args.workload)
+    # no lock in the closure: with a checkpoint directory pyspark pickles the foreachRDD
+    # function, and output operations run one at a time on the job scheduler's thread anyway
     series = []
-    lock = threading.Lock()
 
     def measure(batch_time, rdd):
         started = time.perf_counter()
         count = rdd.count()
         elapsed = (time.perf_counter() - started) * 1000.0
-        with lock:
-            index = len(series)
-            if index < len(sizes):
-                series.append({"batch": index, "rows": sizes[index], "processing_ms": elapsed,
-                               "output_rows": count})
+        if len(series) < len(sizes):
+            series.append({"batch": len(series), "rows": sizes[len(series)],
+                           "processing_ms": elapsed, "output_rows": count})
 
     result.foreachRDD(measure)
     ssc.start()
     deadline = time.time() + 3600
-    while time.time() < deadline:
-        with lock:
-            if len(series) >= len(files):
-                break
-        time.sleep(0.1)
+    # awaitTerminationOrTimeout raises a failed batch's error instead of waiting an hour
+    while len(series) < len(files) and time.time() < deadline:
+        ssc.awaitTerminationOrTimeout(0.1)
     ssc.stop(stopSparkContext=False, stopGraceFully=False)
     shutil.rmtree(checkpoint, ignore_errors=True)
     return series
