@@ -52,8 +52,10 @@ def load(out_dir):
 def human(value):
     if value >= 1e6:
         return "%.2fM" % (value / 1e6)
-    if value >= 1e3:
+    if value >= 1e5:
         return "%.0fk" % (value / 1e3)
+    if value >= 1e3:
+        return "%.1fk" % (value / 1e3)
     return "%.0f" % value
 
 
