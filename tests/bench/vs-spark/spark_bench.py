@@ -153,23 +153,37 @@ def dstream(spark, args, files):
                   .map(lambda e: (e["id"], e["user"], e["amount"] * 0.9)))
     else:
         raise SystemExit("spark_bench: no DStream job for %s" % args.workload)
-    # no lock in the closure: with a checkpoint directory pyspark pickles the foreachRDD
-    # function, and output operations run one at a time on the job scheduler's thread anyway
-    series = []
+    # One entry per input batch, found by its batch time: a first output operation on the
+    # queue stream records the time of every batch (it runs no job), the second times the job.
+    # A windowed stream has a job only when its window slides (as in duet); the other batches
+    # then count 0 rows out and 0 ms. No lock in the closures: with a checkpoint directory
+    # pyspark pickles them, and output operations run one at a time on one thread anyway.
+    series = [{"batch": index, "rows": size, "processing_ms": 0.0, "output_rows": 0}
+              for index, size in enumerate(sizes)]
+    batch_times = []
+    done = []
+
+    def note_batch(batch_time, rdd):
+        batch_times.append(batch_time)
 
     def measure(batch_time, rdd):
         started = time.perf_counter()
         count = rdd.count()
         elapsed = (time.perf_counter() - started) * 1000.0
-        if len(series) < len(sizes):
-            series.append({"batch": len(series), "rows": sizes[len(series)],
-                           "processing_ms": elapsed, "output_rows": count})
+        if batch_time in batch_times:
+            index = batch_times.index(batch_time)
+            if index < len(series):
+                series[index]["processing_ms"] = elapsed
+                series[index]["output_rows"] = count
+                done.append(index)
 
+    stream.foreachRDD(note_batch)
     result.foreachRDD(measure)
     ssc.start()
     deadline = time.time() + 3600
+    # until the last input batch was processed (windowed: until its batch time passed);
     # awaitTerminationOrTimeout raises a failed batch's error instead of waiting an hour
-    while len(series) < len(files) and time.time() < deadline:
+    while len(batch_times) <= len(files) and time.time() < deadline:
         ssc.awaitTerminationOrTimeout(0.1)
     ssc.stop(stopSparkContext=False, stopGraceFully=False)
     shutil.rmtree(checkpoint, ignore_errors=True)
