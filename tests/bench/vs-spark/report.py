@@ -80,8 +80,19 @@ def compare_outputs(duet, spark):
     return "no"
 
 
-def ratio(value):
+def ratio(numerator, denominator):
+    if not denominator or not numerator:
+        return "n/a"  # e.g. a p50 of 0 ms: most batches had no job (a window that did not slide)
+    value = numerator / denominator
     return "%.3f×" % value if value < 0.01 else "%.2f×" % value
+
+
+def axis_label(value):
+    if value >= 1e6:
+        return "%gM" % (value / 1e6)
+    if value >= 1e3:
+        return "%gk" % (value / 1e3)
+    return "%g" % value
 
 
 def chart(rows, path):
@@ -112,7 +123,7 @@ def chart(rows, path):
             out.append('<line class="grid" x1="%.1f" y1="40" x2="%.1f" y2="%d"/>'
                        % (x(value), x(value), height - 40))
             out.append('<text x="%.1f" y="%d" text-anchor="middle">%s</text>'
-                       % (x(value), height - 25, human(value)))
+                       % (x(value), height - 25, axis_label(value)))
         decade += 1
     y = 50
     for row in rows:
@@ -171,8 +182,8 @@ def main():
                   "| %s | %s |" % (
                       workload, TITLES[api], spread(d_rate, human), spread(s_rate, human),
                       statistics.median(d_rate) / statistics.median(s_rate), ms(d_p50),
-                      ms(d_p99), ms(s_p50), ms(s_p99), ratio(d_p50 / s_p50 if s_p50 else 0),
-                      d_rss, s_rss, ratio(d_rss / s_rss if s_rss else 0), same))
+                      ms(d_p99), ms(s_p50), ms(s_p99), ratio(d_p50, s_p50),
+                      d_rss, s_rss, ratio(d_rss, s_rss), same))
             chart_rows.append({"workload": workload, "api": api,
                                "duet": statistics.median(d_rate),
                                "spark": statistics.median(s_rate)})
