@@ -47,7 +47,8 @@
     "  --batches N       exactly N batches per API instead of a duration\n"                        \
     "  --batch-ms MS     batch interval, and event time per batch (default 1000)\n"                \
     "  --batch-rows N    rows per batch with --saturate (default 100000)\n"                        \
-    "  --keys N          distinct keys (words, users; default 100000, stateful 1000000)\n"         \
+    "  --keys N          distinct keys: words, keys or users (default 100000; stateful 1M,\n"      \
+    "                    filter-project 10000 users)\n"                                            \
     "  --window S --slide S --watermark S   windowed: seconds (default 10, 10, 5)\n"               \
     "  --partitions N    shuffle partitions (default 8)\n"                                         \
     "  --master local[N] worker threads (default local[2])\n"                                      \

@@ -83,7 +83,7 @@ draw_panel(DuetSvg *svg, Panel *panel, const char *title, const char *unit)
     }
     duet_svg_line(svg, "axis", LEFT, bottom, WIDTH - RIGHT, bottom, NULL);
     duet_svg_line(svg, "axis", LEFT, panel->top, LEFT, bottom, NULL);
-    duet_svg_text(svg, "unit", 12, panel->top + PANEL_HEIGHT / 2, "start", unit);
+    duet_svg_text(svg, "unit", 12, panel->top - 10, "start", unit);
 }
 
 static const char *

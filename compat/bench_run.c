@@ -5,7 +5,7 @@
  *   Structured: added to a memory stream, then processAllAvailable (one micro-batch);
  *   DStream:    pushed on a queue stream (one RDD per batch) and the context's manual clock
  *               advanced by one batch interval, then awaited — so that a batch starts exactly
- *               when its data is there, as in tests/bench/structured_bench.c before it.
+ *               when its data is there.
  * With --saturate the next batch is handed over as soon as the previous one completed; at a
  * fixed rate batch i is due at (i + 1) batch intervals after the start (its input is complete
  * then), and its latency counts from that moment, so a batch that waits behind a slow one shows
@@ -172,10 +172,8 @@ wants_batch(const DuetBenchConfig *config, gint64 index, gint64 started_us)
 int
 duet_bench_child_run(const DuetBenchConfig *config, const char *api, volatile gint *stop, FILE *out)
 {
-    if (config->workload.kind == DUET_BENCH_KAFKA_TO_KAFKA) {
-        duet_bench_print_error(out, "kafka-to-kafka is not built yet");
-        return 1;
-    }
+    if (config->workload.kind == DUET_BENCH_KAFKA_TO_KAFKA)
+        return duet_bench_kafka_run(config, api, stop, out);
     gboolean structured = g_str_equal(api, "structured");
     Runner runner = {.config = config};
     g_mutex_init(&runner.lock);

@@ -41,7 +41,13 @@ struct _DuetTimeline {
     GMutex lock;      /* guards everything below */
     char *title;      /* the heading */
     GPtrArray *lanes; /* Lane *, top to bottom */
+    GArray *kept;     /* Kept: data freed with the timeline (duet_timeline_keep) */
 };
+
+typedef struct {
+    gpointer data;
+    GDestroyNotify free_func;
+} Kept;
 
 /* Layout, in pixels. */
 #define MARGIN_LEFT   130.0 /* lane names */
@@ -97,6 +103,7 @@ duet_timeline_new(void)
     g_mutex_init(&timeline->lock);
     timeline->title = g_strdup("duet timeline");
     timeline->lanes = g_ptr_array_new_with_free_func(lane_free);
+    timeline->kept = g_array_new(FALSE, FALSE, sizeof(Kept));
     return timeline;
 }
 
@@ -106,6 +113,11 @@ duet_timeline_free(DuetTimeline *timeline)
     if (timeline == NULL)
         return;
     g_ptr_array_unref(timeline->lanes);
+    for (guint index = 0; index < timeline->kept->len; index++) {
+        Kept *kept = &g_array_index(timeline->kept, Kept, index);
+        kept->free_func(kept->data);
+    }
+    g_array_unref(timeline->kept);
     g_free(timeline->title);
     g_mutex_clear(&timeline->lock);
     g_free(timeline);
@@ -118,6 +130,16 @@ duet_timeline_set_title(DuetTimeline *timeline, const char *title)
     g_mutex_lock(&timeline->lock);
     g_free(timeline->title);
     timeline->title = g_strdup(title);
+    g_mutex_unlock(&timeline->lock);
+}
+
+void
+duet_timeline_keep(DuetTimeline *timeline, gpointer data, GDestroyNotify free_func)
+{
+    g_return_if_fail(timeline != NULL && free_func != NULL);
+    g_mutex_lock(&timeline->lock);
+    Kept kept = {data, free_func};
+    g_array_append_val(timeline->kept, kept);
     g_mutex_unlock(&timeline->lock);
 }
 
@@ -226,9 +248,13 @@ format_time(const Scale *scale, gint64 ms)
     if (shown % 1000 == 0)
         return g_strdup_printf("%s%" G_GINT64_FORMAT " s", sign, shown / 1000);
     if (ABS(shown) >= 1000) {
+        /* milliseconds as seconds: 1.25 s, 12.5 s, never an exponent */
         char buffer[G_ASCII_DTOSTR_BUF_SIZE];
-        return g_strdup_printf("%s%s s", sign,
-                               g_ascii_formatd(buffer, sizeof buffer, "%.3g", shown / 1000.0));
+        g_ascii_formatd(buffer, sizeof buffer, "%.3f", shown / 1000.0);
+        char *end = buffer + strlen(buffer);
+        while (end[-1] == '0')
+            *--end = '\0';
+        return g_strdup_printf("%s%s s", sign, buffer);
     }
     return g_strdup_printf("%s%" G_GINT64_FORMAT " ms", sign, shown);
 }

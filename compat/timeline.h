@@ -63,6 +63,10 @@ void duet_timeline_set_watermark(DuetTimeline *timeline, guint lane, gint64 at_m
 void duet_timeline_add_late_rows(DuetTimeline *timeline, guint lane, gint64 event_time_ms,
                                  gint64 count);
 
+/* Keeps data until the timeline is freed, then calls free_func on it (for listeners whose
+ * user_data must live as long as the timeline). */
+void duet_timeline_keep(DuetTimeline *timeline, gpointer data, GDestroyNotify free_func);
+
 /* The picture as SVG text. (transfer full) */
 char *duet_timeline_to_svg(DuetTimeline *timeline);
 

@@ -11,6 +11,7 @@ first difference. The expected counts follow each workload's job (compat/bench_w
   stateful        DStream mapWithState emits one value per input row; Structured Update mode
                   one row per key updated in the batch
   filter-project  both: the events with type "buy" and amount > 50
+  kafka-to-kafka  both: every record produced comes out (DUMP_DIR is not read; pass -)
 """
 import json
 import os
@@ -32,6 +33,10 @@ def batches_of(dump_dir):
 def expected_outputs(doc, dump_dir):
     """API -> list of output rows per batch."""
     workload = doc["workload"]
+    if workload == "kafka-to-kafka":
+        # every record produced must come out of the output topic, batch by batch
+        counts = [doc["batch_rows"]] * doc["batches"]
+        return {"dstream": counts, "structured": counts}
     batches = list(batches_of(dump_dir))
     if workload == "filter-project":
         counts = []

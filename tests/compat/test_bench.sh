@@ -62,6 +62,12 @@ run_and_check windowed --batches 6 --batch-rows 3000 --keys 20000 --window 2 --w
 # at a fixed rate too (3 batches of 100 ms: 2000 rows/s is 200 rows a batch)
 run_and_check filter-project --rate 2000 --batch-ms 100 --batches 3
 
+# kafka-to-kafka on librdkafka's mock cluster: every record comes out of the output topic
+"$duet" bench kafka-to-kafka --batches 3 --batch-rows 200 --batch-ms 100 \
+    --json "$work/kafka.json" >/dev/null 2>"$work/progress" ||
+    { echo "kafka-to-kafka failed:"; cat "$work/progress"; exit 1; }
+python3 "$check" "$work/kafka.json" - dstream,structured
+
 # one API: one series; --json - prints JSON only on standard output
 "$duet" bench stateful --api structured --batches 2 --batch-rows 1000 --keys 1000 \
     --plot "$work/one.svg" --json - 2>/dev/null >"$work/stdout.json"
