@@ -464,6 +464,8 @@ duet_streaming_query_start_with(DuetContext *context, DuetDataFrame *frame, Duet
         return NULL;
     }
     duet_query_offsets_free(query, rerun_end);
+    for (guint index = 0; index < query->sources->len; index++)
+        duet_source_resume(query->sources->pdata[index], query->committed[index]);
     if (query->trigger.kind == DUET_TRIGGER_AVAILABLE_NOW &&
         (query->available_now = duet_query_latest_offsets(query, error)) == NULL) {
         duet_streaming_query_unref(query);
