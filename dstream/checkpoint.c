@@ -79,6 +79,12 @@ duet_checkpoint_writer_free(DuetCheckpointWriter *writer)
     g_free(writer);
 }
 
+const char *
+duet_checkpoint_writer_directory(DuetCheckpointWriter *writer)
+{
+    return writer->directory;
+}
+
 /* The batch time of a file named checkpoint-<digits>, or -1. */
 static gint64
 checkpoint_file_time(const char *name)

@@ -225,6 +225,8 @@ duet_dstream_validate(DuetDStream *stream, GError **error)
                     "StreamingContext.checkpoint().");
         return FALSE;
     }
+    if (stream->ops->prepare != NULL)
+        return stream->ops->prepare(stream, error);
     return TRUE;
 }
 

@@ -33,6 +33,10 @@ typedef struct {
      * horizon_ms, which a restart may recompute), and taking that back before start. */
     JsonNode *(*checkpoint_save)(DuetDStream *stream, gint64 horizon_ms);
     gboolean (*checkpoint_restore)(DuetDStream *stream, JsonNode *data, GError **error);
+    /* Optional: checks and opens what the stream needs once the graph is complete, when the
+     * context starts (before any stream starts); an error fails start(). Receivers open their
+     * write-ahead logs here and, after getOrCreate, read them back. */
+    gboolean (*prepare)(DuetDStream *stream, GError **error);
 } DuetDStreamOps;
 
 struct _DuetDStream {
@@ -49,8 +53,9 @@ struct _DuetDStream {
     gboolean must_checkpoint;        /* stateful: the context needs a checkpoint directory */
     gint64 checkpoint_interval_ms;   /* 0: default */
     gboolean persist;                /* persist generated RDDs */
-    gint64 checkpoint_file_time;     /* batch time of the newest checkpointed RDD, if any */
-    char *checkpoint_file;           /* its RDD checkpoint directory, or NULL (under lock) */
+    struct _DuetBlockTracker *block_tracker; /* input under the write-ahead log, or NULL */
+    gint64 checkpoint_file_time;             /* batch time of the newest checkpointed RDD, if any */
+    char *checkpoint_file; /* its RDD checkpoint directory, or NULL (under lock) */
 
     GMutex lock;           /* guards generated */
     GHashTable *generated; /* gint64* time -> DuetRdd* (NULL value = no RDD) */
@@ -83,6 +88,10 @@ gint64 duet_streaming_context_zero_time(DuetStreamingContext *context);
 void duet_streaming_context_register_output(DuetStreamingContext *context, DuetDStream *output);
 void duet_streaming_context_register_stream(DuetStreamingContext *context, DuetDStream *stream);
 gboolean duet_streaming_context_has_checkpoint_dir(DuetStreamingContext *context);
+/* The DStream checkpoint directory, or NULL. (transfer none) */
+const char *duet_streaming_context_checkpoint_dir(DuetStreamingContext *context);
+/* Whether getOrCreate restored this context from a checkpoint. */
+gboolean duet_streaming_context_is_recovering(DuetStreamingContext *context);
 /* Inputs that replay batches by offsets keep those of every batch after this time, which a
  * restart from the latest DStream checkpoint may recompute; G_MAXINT64 when the context does
  * not checkpoint. */
@@ -108,11 +117,50 @@ void duet_streaming_context_set_recovery(DuetStreamingContext *context, gint64 z
 typedef struct _DuetCheckpointWriter DuetCheckpointWriter;
 DuetCheckpointWriter *duet_checkpoint_writer_new(const char *directory);
 void duet_checkpoint_writer_free(DuetCheckpointWriter *writer);
+const char *duet_checkpoint_writer_directory(DuetCheckpointWriter *writer);
 gboolean duet_checkpoint_writer_write(DuetCheckpointWriter *writer, DuetStreamingContext *context,
                                       gint64 time_ms, const gint64 *pending, guint n_pending,
                                       GError **error);
 /* (transfer none), or NULL when the context does not checkpoint. */
 DuetCheckpointWriter *duet_streaming_context_checkpoint_writer(DuetStreamingContext *context);
+
+/* received_block_tracker.c: the blocks of one receiver stream under the write-ahead log
+ * (Spark's WriteAheadLogBasedBlockHandler + ReceivedBlockTracker). All functions are
+ * thread-safe. */
+typedef struct _DuetBlockTracker DuetBlockTracker;
+DuetBlockTracker *duet_block_tracker_new(const char *name);
+void duet_block_tracker_free(DuetBlockTracker *tracker);
+/* Opens the data and metadata logs and replays the metadata log: with recovering (getOrCreate
+ * restored a checkpoint) the allocated batches and the unallocated blocks come back; on a fresh
+ * start only the unallocated blocks do. Errors name the damaged file. */
+gboolean duet_block_tracker_open(DuetBlockTracker *tracker, const char *data_dir,
+                                 const char *meta_dir, gint64 data_rolling_ms,
+                                 gint64 meta_rolling_ms, gboolean recovering, GError **error);
+gint64 duet_block_tracker_n_recovered_blocks(DuetBlockTracker *tracker);
+/* Logs block (fsynced), then its addition event; the block joins the unallocated ones even
+ * when logging fails (the error says so). (transfer none) on block. */
+gboolean duet_block_tracker_add(DuetBlockTracker *tracker, DuetBatch *block, gint64 now_ms,
+                                GError **error);
+/* The blocks of the batch at time_ms: those allocated to it before (a re-run or recovered
+ * batch), or, for a new batch time, every unallocated block (the allocation is logged first).
+ * (transfer full): GPtrArray of DuetBatch*. */
+GPtrArray *duet_block_tracker_get_blocks(DuetBlockTracker *tracker, gint64 time_ms, gint64 now_ms,
+                                         GError **error);
+/* Forgets the batches before thresh_ms (logging a cleanup event) and deletes the log files no
+ * kept block needs; blocks of batches up to completed_ms are dropped from memory. */
+void duet_block_tracker_cleanup(DuetBlockTracker *tracker, gint64 completed_ms, gint64 thresh_ms,
+                                gint64 now_ms);
+gint64 duet_block_tracker_n_logged(DuetBlockTracker *tracker);
+gboolean duet_block_tracker_wait_logged(DuetBlockTracker *tracker, gint64 n, gint64 timeout_ms);
+/* For the input streams that log what they receive: a tracker (also noted in the stream's
+ * block_tracker, borrowed) when spark.streaming.receiver.writeAheadLog.enable is true, else
+ * NULL; the prepare hook's work (Spark's error without a checkpoint directory, the logs of
+ * stream N under <checkpoint>/receivedData/N and receivedBlockMetadata/N, recovery); and the
+ * batch_completed hook's cleaning. */
+DuetBlockTracker *duet_block_tracker_new_for_stream(DuetDStream *stream, const char *name);
+gboolean duet_block_tracker_prepare(DuetBlockTracker *tracker, DuetDStream *stream, GError **error);
+void duet_block_tracker_batch_completed(DuetBlockTracker *tracker, DuetDStream *stream,
+                                        const DuetBatchInfo *info);
 
 /* output.c: an output stream's job for one batch, generated (its RDD: NULL with error unset
  * means no job) and then run. */

@@ -20,6 +20,11 @@ struct _DuetReceiver {
     gint64 block_interval_ms; /* spark.streaming.blockInterval */
     gint64 restart_delay_ms;  /* spark.streaming.receiverRestartDelay */
     gboolean backpressure;    /* spark.streaming.backpressure.enabled */
+    /* With spark.streaming.receiver.writeAheadLog.enable: blocks go through the tracker (logged
+     * before they count as received); push_lock keeps them in order between the block
+     * generator, store_batch and batch generation. NULL without the log. */
+    DuetBlockTracker *tracker;
+    GMutex push_lock;
 
     GMutex lock;               /* guards everything below */
     GCond changed;             /* restart finished, rate changed */
@@ -106,10 +111,26 @@ duet_receiver_store_strings(DuetReceiver *receiver, const char *data, const gsiz
     g_mutex_unlock(&receiver->lock);
 }
 
+static void push_blocks(DuetReceiver *receiver, DuetBatch *extra);
+
 void
 duet_receiver_store_batch(DuetReceiver *receiver, DuetBatch *batch)
 {
     acquire_rate(receiver, duet_batch_n_rows(batch));
+    if (receiver->tracker != NULL) {
+        /* Spark's store(ArrayBuffer): the block is in the log when store returns */
+        g_mutex_lock(&receiver->lock);
+        gboolean accepted = !receiver->stopped;
+        g_mutex_unlock(&receiver->lock);
+        if (accepted && duet_schema_equal(duet_batch_schema(batch), receiver->stream->schema)) {
+            push_blocks(receiver, batch);
+            g_mutex_lock(&receiver->lock);
+            receiver->n_stored += (gint64)duet_batch_n_rows(batch);
+            g_cond_broadcast(&receiver->changed);
+            g_mutex_unlock(&receiver->lock);
+        }
+        return;
+    }
     g_mutex_lock(&receiver->lock);
     if (!receiver->stopped &&
         duet_schema_equal(duet_batch_schema(batch), receiver->stream->schema)) {
@@ -148,6 +169,18 @@ duet_receiver_wait_stored(DuetReceiver *receiver, gint64 n, gint64 timeout_ms)
     return reached;
 }
 
+gint64
+duet_receiver_n_logged(DuetReceiver *receiver)
+{
+    return duet_dstream_n_logged(receiver->stream);
+}
+
+gboolean
+duet_receiver_wait_logged(DuetReceiver *receiver, gint64 n, gint64 timeout_ms)
+{
+    return duet_dstream_wait_logged(receiver->stream, n, timeout_ms);
+}
+
 gdouble
 duet_receiver_rate_limit(DuetReceiver *receiver)
 {
@@ -168,6 +201,47 @@ cut_block_locked(DuetReceiver *receiver)
         g_ptr_array_add(receiver->blocks, block);
 }
 
+static gint64
+clock_now(DuetReceiver *receiver)
+{
+    return duet_clock_now_ms(
+        duet_context_clock(duet_streaming_context_spark_context(receiver->stream->context)));
+}
+
+/* With the write-ahead log: cuts the pending records into a block and hands it (then extra, if
+ * any) to the tracker, which logs it before it counts as received. A block that cannot be
+ * logged is still processed; the error goes to the listeners (Spark's reportError). */
+static void
+push_blocks_locked(DuetReceiver *receiver, DuetBatch *extra)
+{
+    g_mutex_lock(&receiver->lock);
+    DuetBatch *block = NULL;
+    if (duet_batch_builder_n_rows(receiver->pending) > 0)
+        block = duet_batch_builder_finish(receiver->pending, NULL);
+    g_mutex_unlock(&receiver->lock);
+    DuetBatch *blocks[2] = {block, extra};
+    for (guint index = 0; index < 2; index++) {
+        if (blocks[index] == NULL)
+            continue;
+        GError *error = NULL;
+        if (!duet_block_tracker_add(receiver->tracker, blocks[index], clock_now(receiver),
+                                    &error)) {
+            duet_receiver_report_error(receiver, error->message);
+            g_error_free(error);
+        }
+    }
+    if (block != NULL)
+        duet_batch_unref(block);
+}
+
+static void
+push_blocks(DuetReceiver *receiver, DuetBatch *extra)
+{
+    g_mutex_lock(&receiver->push_lock);
+    push_blocks_locked(receiver, extra);
+    g_mutex_unlock(&receiver->push_lock);
+}
+
 static gpointer
 block_generator(gpointer data)
 {
@@ -180,9 +254,11 @@ block_generator(gpointer data)
         gint64 now = duet_clock_wait_until(clock, next);
         g_mutex_lock(&receiver->lock);
         gboolean quit = receiver->quit;
-        if (!quit && now >= next)
+        if (!quit && now >= next && receiver->tracker == NULL)
             cut_block_locked(receiver);
         g_mutex_unlock(&receiver->lock);
+        if (!quit && now >= next && receiver->tracker != NULL)
+            push_blocks(receiver, NULL);
         if (quit)
             break;
         if (now >= next)
@@ -299,10 +375,23 @@ static DuetRdd *
 receiver_compute(DuetDStream *stream, gint64 time_ms, GError **error)
 {
     DuetReceiver *receiver = stream->op_data;
-    g_mutex_lock(&receiver->lock);
-    cut_block_locked(receiver);
-    GPtrArray *blocks = receiver->blocks;
-    receiver->blocks = g_ptr_array_new_with_free_func((GDestroyNotify)duet_batch_unref);
+    GPtrArray *blocks = NULL;
+    if (receiver->tracker != NULL) {
+        /* the pending records are logged, then the batch gets its blocks from the tracker */
+        g_mutex_lock(&receiver->push_lock);
+        push_blocks_locked(receiver, NULL);
+        blocks =
+            duet_block_tracker_get_blocks(receiver->tracker, time_ms, clock_now(receiver), error);
+        g_mutex_unlock(&receiver->push_lock);
+        if (blocks == NULL)
+            return NULL;
+        g_mutex_lock(&receiver->lock);
+    } else {
+        g_mutex_lock(&receiver->lock);
+        cut_block_locked(receiver);
+        blocks = receiver->blocks;
+        receiver->blocks = g_ptr_array_new_with_free_func((GDestroyNotify)duet_batch_unref);
+    }
     gint64 records = 0;
     for (guint block = 0; block < blocks->len; block++)
         records += (gint64)duet_batch_n_rows(g_ptr_array_index(blocks, block));
@@ -356,6 +445,8 @@ static void
 receiver_batch_completed(DuetDStream *stream, const DuetBatchInfo *info)
 {
     DuetReceiver *receiver = stream->op_data;
+    if (receiver->tracker != NULL)
+        duet_block_tracker_batch_completed(receiver->tracker, stream, info);
     if (!receiver->backpressure)
         return;
     gdouble rate;
@@ -382,7 +473,16 @@ receiver_input_size(DuetDStream *stream, gint64 time_ms)
     return records;
 }
 
+static gboolean
+receiver_prepare(DuetDStream *stream, GError **error)
+{
+    DuetReceiver *receiver = stream->op_data;
+    return receiver->tracker == NULL ||
+           duet_block_tracker_prepare(receiver->tracker, stream, error);
+}
+
 static const DuetDStreamOps receiver_ops = {
+    .prepare = receiver_prepare,
     .name = "ReceiverInputDStream",
     .compute = receiver_compute,
     .start = receiver_start,
@@ -397,6 +497,8 @@ receiver_free(gpointer data)
     DuetReceiver *receiver = data;
     if (receiver->destroy)
         receiver->destroy(receiver->user_data);
+    duet_block_tracker_free(receiver->tracker);
+    g_mutex_clear(&receiver->push_lock);
     duet_batch_builder_free(receiver->pending);
     g_ptr_array_unref(receiver->blocks);
     g_hash_table_unref(receiver->batch_sizes);
@@ -434,6 +536,8 @@ duet_streaming_context_receiver_stream(DuetStreamingContext *context, DuetSchema
         duet_context_get_conf(spark, "spark.streaming.backpressure.enabled");
     receiver->backpressure = backpressure && g_ascii_strcasecmp(backpressure, "true") == 0;
     receiver->rate_limit = (gdouble)conf_ms(spark, "spark.streaming.receiver.maxRate", 0);
+    receiver->tracker = duet_block_tracker_new_for_stream(stream, receiver->name);
+    g_mutex_init(&receiver->push_lock);
     g_mutex_init(&receiver->lock);
     g_cond_init(&receiver->changed);
     receiver->pending = duet_batch_builder_new(schema, 1024);

@@ -17,6 +17,14 @@
 
 G_BEGIN_DECLS
 
+/* Spark's conf key of the receiver write-ahead log ("true" to enable; needs ssc.checkpoint).
+ * With it, every block a receiver stores is appended to <checkpoint>/receivedData/<stream>/ and
+ * fsynced before it counts as received, and the allocation of blocks to batches is logged in
+ * <checkpoint>/receivedBlockMetadata/<stream>/, so that after a crash getOrCreate re-runs the
+ * batches that were allocated with the same blocks and gives the blocks received but not yet
+ * allocated to the next batch (dstream/README.md, "Receiver write-ahead log"). */
+#define DUET_RECEIVER_WAL_ENABLE "spark.streaming.receiver.writeAheadLog.enable"
+
 typedef struct _DuetReceiver DuetReceiver;
 
 typedef struct {
@@ -56,6 +64,17 @@ gint64 duet_receiver_n_stored(DuetReceiver *receiver);
 /* Blocks until at least n records were stored, at most timeout_ms of real time; whether they
  * were. For tests that feed a receiver from another thread or process. */
 gboolean duet_receiver_wait_stored(DuetReceiver *receiver, gint64 n, gint64 timeout_ms);
+/* With the write-ahead log: records of this run written (and fsynced) to the log so far, and
+ * a wait for n of them (at most timeout_ms of real time; whether they were). Blocks are logged
+ * every block interval of the context's clock and when a batch is generated; store_batch logs
+ * before it returns. A crash loses only records stored but not yet logged (as Spark's
+ * BlockGenerator buffer). Without the log: 0 and FALSE. */
+gint64 duet_receiver_n_logged(DuetReceiver *receiver);
+gboolean duet_receiver_wait_logged(DuetReceiver *receiver, gint64 n, gint64 timeout_ms);
+/* The same for any input stream under the log: receiver streams, and source streams over the
+ * sources that cannot replay (socket, ZeroMQ). */
+gint64 duet_dstream_n_logged(DuetDStream *stream);
+gboolean duet_dstream_wait_logged(DuetDStream *stream, gint64 n, gint64 timeout_ms);
 /* The receiver of a receiver stream. (transfer none) */
 DuetReceiver *duet_dstream_receiver(DuetDStream *stream);
 /* The records-per-second limit in force (0 = none). */

@@ -138,6 +138,18 @@ duet_streaming_context_checkpoint(DuetStreamingContext *context, const char *dir
     return TRUE;
 }
 
+const char *
+duet_streaming_context_checkpoint_dir(DuetStreamingContext *context)
+{
+    return context->writer != NULL ? duet_checkpoint_writer_directory(context->writer) : NULL;
+}
+
+gboolean
+duet_streaming_context_is_recovering(DuetStreamingContext *context)
+{
+    return context->recovering;
+}
+
 DuetCheckpointWriter *
 duet_streaming_context_checkpoint_writer(DuetStreamingContext *context)
 {

@@ -5,11 +5,15 @@
  * them; the job is Spark's NetworkWordCount (socketTextStream -> flatMap(split) -> (w, 1) ->
  * reduceByKey) with a foreachRDD that collects the counts. It runs on the system clock for a
  * given duration per batch interval and prints records/s received and processed, and the
- * batches' processing time and total delay (p50, p95, max), and peak RSS.
+ * batches' processing time and total delay (p50, p95, max), and peak RSS. With --wal the
+ * receiver write-ahead log is on (spark.streaming.receiver.writeAheadLog.enable, with a
+ * checkpoint directory in a fresh temporary directory, removed afterwards): every block is
+ * fsynced to the log before it counts, and the DStream checkpoint is written twice per batch.
  *
- * Usage: dstream_bench [--seconds 10] [--intervals 1000,100] [--master local[2]]
+ * Usage: dstream_bench [--seconds 10] [--intervals 1000,100] [--master local[2]] [--wal]
  */
 #include "dstream/receiver.h"
+#include "rdd/atomic_file.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -101,7 +105,7 @@ percentile(GArray *values, double fraction)
 }
 
 static void
-run(const char *master, gint64 interval_ms, int seconds)
+run(const char *master, gint64 interval_ms, int seconds, gboolean wal)
 {
     Sender sender = {.listener = socket(AF_INET, SOCK_STREAM, 0)};
     struct sockaddr_in address = {.sin_family = AF_INET};
@@ -116,6 +120,13 @@ run(const char *master, gint64 interval_ms, int seconds)
     GError *error = NULL;
     g_autoptr(DuetContext) spark = duet_context_new(master, &error);
     g_autoptr(DuetStreamingContext) ssc = duet_streaming_context_new(spark, interval_ms, &error);
+    g_autofree char *checkpoint = NULL;
+    if (wal) {
+        checkpoint = g_dir_make_tmp("duet-dstream-bench-XXXXXX", &error);
+        if (checkpoint == NULL || !duet_streaming_context_checkpoint(ssc, checkpoint, &error))
+            g_error("%s", error->message);
+        duet_context_set_conf(spark, DUET_RECEIVER_WAL_ENABLE, "true");
+    }
     g_autoptr(DuetDStream) lines =
         duet_streaming_context_socket_text_stream(ssc, "127.0.0.1", ntohs(address.sin_port));
     g_autoptr(DuetSchema) pairs_schema = duet_schema_parse("word STRING, n BIGINT", NULL);
@@ -147,9 +158,9 @@ run(const char *master, gint64 interval_ms, int seconds)
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
     gint64 span_ms = (gint64)(infos->len > 1 ? infos->len - 1 : 1) * interval_ms;
-    printf("%-9" G_GINT64_FORMAT " %7u %14.0f %14.0f %7" G_GINT64_FORMAT " %7" G_GINT64_FORMAT
+    printf("%-5s %-9" G_GINT64_FORMAT " %7u %14.0f %14.0f %7" G_GINT64_FORMAT " %7" G_GINT64_FORMAT
            " %7" G_GINT64_FORMAT " %8" G_GINT64_FORMAT " %8" G_GINT64_FORMAT " %7ld MiB\n",
-           interval_ms, infos->len, records * 1000.0 / (double)span_ms,
+           wal ? "wal" : "-", interval_ms, infos->len, records * 1000.0 / (double)span_ms,
            busy_ms > 0 ? records * 1000.0 / (double)busy_ms : 0.0, percentile(processing, 0.5),
            percentile(processing, 0.95), percentile(processing, 1.0), percentile(total, 0.5),
            percentile(total, 0.95), usage.ru_maxrss / 1024);
@@ -157,6 +168,7 @@ run(const char *master, gint64 interval_ms, int seconds)
     g_array_unref(processing);
     g_array_unref(total);
     g_array_unref(infos);
+    duet_remove_tree(checkpoint);
 }
 
 int
@@ -166,18 +178,25 @@ main(int argc, char **argv)
     int seconds = 10;
     const char *intervals = "1000,100";
     const char *master = "local[2]";
-    for (int arg = 1; arg + 1 < argc; arg += 2) {
-        if (g_str_equal(argv[arg], "--seconds"))
+    gboolean wal = FALSE;
+    for (int arg = 1; arg < argc; arg += 2) {
+        if (g_str_equal(argv[arg], "--wal")) {
+            wal = TRUE;
+            arg--;
+        } else if (arg + 1 >= argc)
+            break;
+        else if (g_str_equal(argv[arg], "--seconds"))
             seconds = atoi(argv[arg + 1]);
         else if (g_str_equal(argv[arg], "--intervals"))
             intervals = argv[arg + 1];
         else if (g_str_equal(argv[arg], "--master"))
             master = argv[arg + 1];
     }
-    printf("%-9s %7s %14s %14s %7s %7s %7s %8s %8s %10s\n", "batch ms", "batches", "received rec/s",
-           "processed/s", "proc50", "proc95", "procmax", "delay50", "delay95", "peak RSS");
+    printf("%-5s %-9s %7s %14s %14s %7s %7s %7s %8s %8s %10s\n", "log", "batch ms", "batches",
+           "received rec/s", "processed/s", "proc50", "proc95", "procmax", "delay50", "delay95",
+           "peak RSS");
     g_auto(GStrv) list = g_strsplit(intervals, ",", -1);
     for (char **interval = list; *interval; interval++)
-        run(master, g_ascii_strtoll(*interval, NULL, 10), seconds);
+        run(master, g_ascii_strtoll(*interval, NULL, 10), seconds, wal);
     return 0;
 }

@@ -334,6 +334,50 @@ test_corrupted_checkpoint(void)
     harness_clear(&harness);
 }
 
+/* Rewrites checkpoint-<time> with the same payload under a newer format version. */
+static void
+bump_version(Harness *harness, gint64 time_ms)
+{
+    g_autofree char *payload = checkpoint_payload(harness, time_ms);
+    g_autofree char *name = g_strdup_printf("checkpoint-%" G_GINT64_FORMAT, time_ms);
+    g_autofree char *path = g_build_filename(harness->dir, name, NULL);
+    CU_ASSERT_TRUE(
+        duet_versioned_file_write(path, "dstream-checkpoint", 2, payload, strlen(payload), NULL));
+}
+
+/* A checkpoint written by a newer build (format v2): skipped for the older file (Spark's
+ * CheckpointReader), and when every file is, an error naming the newest and its version. */
+static void
+test_wrong_version_checkpoint(void)
+{
+    Harness harness;
+    harness_init(&harness, 1);
+    run_two_batches(&harness);
+    bump_version(&harness, 2000);
+    GError *error = NULL;
+    DuetStreamingContext *ssc = harness_start(&harness, &error);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ssc);
+    /* recovered from checkpoint-1000: batch 2000 runs again, from its offsets on */
+    produce(&harness, 0, "y");
+    run_batch(&harness, ssc, 2000);
+    duet_streaming_context_stop(ssc, FALSE);
+    duet_streaming_context_unref(ssc);
+    ASSERT_OUTPUTS(&harness, "2000: [(x,1), (y,1)]");
+    bump_version(&harness, 1000);
+    bump_version(&harness, 2000);
+    guint builds = harness.app.builds;
+    ssc = duet_streaming_context_get_or_create(harness.dir, app_create, &harness.app, &error);
+    CU_ASSERT_PTR_NULL(ssc);
+    ASSERT_INT_EQ(harness.app.builds, builds);
+    ASSERT_ERROR(error, DUET_DSTREAM_ERROR, DUET_DSTREAM_ERROR_CHECKPOINT);
+    g_autofree char *newest = g_build_filename(harness.dir, "checkpoint-2000", NULL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(error->message, newest));
+    CU_ASSERT_PTR_NOT_NULL(strstr(error->message, "format version v2"));
+    g_clear_error(&error);
+    harness_clear(&harness);
+}
+
 /* The create function builds another graph: detected, with the stream that differs. */
 static void
 test_changed_graph(void)
@@ -644,5 +688,6 @@ test_sigkill_and_recover(void)
 DUET_TEST_MAIN("recovery", DUET_TEST(test_state_carries_over_and_pending_batch_reruns),
                DUET_TEST(test_recover_from_state_rdd_checkpoint),
                DUET_TEST(test_recover_inverse_window), DUET_TEST(test_corrupted_checkpoint),
-               DUET_TEST(test_changed_graph), DUET_TEST(test_old_checkpoints_deleted),
-               DUET_TEST(test_map_with_state_recovery), DUET_TEST(test_sigkill_and_recover))
+               DUET_TEST(test_wrong_version_checkpoint), DUET_TEST(test_changed_graph),
+               DUET_TEST(test_old_checkpoints_deleted), DUET_TEST(test_map_with_state_recovery),
+               DUET_TEST(test_sigkill_and_recover))
