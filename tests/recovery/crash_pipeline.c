@@ -4,14 +4,19 @@
  * Layer: tests/ (links structured/ and dstream/, never includes compat/).
  *   crash_pipeline --api structured|dstream --pipeline file-file|kafka-sqlite|kafka-file
  *                  --checkpoint DIR --output PATH [--input DIR] [--bootstrap HOST:PORT
- *                  --topic TOPIC] [--batches N]
+ *                  --topic TOPIC] [--batches N] [--port PORT --expect N]
  * It recovers from DIR (Structured: the query's checkpoint; DStream: getOrCreate), processes
  * the input until it is exhausted and exits 0; 1 with the error on standard error otherwise.
  *   file-file    (Structured) text files, maxFilesPerTrigger=1 -> the text file sink;
  *   kafka-file   the Kafka value of every record -> the text file sink;
  *   kafka-sqlite a stateful word count of the Kafka values -> SQLite table `counts`, upserted
  *                by word (Structured: groupBy(word).count() in Update mode; DStream:
- *                updateStateByKey(sum), the whole state written every batch).
+ *                updateStateByKey(sum), the whole state written every batch);
+ *   socket-file  (DStream) socketTextStream to 127.0.0.1:--port under the receiver write-ahead
+ *                log -> updateStateByKey(count per line) -> the CSV file sink, the whole state
+ *                every batch. It waits until the --expect lines the harness sends this run are
+ *                received and logged, then runs three batches and exits 0. (No Structured
+ *                version: Spark's socket source cannot replay, so a crash may lose lines.)
  * Structured runs with the default trigger and small per-trigger limits, so the input takes
  * several batches, until processAllAvailable runs no more batch, then stops (not
  * Trigger.AvailableNow: duet's stops after one rate-limited batch, see README "Recovery,
@@ -27,6 +32,7 @@
  * while state is written. The process exits by itself after 120 s whatever happens.
  */
 #include "dstream/kafka_input.h"
+#include "dstream/receiver.h"
 #include "rdd/fault.h"
 #include "structured/session.h"
 
@@ -46,8 +52,11 @@ typedef struct {
     const char *bootstrap;  /* kafka-*: the cluster */
     const char *topic;      /* kafka-*: the topic, read from the earliest offset */
     gint64 batches;         /* dstream: the last batch index to run */
+    gint port;              /* socket-file: the harness's loopback port */
+    gint64 expect;          /* socket-file: lines the harness sends this run */
     DuetClock *clock;       /* dstream: the last context's manual clock (owned) */
     DuetSink *sink;         /* dstream: the last context's sink (owned) */
+    DuetDStream *socket;    /* socket-file: the last context's socket stream (owned) */
 } Child;
 
 /* ---- the crash point ------------------------------------------------------------------------ */
@@ -210,6 +219,42 @@ sum_state(gint64 time_ms, const DuetValue *key, const DuetValue *values, const D
     return TRUE;
 }
 
+static void
+line_to_pair(const DuetRow *row, DuetBatchBuilder *out, gpointer user_data)
+{
+    gsize len;
+    const char *value = duet_row_get_string(row, 0, &len);
+    duet_batch_builder_append_string(out, 0, value, (gssize)len);
+    duet_batch_builder_append_int64(out, 1, 1);
+}
+
+/* socket-file: socketTextStream under the receiver write-ahead log -> (line, 1) ->
+ * updateStateByKey(sum) -> the CSV file sink, the whole state every batch. */
+static DuetStreamingContext *
+socket_graph(Child *child, DuetStreamingContext *ssc, GError **error)
+{
+    g_clear_pointer(&child->socket, duet_dstream_unref);
+    child->socket =
+        duet_streaming_context_socket_text_stream(ssc, "127.0.0.1", (guint16)child->port);
+    g_autoptr(DuetSchema) schema = duet_schema_parse("word STRING, n BIGINT", NULL);
+    g_autoptr(DuetDStream) pairs = duet_dstream_map(child->socket, schema, line_to_pair, NULL);
+    g_autoptr(DuetDataType) state_type = duet_data_type_new_scalar(DUET_TYPE_INT64);
+    g_autoptr(DuetDStream) counts =
+        duet_dstream_update_state_by_key(pairs, state_type, sum_state, NULL, 2, NULL, error);
+    if (counts == NULL)
+        return NULL;
+    duet_dstream_checkpoint(counts, 2 * BATCH_MS);
+    GHashTable *options = g_hash_table_new(g_str_hash, g_str_equal);
+    g_hash_table_insert(options, "path", (gpointer)child->output);
+    g_clear_pointer(&child->sink, duet_sink_unref);
+    child->sink = duet_sink_new("csv", options, duet_dstream_schema(counts), error);
+    g_hash_table_unref(options);
+    if (child->sink == NULL)
+        return NULL;
+    duet_dstream_write_to_sink(counts, child->sink);
+    return duet_streaming_context_ref(ssc);
+}
+
 /* The create function given to getOrCreate: the same graph on every run. */
 static DuetStreamingContext *
 dstream_create(gpointer user_data, GError **error)
@@ -222,9 +267,13 @@ dstream_create(gpointer user_data, GError **error)
     g_clear_pointer(&child->clock, duet_clock_unref);
     child->clock = duet_clock_new_manual(0);
     duet_context_set_clock(spark, child->clock);
+    if (child->port > 0)
+        duet_context_set_conf(spark, DUET_RECEIVER_WAL_ENABLE, "true");
     g_autoptr(DuetStreamingContext) ssc = duet_streaming_context_new(spark, BATCH_MS, error);
     if (ssc == NULL || !duet_streaming_context_checkpoint(ssc, child->checkpoint, error))
         return NULL;
+    if (child->port > 0)
+        return socket_graph(child, ssc, error);
     GHashTable *params = g_hash_table_new(g_str_hash, g_str_equal);
     g_hash_table_insert(params, "bootstrap.servers", (gpointer)child->bootstrap);
     g_hash_table_insert(params, "auto.offset.reset", "earliest");
@@ -271,13 +320,47 @@ run_dstream(Child *child, GError **error)
         return FALSE;
     /* after start the clock is at 0, or at the checkpoint time after a recovery */
     gint64 next = (duet_clock_now_ms(child->clock) / BATCH_MS + 1) * BATCH_MS;
-    for (; next <= child->batches * BATCH_MS; next += BATCH_MS) {
+    gint64 last = child->batches * BATCH_MS;
+    if (child->port > 0) {
+        /* this run's lines received, then logged (a block interval of the clock cuts them into
+         * a block the log holds): from here a crash loses none of them; three batches more
+         * allocate the blocks, update the state and write it */
+        DuetReceiver *receiver = duet_dstream_receiver(child->socket);
+        gboolean logged =
+            child->expect == 0 || duet_receiver_wait_stored(receiver, child->expect, 30000);
+        if (logged && child->expect > 0) {
+            /* every block interval (200 ms) of the clock up to the next batch; the block
+             * generator may start after this (then the batch's generation logs them) */
+            for (gint64 block = next - BATCH_MS + 200; block < next; block += 200)
+                duet_clock_set_ms(child->clock, block);
+            duet_dstream_wait_logged(child->socket, child->expect, 2000);
+        }
+        if (!logged) {
+            g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                        "%" G_GINT64_FORMAT
+                        " lines not received and logged in 30 s (%" G_GINT64_FORMAT
+                        " stored, %" G_GINT64_FORMAT " logged)",
+                        child->expect, duet_receiver_n_stored(receiver),
+                        duet_dstream_n_logged(child->socket));
+            return FALSE;
+        }
+        last = next + 2 * BATCH_MS;
+    }
+    for (; next <= last; next += BATCH_MS) {
         duet_clock_set_ms(child->clock, next);
         if (!duet_streaming_context_await_batch(ssc, next, 60000)) {
             g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                         "batch %" G_GINT64_FORMAT " did not finish", next);
             return FALSE;
         }
+    }
+    if (child->port > 0 && duet_dstream_n_logged(child->socket) < child->expect) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                    "%" G_GINT64_FORMAT " lines stored, %" G_GINT64_FORMAT
+                    " logged after three batches",
+                    duet_receiver_n_stored(duet_dstream_receiver(child->socket)),
+                    duet_dstream_n_logged(child->socket));
+        return FALSE;
     }
     duet_streaming_context_stop(ssc, FALSE);
     GError *local = NULL;
@@ -306,6 +389,8 @@ main(int argc, char **argv)
         {"bootstrap", 0, 0, G_OPTION_ARG_STRING, &child.bootstrap, "Kafka bootstrap", "HOST:PORT"},
         {"topic", 0, 0, G_OPTION_ARG_STRING, &child.topic, "Kafka topic", "TOPIC"},
         {"batches", 0, 0, G_OPTION_ARG_INT64, &batches, "DStream: last batch index", "N"},
+        {"port", 0, 0, G_OPTION_ARG_INT, &child.port, "socket-file: loopback port", "PORT"},
+        {"expect", 0, 0, G_OPTION_ARG_INT64, &child.expect, "socket-file: lines this run", "N"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     GError *error = NULL;
@@ -321,8 +406,9 @@ main(int argc, char **argv)
     child.pipeline = pipeline;
     child.batches = batches;
     if (api == NULL || pipeline == NULL || child.checkpoint == NULL || child.output == NULL ||
-        (strcmp(pipeline, "file-file") == 0 ? child.input == NULL
-                                            : child.bootstrap == NULL || child.topic == NULL)) {
+        (strcmp(pipeline, "file-file") == 0     ? child.input == NULL
+         : strcmp(pipeline, "socket-file") == 0 ? child.port <= 0
+                                                : child.bootstrap == NULL || child.topic == NULL)) {
         fprintf(stderr, "crash_pipeline: --api, --pipeline, --checkpoint, --output and the "
                         "pipeline's input options are required\n");
         return 2;
@@ -336,6 +422,10 @@ main(int argc, char **argv)
     gboolean ok;
     if (strcmp(api, "structured") == 0) {
         ok = run_structured(&child, &error);
+    } else if (strcmp(api, "structured") == 0 && strcmp(pipeline, "socket-file") == 0) {
+        fprintf(stderr, "crash_pipeline: no structured socket-file: Spark's socket source cannot "
+                        "replay after a failure\n");
+        return 2;
     } else if (strcmp(api, "dstream") == 0 && strcmp(pipeline, "file-file") != 0) {
         ok = run_dstream(&child, &error);
     } else {
@@ -343,6 +433,7 @@ main(int argc, char **argv)
         return 2;
     }
     g_clear_pointer(&child.sink, duet_sink_unref);
+    g_clear_pointer(&child.socket, duet_dstream_unref);
     g_clear_pointer(&child.clock, duet_clock_unref);
     if (!ok) {
         fprintf(stderr, "crash_pipeline: %s\n", error ? error->message : "failed");
