@@ -24,7 +24,7 @@ duet_dataframe_collect(DuetContext *context, DuetDataFrame *written, GError **er
     execution.batch_timestamp_ms = g_get_real_time() / 1000;
     for (guint id = 0; id < stateful->len; id++)
         execution.stores->pdata[id] =
-            duet_state_store_open("(batch query)", execution.shuffle_partitions * 2, 0, NULL);
+            duet_state_store_open(NULL, execution.shuffle_partitions * 2, 2, NULL, 0, NULL);
     DuetBatch *rows = NULL;
     g_autoptr(DuetRdd) output = duet_plan_rdd(frame, &execution, error);
     if (output != NULL)

@@ -828,3 +828,10 @@ duet_group_state_check_nodes(DuetDataFrame *plan, DuetOutputMode mode, GError **
     }
     return TRUE;
 }
+
+DuetDataType *
+duet_group_state_state_type(DuetDataFrame *frame)
+{
+    const GroupStateOp *op = frame->op_data;
+    return op->state_type;
+}

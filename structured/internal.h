@@ -232,11 +232,33 @@ typedef struct {
 
 typedef struct _DuetStateStore DuetStateStore;
 
+/* The session confs that shape a store's files (Spark's StateStoreConf). */
+typedef struct {
+    gint64 min_deltas_for_snapshot; /* spark.sql.streaming.stateStore.minDeltasForSnapshot (10) */
+    gint64 min_versions_to_retain;  /* spark.sql.streaming.minBatchesToRetain (100) */
+    gint64 maintenance_interval_ms; /* spark.sql.streaming.stateStore.maintenanceInterval (60s) */
+} DuetStateStoreConf;
+
+/* The format version of state deltas and snapshots (v1 was duet's one file per operator). */
+#define DUET_STATE_FILE_VERSION  2
+#define DUET_STATE_KIND_DELTA    "state-delta"
+#define DUET_STATE_KIND_SNAPSHOT "state-snapshot"
+
+/* Spark's defaults. */
+void duet_state_store_conf_init(DuetStateStoreConf *conf);
 guint64 duet_state_key_hash(const guint8 *key, gsize len);
-/* Loads version (0 = empty) of the store kept in directory. */
-DuetStateStore *duet_state_store_open(const char *directory, guint n_partitions, gint64 version,
+/* Loads version (0 = empty) of the store kept in directory (state/<operator>; NULL: throwaway
+ * state, never written), every partition's files in parallel. n_sides is 2 for a
+ * stream-stream join: partitions [0, n/2) are the left side (<partition>/left/), the rest the
+ * right (<partition - n/2>/right/). conf NULL: Spark's defaults. Errors name the damaged or
+ * missing file (DUET_FILE_ERROR). */
+DuetStateStore *duet_state_store_open(const char *directory, guint n_partitions, guint n_sides,
+                                      const DuetStateStoreConf *conf, gint64 version,
                                       GError **error);
 void duet_state_store_free(DuetStateStore *store);
+/* Before each batch: now_ms is the batch's clock time, which decides whether the batch ends
+ * with maintenance (a snapshot, the cleanup). */
+void duet_state_store_begin_batch(DuetStateStore *store, gint64 now_ms);
 gint64 duet_state_store_version(const DuetStateStore *store);
 guint duet_state_store_n_partitions(const DuetStateStore *store);
 guint duet_state_store_size(const DuetStateStore *store, guint partition);
@@ -255,12 +277,47 @@ void duet_state_store_note_time(DuetStateStore *store, guint partition, gint64 e
 /* The entries whose event time is at or below watermark (without scanning when none can be).
  * (transfer container) */
 GPtrArray *duet_state_store_expired(DuetStateStore *store, guint partition, gint64 watermark);
-/* Encodes one partition's changes of this batch (the task that changed it calls this, so
- * partitions encode in parallel). Later changes to the partition are not recorded. */
+/* Encodes one partition's changes of this batch and hands them to the store's writer threads
+ * as its next delta file (the task that changed it calls this, so partitions encode in
+ * parallel and their fsyncs are in flight together; commit waits for the writes and reports
+ * the first error). Later changes to the partition are not recorded. */
 void duet_state_store_seal_partition(DuetStateStore *store, guint partition);
-/* Writes this batch's changes as the next version (every tenth also as a snapshot, written in
- * the background). */
+/* Ends the batch: seals the partitions no task sealed, waits for every delta, reports the
+ * first write error, and moves to the next version; when maintenance is due, snapshots and cleanup
+ * run in the background. */
 gboolean duet_state_store_commit(DuetStateStore *store, GError **error);
+/* directory/<version>.<suffix> (transfer full) */
+char *duet_state_file_path(const char *directory, gint64 version, const char *suffix);
+/* Spark's cleanup of one partition's directory: deletes the files older than the newest
+ * snapshot at or below latest - retain. */
+void duet_state_store_cleanup_directory(const char *directory, gint64 latest, gint64 retain);
+
+/* ---- state schemas (state_schema.c) ----------------------------------------------------- */
+
+/* Spark's StateSchemaCompatibilityChecker for stateful operator id (node): compares the key and
+ * value schemas of its state with checkpoint/state/<id>/_metadata/schema, failing with Spark's
+ * "Provided schema doesn't match to the schema for existing state! ..." (naming the operator
+ * and both schemas) when a field count, a type or a nullability (nullable to non-nullable)
+ * changed; names may change. Writes the file when it is missing or the schema compatibly
+ * changed. check FALSE (spark.sql.streaming.stateStore.stateSchemaCheck=false) only writes a
+ * missing file. */
+gboolean duet_state_schema_check(const char *checkpoint, guint id, DuetDataFrame *node,
+                                 gboolean check, GError **error);
+
+/* ---- checkpoint files (checkpoint_file.c) ----------------------------------------------- */
+
+/* Spark's MetadataVersionUtil.validateVersion of a log's first line ("v1"), with Spark's
+ * messages after "checkpoint file <path>: ". */
+gboolean duet_checkpoint_parse_version(const char *path, const char *text, guint max_version,
+                                       guint *version, GError **error);
+/* That text (what: "the batch metadata") is JSON (an object when object is TRUE). */
+gboolean duet_checkpoint_check_json(const char *path, const char *what, const char *text,
+                                    gboolean object, GError **error);
+/* A text checkpoint file's contents; binary garbage is an error naming the file. */
+char *duet_checkpoint_read_text(const char *path, GError **error);
+/* duet_versioned_file_read, a future version reported with Spark's UnsupportedLogVersion. */
+GBytes *duet_checkpoint_read_versioned(const char *path, const char *kind, guint max_version,
+                                       guint *version, GError **error);
 
 /* ---- one batch's execution (plan.c, stateful.c) --------------------------------------------- */
 
@@ -445,6 +502,8 @@ DuetRdd *duet_group_state_rdd(DuetDataFrame *frame, DuetRdd *child, DuetExecutio
 void duet_group_state_no_data_batches(DuetDataFrame *node, gboolean *on_watermark,
                                       gboolean *every_trigger);
 void duet_group_state_explain(GString *out, DuetDataFrame *frame);
+/* The user's state type of a GROUP_STATE node. (transfer none) */
+DuetDataType *duet_group_state_state_type(DuetDataFrame *frame);
 gboolean duet_group_state_check_counts(DuetDataFrame *plan, DuetOutputMode mode, GError **error);
 gboolean duet_group_state_check_nodes(DuetDataFrame *plan, DuetOutputMode mode, GError **error);
 /* output_mode.c: Spark's UnsupportedOperationChecker for the mode. */

@@ -20,21 +20,24 @@
 /* Opens every stateful operator's store at the version batch needs (the state after
  * batch - 1), keeping stores already there. */
 static gboolean
-prepare_stores(DuetStreamingQuery *query, gint64 batch, GError **error)
+prepare_stores(DuetStreamingQuery *query, gint64 batch, gint64 timestamp_ms, GError **error)
 {
     for (guint id = 0; id < query->stateful_nodes->len; id++) {
         DuetStateStore *store = query->execution.stores->pdata[id];
-        if (store != NULL && duet_state_store_version(store) == batch)
+        if (store != NULL && duet_state_store_version(store) == batch) {
+            duet_state_store_begin_batch(store, timestamp_ms);
             continue;
+        }
         g_autofree char *name = g_strdup_printf("%u", id);
         g_autofree char *directory = g_build_filename(query->checkpoint, "state", name, NULL);
         DuetDataFrame *node = query->stateful_nodes->pdata[id];
         /* a stream-stream join keeps both sides: partitions [0, n) left, [n, 2n) right */
-        guint partitions =
-            query->execution.shuffle_partitions * (node->kind == DUET_PLAN_JOIN ? 2 : 1);
-        store = duet_state_store_open(directory, partitions, batch, error);
+        guint sides = node->kind == DUET_PLAN_JOIN ? 2 : 1;
+        store = duet_state_store_open(directory, query->execution.shuffle_partitions * sides, sides,
+                                      &query->state_conf, batch, error);
         if (store == NULL)
             return FALSE;
+        duet_state_store_begin_batch(store, timestamp_ms);
         duet_state_store_free(query->execution.stores->pdata[id]);
         query->execution.stores->pdata[id] = store;
     }
@@ -126,7 +129,13 @@ run_batch(DuetStreamingQuery *query, gint64 batch, char *const *ends, gboolean l
     reset_execution(execution);
     if (log_offsets && !duet_query_write_offsets(query, batch, ends, timestamp_ms, error))
         return FALSE;
-    if (!prepare_stores(query, batch, error))
+    /* Spark's MicroBatchExecution: once offsets/N is logged, the logs keep only the last
+     * minBatchesToRetain batches */
+    if (log_offsets && query->state_conf.min_versions_to_retain < batch) {
+        duet_query_purge_log(query, "offsets", batch - query->state_conf.min_versions_to_retain);
+        duet_query_purge_log(query, "commits", batch - query->state_conf.min_versions_to_retain);
+    }
+    if (!prepare_stores(query, batch, timestamp_ms, error))
         return FALSE;
     gint64 *input_rows = g_new0(gint64, query->sources->len + 1);
     /* the previous batch's range may go now (Spark commits it when the next batch is logged),
@@ -240,6 +249,38 @@ has_new_data(DuetStreamingQuery *query, char *const *latest)
     return FALSE;
 }
 
+/* A source whose latest offset is below what the checkpoint committed has lost the history
+ * the checkpoint refers to (a source recreated in a new process that numbers its offsets from
+ * zero again): reading on would skip or repeat data silently, so the query fails instead.
+ * Spark's file and rate sources avoid this with their logs under checkpoint/sources/, which
+ * duet does not write yet. */
+static gboolean
+check_not_behind(DuetStreamingQuery *query, char *const *latest, GError **error)
+{
+    g_mutex_lock(&query->lock);
+    for (guint index = 0; index < query->sources->len; index++) {
+        DuetSource *source = query->sources->pdata[index];
+        const char *committed = query->committed[index];
+        /* Kafka's offsets are the broker's, and its failOnDataLoss rules judge a step back */
+        if (latest[index] == NULL || committed == NULL ||
+            g_str_equal(duet_source_format(source), "kafka") ||
+            duet_source_compare_offsets(source, latest[index], committed) >= 0)
+            continue;
+        g_autofree char *description = duet_source_description(source);
+        g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OFFSET,
+                    "source %u (%s) is at offset %s, behind the offset %s the checkpoint %s "
+                    "committed: the source does not have the data the checkpoint refers to "
+                    "(it keeps its offsets only in memory, and this is another process or "
+                    "another source object), so the query stops instead of skipping or "
+                    "repeating data",
+                    index, description, latest[index], committed, query->checkpoint);
+        g_mutex_unlock(&query->lock);
+        return FALSE;
+    }
+    g_mutex_unlock(&query->lock);
+    return TRUE;
+}
+
 /* Runs one batch if a source has new data (or a no-data batch is due); *ran tells, and
  * *had_data whether the batch had new data. */
 static gboolean
@@ -250,6 +291,10 @@ trigger_once(DuetStreamingQuery *query, gboolean allow_no_data, gboolean *ran, g
     char **latest = duet_query_latest_offsets(query, error);
     if (latest == NULL)
         return FALSE;
+    if (!check_not_behind(query, latest, error)) {
+        duet_query_offsets_free(query, latest);
+        return FALSE;
+    }
     for (guint index = 0; query->available_now && index < query->sources->len; index++) {
         /* Trigger.AvailableNow stops at what was available when the query started */
         const char *target = query->available_now[index];
@@ -394,6 +439,75 @@ duet_streaming_query_start(DuetContext *context, DuetDataFrame *frame, DuetSink 
     return duet_streaming_query_start_with(context, frame, sink, &options, error);
 }
 
+/* Spark's time confs: a number of milliseconds, or a number with a unit (ms, s, m, min, h). */
+static gboolean
+conf_time_ms(DuetContext *context, const char *key, gint64 *value, GError **error)
+{
+    g_autofree char *text = duet_context_get_conf(context, key);
+    if (text == NULL)
+        return TRUE;
+    char *end = NULL;
+    gint64 number = g_ascii_strtoll(text, &end, 10);
+    static const struct {
+        const char *unit;
+        gint64 ms;
+    } units[] = {{"", 1}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"min", 60000}, {"h", 3600000}};
+    const char *unit = end ? g_strstrip(end) : "";
+    for (guint index = 0; end != text && number >= 0 && index < G_N_ELEMENTS(units); index++)
+        if (g_ascii_strcasecmp(unit, units[index].unit) == 0) {
+            *value = number * units[index].ms;
+            return TRUE;
+        }
+    g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_ANALYSIS,
+                "%s should be a time (e.g. 60s, 500ms), not '%s'", key, text);
+    return FALSE;
+}
+
+static gboolean
+conf_count(DuetContext *context, const char *key, gint64 minimum, gint64 *value, GError **error)
+{
+    g_autofree char *text = duet_context_get_conf(context, key);
+    if (text == NULL)
+        return TRUE;
+    char *end = NULL;
+    gint64 number = g_ascii_strtoll(text, &end, 10);
+    if (end == text || *end != '\0' || number < minimum) {
+        /* Spark's checkValue messages */
+        g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_ANALYSIS, "%s %s, not '%s'", key,
+                    minimum > 0 ? "must be positive" : "must be non-negative", text);
+        return FALSE;
+    }
+    *value = number;
+    return TRUE;
+}
+
+/* The state store and log retention confs of the session (Spark's StateStoreConf). */
+static gboolean
+read_state_conf(DuetContext *context, DuetStateStoreConf *conf, GError **error)
+{
+    duet_state_store_conf_init(conf);
+    return conf_count(context, "spark.sql.streaming.minBatchesToRetain", 1,
+                      &conf->min_versions_to_retain, error) &&
+           conf_count(context, "spark.sql.streaming.stateStore.minDeltasForSnapshot", 1,
+                      &conf->min_deltas_for_snapshot, error) &&
+           conf_time_ms(context, "spark.sql.streaming.stateStore.maintenanceInterval",
+                        &conf->maintenance_interval_ms, error);
+}
+
+/* Spark's state schema check of every stateful operator against its checkpoint. */
+static gboolean
+check_state_schemas(DuetStreamingQuery *query, GError **error)
+{
+    g_autofree char *check =
+        duet_context_get_conf(query->context, "spark.sql.streaming.stateStore.stateSchemaCheck");
+    gboolean enabled = check == NULL || g_ascii_strcasecmp(check, "false") != 0;
+    for (guint id = 0; id < query->stateful_nodes->len; id++)
+        if (!duet_state_schema_check(query->checkpoint, id, query->stateful_nodes->pdata[id],
+                                     enabled, error))
+            return FALSE;
+    return TRUE;
+}
+
 DuetStreamingQuery *
 duet_streaming_query_start_with(DuetContext *context, DuetDataFrame *frame, DuetSink *sink,
                                 const DuetQueryOptions *options, GError **error)
@@ -446,6 +560,10 @@ duet_streaming_query_start_with(DuetContext *context, DuetDataFrame *frame, Duet
         query->execution.has_watermark && stateful_with_time && no_data_enabled;
     query->no_data_every_trigger = every_trigger && no_data_enabled;
     query->node_watermarks = g_new0(gint64, MAX(query->watermark_nodes->len, 1));
+    if (!read_state_conf(context, &query->state_conf, error)) {
+        duet_streaming_query_unref(query);
+        return NULL;
+    }
     if (checkpoint_location != NULL) {
         query->checkpoint = g_strdup(checkpoint_location);
     } else {
@@ -457,6 +575,7 @@ duet_streaming_query_start_with(DuetContext *context, DuetDataFrame *frame, Duet
     if (query->checkpoint == NULL || !duet_atomic_mkdir(query->checkpoint, error) ||
         !duet_query_load_metadata(query, error) ||
         !duet_query_recover(query, &rerun, &rerun_end, &rerun_timestamp, error) ||
+        !check_state_schemas(query, error) ||
         (rerun >= 0 && !run_batch(query, rerun, rerun_end, FALSE, rerun_timestamp, error))) {
         g_prefix_error(error, "cannot start the query: ");
         duet_query_offsets_free(query, rerun_end);

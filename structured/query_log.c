@@ -10,6 +10,8 @@
 #include "structured/query_private.h"
 #include "rdd/atomic_file.h"
 
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 /* ---- the checkpoint --------------------------------------------------------------------- */
@@ -39,6 +41,25 @@ duet_query_latest_in(DuetStreamingQuery *query, const char *log)
     }
     g_dir_close(dir);
     return latest;
+}
+
+void
+duet_query_purge_log(DuetStreamingQuery *query, const char *log, gint64 threshold)
+{
+    g_autofree char *directory = g_build_filename(query->checkpoint, log, NULL);
+    GDir *dir = g_dir_open(directory, 0, NULL);
+    if (dir == NULL)
+        return;
+    const char *entry;
+    while ((entry = g_dir_read_name(dir)) != NULL) {
+        char *end = NULL;
+        gint64 batch = g_ascii_strtoll(entry, &end, 10);
+        if (end != entry && *end == '\0' && batch < threshold) {
+            g_autofree char *path = g_build_filename(directory, entry, NULL);
+            g_remove(path);
+        }
+    }
+    g_dir_close(dir);
 }
 
 /* The number after "field": in a log's JSON line, or fallback. */
@@ -81,30 +102,82 @@ duet_query_offsets_copy(DuetStreamingQuery *query, char *const *offsets)
     return copy;
 }
 
-/* Reads offsets/N: the metadata line, then one source offset a line ("-": none), in the
- * order of the plan's sources. (transfer full) */
+/* Reads offsets/N: the version line, the batch metadata, then one source offset a line ("-":
+ * none), in the order of the plan's sources; checked as Spark's OffsetSeqLog reads it, plus
+ * JSON checks so that a torn or garbage file is named instead of misread. (transfer full) */
 char **
 duet_query_read_offsets(DuetStreamingQuery *query, gint64 batch, char **metadata, GError **error)
 {
     g_autofree char *path = duet_query_log_path(query, "offsets", batch);
-    g_autofree char *text = NULL;
-    if (!g_file_get_contents(path, &text, NULL, error))
+    g_autofree char *text = duet_checkpoint_read_text(path, error);
+    if (text == NULL)
         return NULL;
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    guint n_sources = query->sources->len;
-    if (g_strv_length(lines) != 2 + n_sources || !g_str_equal(lines[0], "v1")) {
+    if (text[0] == '\0') {
         g_set_error(error, DUET_FILE_ERROR, DUET_FILE_ERROR_CORRUPT,
-                    "offsets log file %s is damaged, of an unknown version (expected v1), or "
-                    "written by a query with another number of sources (this one has %u)",
-                    path, n_sources);
+                    "checkpoint file %s: Incomplete log file", path);
         return NULL;
     }
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    guint n_lines = g_strv_length(lines);
+    if (!duet_checkpoint_parse_version(path, g_strstrip(lines[0]), 1, NULL, error))
+        return NULL;
+    if (n_lines < 2) {
+        g_set_error(error, DUET_FILE_ERROR, DUET_FILE_ERROR_CORRUPT,
+                    "checkpoint file %s: Incomplete log file: the batch metadata line is missing",
+                    path);
+        return NULL;
+    }
+    const char *batch_metadata = g_strstrip(lines[1]);
+    if (batch_metadata[0] != '\0' &&
+        !duet_checkpoint_check_json(path, "the batch metadata", batch_metadata, TRUE, error))
+        return NULL;
+    guint n_sources = query->sources->len;
+    if (n_lines - 2 != n_sources) {
+        /* Spark's assertion in OffsetSeq.toStreamProgress */
+        g_set_error(error, DUET_FILE_ERROR, DUET_FILE_ERROR_CORRUPT,
+                    "assertion failed: There are [%u] sources in the checkpoint offsets and now "
+                    "there are [%u] sources requested by the query. Cannot continue. "
+                    "(checkpoint file %s)",
+                    n_lines - 2, n_sources, path);
+        return NULL;
+    }
+    for (guint index = 0; index < n_sources; index++) {
+        const char *offset = lines[2 + index];
+        if (g_str_equal(offset, "-"))
+            continue;
+        g_autofree char *what = g_strdup_printf("the offset of source %u", index);
+        if (!duet_checkpoint_check_json(path, what, offset, FALSE, error))
+            return NULL;
+    }
     if (metadata)
-        *metadata = g_strdup(lines[1]);
+        *metadata = g_strdup(batch_metadata);
     char **offsets = duet_query_offsets_new(query);
     for (guint index = 0; index < n_sources; index++)
         offsets[index] = g_str_equal(lines[2 + index], "-") ? NULL : g_strdup(lines[2 + index]);
     return offsets;
+}
+
+/* Reads commits/N as Spark's CommitLog does: the version line, then the commit metadata JSON
+ * ({"nextBatchWatermarkMs":...}). (transfer full) */
+static char *
+read_commit(DuetStreamingQuery *query, gint64 batch, GError **error)
+{
+    g_autofree char *path = duet_query_log_path(query, "commits", batch);
+    g_autofree char *text = duet_checkpoint_read_text(path, error);
+    if (text == NULL)
+        return NULL;
+    if (text[0] == '\0') {
+        g_set_error(error, DUET_FILE_ERROR, DUET_FILE_ERROR_CORRUPT,
+                    "checkpoint file %s: Incomplete log file in the offset commit log", path);
+        return NULL;
+    }
+    g_auto(GStrv) lines = g_strsplit(text, "\n", 3);
+    if (!duet_checkpoint_parse_version(path, g_strstrip(lines[0]), 1, NULL, error))
+        return NULL;
+    const char *json = lines[1] ? g_strstrip(lines[1]) : "{}"; /* Spark's EMPTY_JSON */
+    if (!duet_checkpoint_check_json(path, "the commit metadata", json, TRUE, error))
+        return NULL;
+    return g_strdup(json);
 }
 
 gboolean
@@ -135,20 +208,32 @@ duet_query_write_commit(DuetStreamingQuery *query, gint64 batch, gint64 next_wat
     return duet_atomic_file_write(path, text, strlen(text), error);
 }
 
-/* The query id from checkpoint/metadata, created on first use. */
+/* The query id from checkpoint/metadata (Spark's StreamMetadata, {"id":"<uuid>"}), created on
+ * first use. */
 gboolean
 duet_query_load_metadata(DuetStreamingQuery *query, GError **error)
 {
     g_autofree char *path = g_build_filename(query->checkpoint, "metadata", NULL);
-    g_autofree char *text = NULL;
-    if (g_file_get_contents(path, &text, NULL, NULL)) {
-        const char *start = strstr(text, "\"id\":\"");
-        if (start == NULL || strlen(start) < 6 + 36) {
+    if (g_file_test(path, G_FILE_TEST_EXISTS)) {
+        g_autofree char *text = duet_checkpoint_read_text(path, error);
+        if (text == NULL ||
+            !duet_checkpoint_check_json(path, "the query metadata", g_strstrip(text), TRUE, error))
+            return FALSE;
+        g_autoptr(JsonNode) root = json_from_string(text, NULL);
+        JsonObject *object = json_node_get_object(root);
+        JsonNode *member = json_object_get_member(object, "id");
+        const char *id = member && JSON_NODE_HOLDS_VALUE(member) &&
+                                 json_node_get_value_type(member) == G_TYPE_STRING
+                             ? json_node_get_string(member)
+                             : NULL;
+        if (id == NULL || !g_uuid_string_is_valid(id)) {
             g_set_error(error, DUET_FILE_ERROR, DUET_FILE_ERROR_CORRUPT,
-                        "checkpoint metadata file %s is damaged", path);
+                        "checkpoint file %s: the query metadata has no valid \"id\" (a UUID): the "
+                        "file is damaged",
+                        path);
             return FALSE;
         }
-        query->id = g_strndup(start + 6, 36);
+        query->id = g_strdup(id);
         return TRUE;
     }
     query->id = g_uuid_string_random();
@@ -178,9 +263,11 @@ duet_query_recover(DuetStreamingQuery *query, gint64 *rerun, char ***rerun_end,
         metadata, "spark.sql.shuffle.partitions", query->execution.shuffle_partitions);
     gint64 logged_watermark = duet_query_json_number(metadata, "batchWatermarkMs", 0);
     if (last_commit >= last_offsets) {
-        g_autofree char *path = duet_query_log_path(query, "commits", last_offsets);
-        g_autofree char *commit = NULL;
-        g_file_get_contents(path, &commit, NULL, NULL);
+        g_autofree char *commit = read_commit(query, last_offsets, error);
+        if (commit == NULL) {
+            duet_query_offsets_free(query, offset);
+            return FALSE;
+        }
         query->watermark_ms =
             MAX(logged_watermark, duet_query_json_number(commit, "nextBatchWatermarkMs", 0));
         query->used_watermark_ms = logged_watermark;

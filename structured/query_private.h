@@ -23,9 +23,10 @@ struct _DuetStreamingQuery {
     gboolean temporary; /* remove the checkpoint at the end */
     /* the plan's stateful and watermark nodes, and the execution state kept across batches */
     DuetExecution execution;
-    GPtrArray *stateful_nodes;  /* DuetDataFrame*, top-down */
-    GPtrArray *watermark_nodes; /* DuetDataFrame* */
-    gint64 *node_watermarks;    /* per watermark node, ms */
+    GPtrArray *stateful_nodes;     /* DuetDataFrame*, top-down */
+    GPtrArray *watermark_nodes;    /* DuetDataFrame* */
+    gint64 *node_watermarks;       /* per watermark node, ms */
+    DuetStateStoreConf state_conf; /* snapshots and retention of state and logs */
     gboolean runs_no_data_batches;
     /* processing-time timeouts: a no-data batch at every trigger */
     gboolean no_data_every_trigger;
@@ -68,6 +69,8 @@ gpointer duet_query_continuous_main(gpointer data);
 /* query_log.c */
 char *duet_query_log_path(DuetStreamingQuery *query, const char *log, gint64 batch);
 gint64 duet_query_latest_in(DuetStreamingQuery *query, const char *log);
+/* Spark's HDFSMetadataLog.purge: deletes checkpoint/log's batches below threshold. */
+void duet_query_purge_log(DuetStreamingQuery *query, const char *log, gint64 threshold);
 gint64 duet_query_json_number(const char *text, const char *field, gint64 fallback);
 char **duet_query_offsets_new(DuetStreamingQuery *query);
 void duet_query_offsets_free(DuetStreamingQuery *query, char **offsets);

@@ -192,8 +192,13 @@ test_restart_and_damaged_state(void)
     DuetStreamingQuery *query = start(&fixture, counts, DUET_OUTPUT_MODE_UPDATE);
     add(&fixture, query, "value STRING", "[\"x\", \"x\"]");
     duet_streaming_query_unref(query);
-    g_autofree char *delta = g_build_filename(fixture.checkpoint, "state", "0", "1.delta", NULL);
+    /* Spark's layout: state/<operator>/<partition>/<version>.delta, every partition written */
+    g_autofree char *delta =
+        g_build_filename(fixture.checkpoint, "state", "0", "0", "1.delta", NULL);
+    g_autofree char *other =
+        g_build_filename(fixture.checkpoint, "state", "0", "1", "1.delta", NULL);
     CU_ASSERT_TRUE(g_file_test(delta, G_FILE_TEST_EXISTS));
+    CU_ASSERT_TRUE(g_file_test(other, G_FILE_TEST_EXISTS));
     query = start(&fixture, counts, DUET_OUTPUT_MODE_UPDATE);
     add(&fixture, query, "value STRING", "[\"x\"]");
     duet_streaming_query_unref(query);
@@ -214,7 +219,7 @@ test_restart_and_damaged_state(void)
     }
     CU_ASSERT_PTR_NOT_NULL(error);
     if (error)
-        CU_ASSERT_PTR_NOT_NULL(strstr(error->message, "1.delta"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(error->message, delta));
     g_clear_error(&error);
     fixture_clear(&fixture);
 }
