@@ -18,9 +18,8 @@
  *                received and logged, then runs three batches and exits 0. (No Structured
  *                version: Spark's socket source cannot replay, so a crash may lose lines.)
  * Structured runs with the default trigger and small per-trigger limits, so the input takes
- * several batches, until processAllAvailable runs no more batch, then stops (not
- * Trigger.AvailableNow: duet's stops after one rate-limited batch, see README "Recovery,
- * proven"); DStream drives a
+ * several batches, until processAllAvailable returns, then stops (not Trigger.AvailableNow:
+ * duet's stops after one rate-limited batch, see README "Recovery, proven"); DStream drives a
  * manual clock one 1 s batch at a time up to batch N with spark.streaming.kafka.maxRatePerPartition
  * limiting each batch.
  *
@@ -171,14 +170,8 @@ run_structured(Child *child, GError **error)
     g_autoptr(DuetStreamingQuery) query = duet_stream_writer_start(writer, error);
     if (query == NULL)
         return FALSE;
-    /* processAllAvailable waits for the source's rate-limited latest offset only (one
-     * maxOffsetsPerTrigger / maxFilesPerTrigger step): call it until a call runs no batch */
     GError *local = NULL;
-    gint64 before;
-    do {
-        before = duet_streaming_query_last_batch_id(query);
-    } while (duet_streaming_query_process_all_available(query, &local) &&
-             duet_streaming_query_last_batch_id(query) != before);
+    duet_streaming_query_process_all_available(query, &local);
     duet_streaming_query_stop(query);
     duet_streaming_query_await_termination(query, -1, local ? NULL : &local);
     if (local != NULL) {
