@@ -6,6 +6,7 @@
  * Spark's time validity rule, slicing, and the start-time checks.
  */
 #include "dstream/internal.h"
+#include "dstream/receiver.h"
 
 static void
 free_time(gpointer data)
@@ -241,4 +242,18 @@ duet_dstream_checkpoint(DuetDStream *stream, gint64 interval_ms)
 {
     stream->checkpoint_interval_ms = interval_ms;
     stream->persist = TRUE;
+}
+
+/* Records the stream's write-ahead log took in this run (block_tracker.c keeps the count). */
+gint64
+duet_dstream_n_logged(DuetDStream *stream)
+{
+    return stream->block_tracker ? duet_block_tracker_n_logged(stream->block_tracker) : 0;
+}
+
+gboolean
+duet_dstream_wait_logged(DuetDStream *stream, gint64 n, gint64 timeout_ms)
+{
+    return stream->block_tracker != NULL &&
+           duet_block_tracker_wait_logged(stream->block_tracker, n, timeout_ms);
 }

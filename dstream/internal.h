@@ -124,7 +124,7 @@ gboolean duet_checkpoint_writer_write(DuetCheckpointWriter *writer, DuetStreamin
 /* (transfer none), or NULL when the context does not checkpoint. */
 DuetCheckpointWriter *duet_streaming_context_checkpoint_writer(DuetStreamingContext *context);
 
-/* received_block_tracker.c: the blocks of one receiver stream under the write-ahead log
+/* block_tracker.c: the blocks of one receiver stream under the write-ahead log
  * (Spark's WriteAheadLogBasedBlockHandler + ReceivedBlockTracker). All functions are
  * thread-safe. */
 typedef struct _DuetBlockTracker DuetBlockTracker;

@@ -36,10 +36,11 @@ struct _DuetReceiver {
     gboolean stopped; /* stopped for good */
     gboolean quit;    /* the block generator must end */
     GThread *block_thread;
-    gboolean restarting; /* a (detached) restart thread is running */
-    gdouble rate_limit;  /* records/s, 0 = unlimited */
-    gdouble tokens;      /* rate limiter bucket */
-    gint64 refill_us;    /* monotonic time of the last refill */
+    gint64 first_block_ms; /* the block generator's first tick, fixed when it is started */
+    gboolean restarting;   /* a (detached) restart thread is running */
+    gdouble rate_limit;    /* records/s, 0 = unlimited */
+    gdouble tokens;        /* rate limiter bucket */
+    gint64 refill_us;      /* monotonic time of the last refill */
     DuetPidRateEstimator pid;
 };
 
@@ -249,7 +250,7 @@ block_generator(gpointer data)
     DuetClock *clock =
         duet_context_clock(duet_streaming_context_spark_context(receiver->stream->context));
     gint64 interval = receiver->block_interval_ms;
-    gint64 next = (duet_clock_now_ms(clock) / interval + 1) * interval;
+    gint64 next = receiver->first_block_ms;
     for (;;) {
         gint64 now = duet_clock_wait_until(clock, next);
         g_mutex_lock(&receiver->lock);
@@ -422,6 +423,9 @@ receiver_start(DuetDStream *stream)
     receiver->refill_us = g_get_monotonic_time();
     receiver->tokens = receiver->rate_limit;
     g_mutex_unlock(&receiver->lock);
+    /* the first tick is fixed now, not when the thread gets to run (the clock may move first) */
+    receiver->first_block_ms =
+        (clock_now(receiver) / receiver->block_interval_ms + 1) * receiver->block_interval_ms;
     receiver->block_thread = g_thread_new("duet-block-generator", block_generator, receiver);
     start_receiver(receiver);
 }
@@ -461,6 +465,12 @@ receiver_batch_completed(DuetDStream *stream, const DuetBatchInfo *info)
     }
 }
 
+static gboolean
+older_or_same(gpointer key, gpointer value, gpointer user_data)
+{
+    return *(gint64 *)key <= *(gint64 *)user_data;
+}
+
 static gint64
 receiver_input_size(DuetDStream *stream, gint64 time_ms)
 {
@@ -468,7 +478,8 @@ receiver_input_size(DuetDStream *stream, gint64 time_ms)
     g_mutex_lock(&receiver->lock);
     gint64 *size = g_hash_table_lookup(receiver->batch_sizes, &time_ms);
     gint64 records = size ? *size : 0;
-    g_hash_table_remove(receiver->batch_sizes, &time_ms);
+    /* and the sizes of older times computed again after a recovery (never run as batches) */
+    g_hash_table_foreach_remove(receiver->batch_sizes, older_or_same, &time_ms);
     g_mutex_unlock(&receiver->lock);
     return records;
 }

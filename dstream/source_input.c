@@ -9,7 +9,7 @@
  *
  * The sources that cannot replay (socket, ZeroMQ) lose what they buffered in a crash. With the
  * receiver write-ahead log enabled, a stream over one of them works as a receiver does
- * (received_block_tracker.c): every block interval of the clock, and when a batch is generated,
+ * (block_tracker.c): every block interval of the clock, and when a batch is generated,
  * it takes what arrived from the source, logs it as a block (fsynced) and only then commits the
  * offsets at the source; a batch's RDD is the blocks allocated to it, one partition each.
  */
@@ -27,6 +27,8 @@ typedef struct {
     GThread *pump;             /* pulls every block interval while started */
     gint quit;                 /* atomic: the pump must end */
     gint64 block_interval_ms;  /* spark.streaming.blockInterval */
+    gint64 first_block_ms;     /* the pump's first tick, fixed when it is started */
+    char *name;                /* for listeners and messages */
 } SourceInput;
 
 static void
@@ -38,6 +40,7 @@ source_input_free(gpointer data)
     g_hash_table_unref(input->sizes);
     duet_block_tracker_free(input->tracker);
     g_mutex_clear(&input->pull_lock);
+    g_free(input->name);
     g_free(input);
 }
 
@@ -49,8 +52,9 @@ clock_now(SourceInput *input)
 }
 
 /* With the log: takes what arrived at the source since the last pull, logs it block by block,
- * then commits it at the source. A block that cannot be logged is still processed; the error is
- * returned (and the pull goes on). */
+ * then commits it at the source. An error of the source is returned; a block that cannot be
+ * logged is still processed, and the listeners hear of it as a receiver error (Spark's
+ * reportError). */
 static gboolean
 pull(SourceInput *input, GError **error)
 {
@@ -69,10 +73,10 @@ pull(SourceInput *input, GError **error)
                 GError *add_error = NULL;
                 if (duet_batch_n_rows(batch) > 0 &&
                     !duet_block_tracker_add(input->tracker, batch, now, &add_error)) {
-                    if (local == NULL)
-                        local = add_error;
-                    else
-                        g_error_free(add_error);
+                    duet_streaming_context_notify_receiver(input->stream->context,
+                                                           DUET_RECEIVER_EVENT_ERROR, input->name,
+                                                           add_error->message);
+                    g_error_free(add_error);
                 }
             }
         }
@@ -98,16 +102,13 @@ pump_main(gpointer data)
     DuetClock *clock =
         duet_context_clock(duet_streaming_context_spark_context(input->stream->context));
     gint64 interval = input->block_interval_ms;
-    gint64 next = (duet_clock_now_ms(clock) / interval + 1) * interval;
+    gint64 next = input->first_block_ms;
     while (!g_atomic_int_get(&input->quit)) {
         gint64 now = duet_clock_wait_until(clock, next);
         if (g_atomic_int_get(&input->quit) || now < next)
             continue;
-        GError *error = NULL;
-        if (!pull(input, &error)) {
-            g_warning("%s", error->message);
-            g_error_free(error);
-        }
+        /* an error of the source fails the next batch, which pulls again */
+        pull(input, NULL);
         next = (now / interval + 1) * interval;
     }
     return NULL;
@@ -182,13 +183,20 @@ source_compute(DuetDStream *stream, gint64 time_ms, GError **error)
     return rdd;
 }
 
+static gboolean
+older_or_same(gpointer key, gpointer value, gpointer user_data)
+{
+    return *(gint64 *)key <= *(gint64 *)user_data;
+}
+
 static gint64
 source_input_size(DuetDStream *stream, gint64 time_ms)
 {
     SourceInput *input = stream->op_data;
     gint64 *size = g_hash_table_lookup(input->sizes, &time_ms);
     gint64 records = size ? *size : 0;
-    g_hash_table_remove(input->sizes, &time_ms);
+    /* and the sizes of older times computed again after a recovery (never run as batches) */
+    g_hash_table_foreach_remove(input->sizes, older_or_same, &time_ms);
     return records;
 }
 
@@ -206,6 +214,9 @@ source_start(DuetDStream *stream)
     if (input->tracker == NULL)
         return;
     g_atomic_int_set(&input->quit, 0);
+    /* the first tick is fixed now, not when the thread gets to run (the clock may move first) */
+    input->first_block_ms =
+        (clock_now(input) / input->block_interval_ms + 1) * input->block_interval_ms;
     input->pump = g_thread_new("duet-source-pump", pump_main, input);
 }
 
@@ -255,9 +266,9 @@ duet_streaming_context_source_stream(DuetStreamingContext *context, DuetSource *
     const char *format = duet_source_format(source);
     if (g_str_equal(format, "socket") || g_str_equal(format, "zmq")) {
         static gint counter;
-        g_autofree char *name =
+        input->name =
             g_strdup_printf("DirectInputDStream-%s-%d", format, g_atomic_int_add(&counter, 1));
-        input->tracker = duet_block_tracker_new_for_stream(stream, name);
+        input->tracker = duet_block_tracker_new_for_stream(stream, input->name);
         input->block_interval_ms =
             MAX(duet_context_get_conf_int(duet_streaming_context_spark_context(context),
                                           "spark.streaming.blockInterval", 200),

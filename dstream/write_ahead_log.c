@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -249,6 +250,13 @@ GBytes *
 duet_write_ahead_log_read_segment(const DuetWalSegment *segment, GError **error)
 {
     g_return_val_if_fail(segment != NULL && segment->path != NULL, NULL);
+    if (segment->offset < 0 || segment->length < 0 || segment->length > G_MAXINT32) {
+        g_set_error(error, DUET_FILE_ERROR, DUET_FILE_ERROR_CORRUPT,
+                    "no record of %" G_GINT64_FORMAT " bytes at offset %" G_GINT64_FORMAT
+                    " can be in the write-ahead log file %s",
+                    segment->length, segment->offset, segment->path);
+        return NULL;
+    }
     int fd = open(segment->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         g_set_error(error, DUET_FILE_ERROR, DUET_FILE_ERROR_IO,
@@ -257,6 +265,15 @@ duet_write_ahead_log_read_segment(const DuetWalSegment *segment, GError **error)
         return NULL;
     }
     gsize total = (gsize)segment->length + RECORD_EXTRA;
+    struct stat info;
+    if (fstat(fd, &info) != 0 || (guint64)info.st_size < (guint64)segment->offset + total) {
+        close(fd);
+        g_set_error(error, DUET_FILE_ERROR, DUET_FILE_ERROR_CORRUPT,
+                    "write-ahead log file %s is corrupt at offset %" G_GINT64_FORMAT
+                    ": the file ends before the record",
+                    segment->path, segment->offset);
+        return NULL;
+    }
     guint8 *buffer = g_malloc(total);
     gsize done = 0;
     while (done < total) {

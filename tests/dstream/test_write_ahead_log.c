@@ -109,6 +109,18 @@ test_round_trip_and_rolling(void)
     g_autoptr(GBytes) nothing = duet_write_ahead_log_read_segment(&empty_record, &error);
     ASSERT_NO_ERROR(error);
     CU_ASSERT_TRUE(nothing != NULL && g_bytes_get_size(nothing) == 0);
+    /* a segment that cannot be in the file (a damaged event) is an error, not a huge read */
+    DuetWalSegment beyond = {last.path, last.offset, G_MAXINT32};
+    g_autoptr(GBytes) too_long = duet_write_ahead_log_read_segment(&beyond, &error);
+    CU_ASSERT_PTR_NULL(too_long);
+    ASSERT_ERROR(error, DUET_FILE_ERROR, DUET_FILE_ERROR_CORRUPT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(error->message, "log-5000-6000"));
+    g_clear_error(&error);
+    beyond.length = -1;
+    g_autoptr(GBytes) negative = duet_write_ahead_log_read_segment(&beyond, &error);
+    CU_ASSERT_PTR_NULL(negative);
+    ASSERT_ERROR(error, DUET_FILE_ERROR, DUET_FILE_ERROR_CORRUPT);
+    g_clear_error(&error);
     /* clean: files ending before the threshold go, the current one never */
     ASSERT_INT_EQ(duet_write_ahead_log_clean(log, 2101), 1);
     g_autofree char *after = names(log_dir);

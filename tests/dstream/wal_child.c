@@ -1,16 +1,17 @@
 /* wal_child.c — the socket word count of wal_app.h (receiver write-ahead log on) in a process of
  * its own, for test_receiver_wal.c to kill with SIGKILL and start again.
  *
- * Usage: wal_child PORT CHECKPOINT_DIR OUT_DIR KILL_AT_MS. Gets or creates the context from
- * CHECKPOINT_DIR (its output SIGKILLs the process at batch KILL_AT_MS when that is not 0) and
- * answers one line per command read on stdin:
- *   stored N   waits until this run's receiver stored N records       -> "stored N"
- *   logged N   waits until N of them are in the write-ahead log       -> "logged N"
- *   clock T    sets the manual clock to T                             -> "clock T"
- *   batch T    sets the clock to T and waits for the batch at T       -> "T <state>"
- *   await T    waits for the batch at T (a re-run after a recovery)   -> "T <state>"
- *   quit       stops the context                                      -> "quit", exit 0
- * A wait that times out answers "timeout". It exits by itself after 60 s whatever happens.
+ * Usage: wal_child PORT|ZMQ_ENDPOINT CHECKPOINT_DIR OUT_DIR KILL_AT_MS (a socketTextStream to
+ * 127.0.0.1:PORT, or a ZeroMQ PULL source stream bound to ZMQ_ENDPOINT). Gets or creates the
+ * context from CHECKPOINT_DIR (its output SIGKILLs the process at batch KILL_AT_MS when that is not
+ * 0) and answers one line per command read on stdin: stored N   waits until this run's receiver
+ * stored (or the ZeroMQ source received) N records                             -> "stored N" logged
+ * N   waits until N of them are in the write-ahead log       -> "logged N" clock T    sets the
+ * manual clock to T                             -> "clock T" batch T    sets the clock to T and
+ * waits for the batch at T       -> "T <state>" await T    waits for the batch at T (a re-run after
+ * a recovery)   -> "T <state>" time       the clock's time (after a recovery: the checkpoint's)  ->
+ * "time T" quit       stops the context                                      -> "quit", exit 0 A
+ * wait that times out answers "timeout". It exits by itself after 60 s whatever happens.
  */
 #include "tests/dstream/wal_app.h"
 
@@ -58,8 +59,10 @@ main(int argc, char **argv)
     States states;
     g_mutex_init(&states.lock);
     states.states = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+    gboolean zmq = strstr(argv[1], "://") != NULL;
     WalApp app = {
-        .port = (guint16)atoi(argv[1]),
+        .port = zmq ? 0 : (guint16)atoi(argv[1]),
+        .zmq_endpoint = zmq ? argv[1] : NULL,
         .checkpoint_dir = argv[2],
         .out_dir = argv[3],
         .kill_at_ms = g_ascii_strtoll(argv[4], NULL, 10),
@@ -73,7 +76,7 @@ main(int argc, char **argv)
         fprintf(stderr, "wal_child: %s\n", error ? error->message : "no context");
         return 1;
     }
-    DuetReceiver *receiver = duet_dstream_receiver(app.input);
+    DuetReceiver *receiver = zmq ? NULL : duet_dstream_receiver(app.input);
     char line[256];
     while (fgets(line, sizeof line, stdin) != NULL) {
         char command[32] = "";
@@ -81,12 +84,13 @@ main(int argc, char **argv)
         if (sscanf(line, "%31s %" G_GINT64_FORMAT, command, &value) < 1)
             continue;
         if (strcmp(command, "stored") == 0)
-            printf(duet_receiver_wait_stored(receiver, value, 30000) ? "stored %" G_GINT64_FORMAT
-                                                                       "\n"
-                                                                     : "timeout\n",
+            printf((zmq ? duet_zmq_source_wait_messages(app.zmq, value, 30000)
+                        : duet_receiver_wait_stored(receiver, value, 30000))
+                       ? "stored %" G_GINT64_FORMAT "\n"
+                       : "timeout\n",
                    value);
         else if (strcmp(command, "logged") == 0)
-            printf(duet_receiver_wait_logged(receiver, value, 30000) ? "logged %" G_GINT64_FORMAT
+            printf(duet_dstream_wait_logged(app.input, value, 30000) ? "logged %" G_GINT64_FORMAT
                                                                        "\n"
                                                                      : "timeout\n",
                    value);
@@ -98,6 +102,8 @@ main(int argc, char **argv)
             answer_batch(&states, ssc, value);
         } else if (strcmp(command, "await") == 0)
             answer_batch(&states, ssc, value);
+        else if (strcmp(command, "time") == 0)
+            printf("time %" G_GINT64_FORMAT "\n", duet_clock_now_ms(app.clock));
         else if (strcmp(command, "quit") == 0)
             break;
         else

@@ -1,4 +1,4 @@
-/* received_block_tracker.c — the blocks of one receiver stream under the write-ahead log:
+/* block_tracker.c — the blocks of one input stream under the write-ahead log:
  * Spark's WriteAheadLogBasedBlockHandler and ReceivedBlockTracker for one process.
  *
  * Layer: dstream/. Includes rdd/ and dstream/. With spark.streaming.receiver.writeAheadLog.enable
@@ -552,17 +552,4 @@ duet_block_tracker_batch_completed(DuetBlockTracker *tracker, DuetDStream *strea
     tracker->cleanup_horizon_ms = duet_streaming_context_replay_horizon(stream->context);
     DuetClock *clock = duet_context_clock(duet_streaming_context_spark_context(stream->context));
     duet_block_tracker_cleanup(tracker, info->batch_time_ms, thresh, duet_clock_now_ms(clock));
-}
-
-gint64
-duet_dstream_n_logged(DuetDStream *stream)
-{
-    return stream->block_tracker ? duet_block_tracker_n_logged(stream->block_tracker) : 0;
-}
-
-gboolean
-duet_dstream_wait_logged(DuetDStream *stream, gint64 n, gint64 timeout_ms)
-{
-    return stream->block_tracker != NULL &&
-           duet_block_tracker_wait_logged(stream->block_tracker, n, timeout_ms);
 }
