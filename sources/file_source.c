@@ -5,13 +5,14 @@
  * files, recursively, hidden names skipped as Spark's InMemoryFileIndex does), keeps the files
  * not seen before, orders them by modification time (newest first with latestFirst), takes at
  * most maxFilesPerTrigger of them and, if any, makes them the next LongOffset (0, 1, ...): Spark
- * logs such a set as one batch of its own file log and uses that batch id as the offset; duet
- * keeps the sets in memory. A range (start, end] reads the files of those sets, one partition
- * per file, from disk again, so a range can be re-read after a failure. When the directory is
- * the output of a file sink (it holds _spark_metadata), the files come from that log instead of
- * a listing, as in Spark, so a part file of an uncommitted batch is never read. Seen files are
- * Spark's SeenFilesMap: a file is new when its name (fileNameOnly) or path was not seen and it
- * is not older than maxFileAge before the newest file seen.
+ * logs such a set as one batch of its own file log and uses that batch id as the offset; so
+ * does duet once a query attaches its checkpoint/sources/<index>/ (file_source_log.c), and a
+ * source made in a new process reads the sets back from there. A range (start, end] reads the files
+ * of those sets, one partition per file, from disk again, so a range can be re-read after a
+ * failure. When the directory is the output of a file sink (it holds _spark_metadata), the files
+ * come from that log instead of a listing, as in Spark, so a part file of an uncommitted batch is
+ * never read. Seen files are Spark's SeenFilesMap: a file is new when its name (fileNameOnly) or
+ * path was not seen and it is not older than maxFileAge before the newest file seen.
  *
  * Half-written files. Spark relies on files appearing atomically (written elsewhere, then
  * renamed in), and skips the hidden names writers use meanwhile (".name", "_name",
@@ -75,6 +76,8 @@ typedef struct {
     CleanMode clean;         /* cleanSource */
     char *archive_dir;       /* sourceArchiveDir, absolute; NULL unless archiving */
     guint n_cleaned;         /* files deleted or archived */
+    char *log_dir;           /* where each new offset's files are logged (a query's
+                              * checkpoint/sources/<index>), or NULL */
 } FileSource;
 
 static FileSource *
@@ -94,6 +97,7 @@ file_finalize(gpointer data)
     g_free(file->null_value);
     g_free(file->corrupt_column);
     g_free(file->archive_dir);
+    g_free(file->log_dir);
     g_mutex_clear(&file->lock);
     g_free(file);
 }
@@ -184,6 +188,7 @@ file_latest(DuetSource *source, GError **error)
     GHashTable *next_pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     g_mutex_lock(&file->lock);
     GPtrArray *batch = g_ptr_array_new_with_free_func(g_free);
+    GArray *mtimes = g_array_new(FALSE, FALSE, sizeof(gint64));
     for (guint index = 0; index < found->len; index++) {
         if (file->max_files > 0 && batch->len >= (guint)file->max_files)
             break;
@@ -196,9 +201,24 @@ file_latest(DuetSource *source, GError **error)
                             g_memdup2(&candidate->mtime_ms, sizeof(gint64)));
         file->latest_ms = MAX(file->latest_ms, candidate->mtime_ms);
         g_ptr_array_add(batch, g_strdup(candidate->path));
+        g_array_append_val(mtimes, candidate->mtime_ms);
     }
     g_hash_table_unref(file->pending);
     file->pending = next_pending;
+    gint64 offset = file->first + (gint64)file->batches->len;
+    if (batch->len > 0 && file->log_dir != NULL &&
+        !duet_file_source_log_write(file->log_dir, offset, batch, (gint64 *)mtimes->data, error)) {
+        /* not logged, not taken: the files stay new for the next listing */
+        for (guint index = 0; index < batch->len; index++)
+            g_hash_table_remove(file->seen, seen_key(file, batch->pdata[index]));
+        g_ptr_array_set_size(batch, 0);
+        g_array_unref(mtimes);
+        g_ptr_array_unref(batch);
+        g_mutex_unlock(&file->lock);
+        g_ptr_array_unref(found);
+        return NULL;
+    }
+    g_array_unref(mtimes);
     if (batch->len > 0)
         g_ptr_array_add(file->batches, batch);
     else
@@ -346,13 +366,69 @@ file_forget(DuetSource *source, const char *end)
     g_ptr_array_unref(done);
 }
 
+static gboolean
+file_attach_log(DuetSource *source, const char *directory, GError **error)
+{
+    FileSource *file = file_of(source);
+    gboolean ok = TRUE;
+    g_mutex_lock(&file->lock);
+    if (file->log_dir != NULL) {
+        g_mutex_unlock(&file->lock); /* the first query's log */
+        return TRUE;
+    }
+    if (file->first == 0 && file->batches->len == 0) {
+        /* a new source: what an earlier process logged are its offsets 0, 1, ... */
+        GPtrArray *mtimes = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
+        GPtrArray *logged = duet_file_source_log_read(directory, mtimes, error);
+        for (guint batch = 0; logged != NULL && batch < logged->len; batch++) {
+            GPtrArray *paths = logged->pdata[batch];
+            GArray *times = mtimes->pdata[batch];
+            for (guint index = 0; index < paths->len; index++) {
+                gint64 mtime = g_array_index(times, gint64, index);
+                g_hash_table_insert(file->seen, g_strdup(seen_key(file, paths->pdata[index])),
+                                    g_memdup2(&mtime, sizeof(gint64)));
+                file->latest_ms = MAX(file->latest_ms, mtime);
+            }
+            g_ptr_array_add(file->batches, g_ptr_array_ref(paths));
+        }
+        ok = logged != NULL;
+        if (logged)
+            g_ptr_array_unref(logged);
+        g_ptr_array_unref(mtimes);
+    } else {
+        /* offsets made before a query attached (another consumer read first): log them, the
+         * ones already forgotten (committed by every consumer) as empty */
+        GPtrArray *none = g_ptr_array_new();
+        for (gint64 forgotten = 0; ok && forgotten < file->first; forgotten++)
+            ok = duet_file_source_log_write(directory, forgotten, none, NULL, error);
+        g_ptr_array_unref(none);
+        for (guint batch = 0; ok && batch < file->batches->len; batch++) {
+            GPtrArray *paths = file->batches->pdata[batch];
+            GArray *times = g_array_new(FALSE, FALSE, sizeof(gint64));
+            for (guint index = 0; index < paths->len; index++) {
+                const gint64 *mtime =
+                    g_hash_table_lookup(file->seen, seen_key(file, paths->pdata[index]));
+                gint64 value = mtime ? *mtime : 0;
+                g_array_append_val(times, value);
+            }
+            ok = duet_file_source_log_write(directory, file->first + batch, paths,
+                                            (gint64 *)times->data, error);
+            g_array_unref(times);
+        }
+    }
+    if (ok)
+        file->log_dir = g_strdup(directory);
+    g_mutex_unlock(&file->lock);
+    return ok;
+}
+
 /* One class per format, so that duet_source_format names the format ("csv"), in the order of
  * DuetFileFormatKind. */
 #define FILE_CLASS(name)                                                                           \
     {                                                                                              \
         .format = name, .description = file_description, .latest_offset = file_latest,             \
         .get_batch = file_get_batch, .forget = file_forget, .finalize = file_finalize,             \
-        .compare = duet_long_offset_compare,                                                       \
+        .compare = duet_long_offset_compare, .attach_log = file_attach_log,                        \
     }
 static const DuetSourceClass file_classes[] = {FILE_CLASS("text"), FILE_CLASS("csv"),
                                                FILE_CLASS("json")};

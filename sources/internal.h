@@ -66,6 +66,11 @@ char *duet_kafka_offsets_partitions_string(const DuetKafkaOffsets *offsets);
 /* Parses offsets JSON; Spark's message in domain/code when malformed. */
 DuetKafkaOffsets *duet_kafka_offsets_parse(const char *text, GQuark domain, gint code,
                                            GError **error);
+/* kafka_initial_offsets.c: Spark's KafkaSourceInitialOffsetWriter file (a zero byte, "v1\n",
+ * the offsets JSON), written atomically and read back with every damage named. */
+gboolean duet_kafka_initial_offsets_write(const char *path, const DuetKafkaOffsets *offsets,
+                                          GError **error);
+DuetKafkaOffsets *duet_kafka_initial_offsets_read(const char *path, GError **error);
 /* Parses the assign option's {"topicA":[0,1]} (offsets 0); Spark's message when malformed. */
 DuetKafkaOffsets *duet_kafka_partitions_parse(const char *text, GError **error);
 /* Orders two offsets JSON texts (NULL first): see kafka_offset.c. */
@@ -85,6 +90,16 @@ gboolean duet_file_listing_list_directory(const char *directory, GPtrArray *foun
 gboolean duet_file_listing_list_sink_log(const char *log_dir, GPtrArray *found, GError **error);
 /* Orders entries by modification time, then path (for g_ptr_array_sort). */
 int duet_file_listing_compare_oldest_first(gconstpointer a, gconstpointer b);
+/* file_source_log.c: Spark's MetadataVersionUtil.validateVersion of a source log's first line
+ * for version 1, with Spark's texts after "checkpoint file <path>: " (DUET_SOURCE_ERROR_OFFSET). */
+gboolean duet_source_log_check_version(const char *path, const char *line, GError **error);
+/* file_source_log.c: Spark's FileStreamSourceLog. Writes directory/<batch> for paths (with
+ * their modification times); reads every batch logged in directory, 0 to the last (an empty
+ * array when nothing is), each a GPtrArray of paths, their times appended to mtimes (a
+ * GArray of gint64 per batch; the caller gives mtimes a free function). (transfer full) */
+gboolean duet_file_source_log_write(const char *directory, gint64 batch, GPtrArray *paths,
+                                    const gint64 *mtimes_ms, GError **error);
+GPtrArray *duet_file_source_log_read(const char *directory, GPtrArray *mtimes, GError **error);
 int duet_file_listing_compare_newest_first(gconstpointer a, gconstpointer b);
 /* Per schema column, the unescaped value of the column's name=value directory between
  * directory and path, or NULL; NULL when no column has one. (transfer full): free each of the

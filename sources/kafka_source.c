@@ -76,6 +76,7 @@ typedef struct {
     gboolean include_headers;     /* includeHeaders: the schema's eighth column */
     DuetKafkaOffsets *initial;    /* startingOffsets resolved, NULL until first needed */
     DuetKafkaOffsets *current;    /* the last offset reported (or served), NULL before */
+    char *initial_path;           /* checkpoint/sources/<index>/0 of the query, or NULL */
 } Kafka;
 
 /* One partition's range to read: [from, until). */
@@ -96,6 +97,7 @@ kafka_finalize(gpointer data)
     if (kafka->consumer)
         rd_kafka_destroy(kafka->consumer);
     g_strfreev(kafka->subscribe);
+    g_free(kafka->initial_path);
     if (kafka->pattern)
         g_regex_unref(kafka->pattern);
     if (kafka->assign)
@@ -283,8 +285,39 @@ ensure_initial(Kafka *kafka, GError **error)
             !fetch_offsets(kafka, initial, kafka->start_kind == START_EARLIEST ? -2 : -1, error))
             g_clear_pointer(&initial, g_array_unref);
     }
+    /* Spark's KafkaSourceInitialOffsetWriter: kept, so that another process starts here too */
+    if (initial != NULL && kafka->initial_path != NULL &&
+        !duet_kafka_initial_offsets_write(kafka->initial_path, initial, error))
+        g_clear_pointer(&initial, g_array_unref);
     kafka->initial = initial;
     return initial != NULL;
+}
+
+static gboolean
+kafka_attach_log(DuetSource *source, const char *directory, GError **error)
+{
+    Kafka *kafka = duet_source_get_data(source);
+    gboolean ok = TRUE;
+    g_mutex_lock(&kafka->lock);
+    if (kafka->initial_path == NULL) {
+        char *path = g_build_filename(directory, "0", NULL);
+        if (g_file_test(path, G_FILE_TEST_EXISTS)) {
+            DuetKafkaOffsets *logged = duet_kafka_initial_offsets_read(path, error);
+            ok = logged != NULL;
+            if (ok && kafka->initial == NULL)
+                kafka->initial = logged;
+            else if (logged != NULL)
+                g_array_unref(logged);
+        } else if (kafka->initial != NULL) {
+            ok = duet_kafka_initial_offsets_write(path, kafka->initial, error);
+        }
+        if (ok)
+            kafka->initial_path = path;
+        else
+            g_free(path);
+    }
+    g_mutex_unlock(&kafka->lock);
+    return ok;
 }
 
 /* The start of a partition: its offset in from, else (a partition that appeared since) its
@@ -643,6 +676,7 @@ static const DuetSourceClass kafka_class = {
     .resume = kafka_resume,
     .finalize = kafka_finalize,
     .compare = duet_kafka_offsets_compare,
+    .attach_log = kafka_attach_log,
 };
 
 /* ---- options ------------------------------------------------------------------------------ */

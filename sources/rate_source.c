@@ -9,11 +9,16 @@
  */
 #include "sources/internal.h"
 
+#include "rdd/atomic_file.h"
+
 #include <math.h>
+#include <string.h>
 
 typedef struct {
     DuetClock *clock;  /* owned reference */
+    GMutex lock;       /* guards created_ms, which a query's log may set */
     gint64 created_ms; /* the source's zero */
+    gboolean logged;   /* created_ms is kept in a query's checkpoint */
     gint64 rows_per_second;
     gint64 ramp_up_seconds;
     gint64 partitions;
@@ -39,6 +44,7 @@ rate_finalize(gpointer data)
 {
     Rate *rate = data;
     duet_clock_unref(rate->clock);
+    g_mutex_clear(&rate->lock);
     g_free(rate);
 }
 
@@ -56,7 +62,9 @@ static char *
 rate_latest(DuetSource *source, GError **error)
 {
     Rate *rate = duet_source_get_data(source);
+    g_mutex_lock(&rate->lock);
     gint64 seconds = (duet_clock_now_ms(rate->clock) - rate->created_ms) / 1000;
+    g_mutex_unlock(&rate->lock);
     return g_strdup_printf("%" G_GINT64_FORMAT, seconds);
 }
 
@@ -72,7 +80,9 @@ rate_get_batch(DuetSource *source, const char *start, const char *end, GError **
                                                     rate->ramp_up_seconds);
     gint64 last =
         duet_rate_source_value_at_second(end_seconds, rate->rows_per_second, rate->ramp_up_seconds);
+    g_mutex_lock(&rate->lock);
     gint64 start_ms = rate->created_ms + start_seconds * 1000;
+    g_mutex_unlock(&rate->lock);
     gdouble ms_per_value =
         last > first ? (gdouble)(end_seconds - start_seconds) * 1000.0 / (gdouble)(last - first)
                      : 0.0;
@@ -98,6 +108,50 @@ rate_get_batch(DuetSource *source, const char *start, const char *end, GError **
     return partitions;
 }
 
+/* Spark's RateStreamMicroBatchStream keeps its creation time in checkpoint/sources/<i>/0 ("v1",
+ * then the time in ms), so that a restarted query's rows keep their timestamps; a source in a
+ * new process takes it from there. */
+static gboolean
+rate_attach_log(DuetSource *source, const char *directory, GError **error)
+{
+    Rate *rate = duet_source_get_data(source);
+    g_autofree char *path = g_build_filename(directory, "0", NULL);
+    g_mutex_lock(&rate->lock);
+    gboolean ok = TRUE;
+    if (!rate->logged && g_file_test(path, G_FILE_TEST_EXISTS)) {
+        g_autofree char *text = NULL;
+        GError *local = NULL;
+        ok = g_file_get_contents(path, &text, NULL, &local);
+        char *newline = ok ? strchr(text, '\n') : NULL;
+        if (newline)
+            *newline = '\0';
+        char *end = NULL;
+        gint64 created =
+            newline && g_ascii_isdigit(newline[1]) ? g_ascii_strtoll(newline + 1, &end, 10) : -1;
+        if (!ok) {
+            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OFFSET,
+                        "cannot read checkpoint file %s: %s", path, local->message);
+            g_error_free(local);
+        } else if (!duet_source_log_check_version(path, text, error)) {
+            ok = FALSE;
+        } else if (created < 0 || *end != '\0') {
+            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OFFSET,
+                        "checkpoint file %s: the rate source's creation time is missing or "
+                        "malformed (the file is truncated or damaged)",
+                        path);
+            ok = FALSE;
+        } else {
+            rate->created_ms = created;
+        }
+    } else if (!rate->logged) {
+        g_autofree char *text = g_strdup_printf("v1\n%" G_GINT64_FORMAT, rate->created_ms);
+        ok = duet_atomic_file_write(path, text, strlen(text), error);
+    }
+    rate->logged |= ok;
+    g_mutex_unlock(&rate->lock);
+    return ok;
+}
+
 static const DuetSourceClass rate_class = {
     .format = "rate",
     .description = rate_description,
@@ -105,6 +159,7 @@ static const DuetSourceClass rate_class = {
     .get_batch = rate_get_batch,
     .finalize = rate_finalize,
     .compare = duet_long_offset_compare,
+    .attach_log = rate_attach_log,
 };
 
 /* rampUpTime: seconds, optionally with an "s" suffix. */
@@ -141,6 +196,7 @@ duet_rate_source_new(DuetSourceOptions *options, DuetClock *clock, guint default
         return NULL;
     }
     rate->clock = duet_clock_ref(clock);
+    g_mutex_init(&rate->lock);
     rate->created_ms = duet_clock_now_ms(clock);
     g_autoptr(DuetSchema) schema = duet_schema_parse("timestamp TIMESTAMP, value BIGINT", NULL);
     return duet_source_new_internal(&rate_class, schema, rate);

@@ -103,6 +103,13 @@ duet_source_get_batch(DuetSource *source, const char *start, const char *end, GE
     return source->klass->get_batch(source, start, end, error);
 }
 
+gboolean
+duet_source_attach_log(DuetSource *source, const char *directory, GError **error)
+{
+    g_return_val_if_fail(source != NULL && directory != NULL, FALSE);
+    return source->klass->attach_log == NULL || source->klass->attach_log(source, directory, error);
+}
+
 int
 duet_source_compare_offsets(DuetSource *source, const char *a, const char *b)
 {

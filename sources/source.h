@@ -48,6 +48,10 @@ typedef struct {
     void (*finalize)(gpointer data);
     /* Orders two offsets of this source (NULL = before everything). */
     int (*compare)(const char *a, const char *b);
+    /* Keeps what each offset means in directory (a query's checkpoint/sources/<index>/),
+     * reading back what is logged there, so that a new process serves the same offsets. May be
+     * NULL (offsets that need no log). */
+    gboolean (*attach_log)(DuetSource *source, const char *directory, GError **error);
 } DuetSourceClass;
 
 /* For kinds: a new source of schema (transfer none) whose kind data is data. */
@@ -70,6 +74,11 @@ GPtrArray *duet_source_get_batch(DuetSource *source, const char *start, const ch
                                  GError **error);
 /* Orders two offsets of this source (NULL before everything). */
 int duet_source_compare_offsets(DuetSource *source, const char *a, const char *b);
+/* Spark's source metadata log: a source whose offsets exist only in memory (the file source's
+ * file sets) logs them under directory (checkpoint/sources/<index>/) and, the first time,
+ * loads what an earlier process logged there. The first directory attached wins; a source
+ * that needs no log ignores it. Errors name a damaged log file (DUET_SOURCE_ERROR_OFFSET). */
+gboolean duet_source_attach_log(DuetSource *source, const char *directory, GError **error);
 /* Consumers: each gets an id, commits what it processed; data is forgotten when every
  * consumer committed it. */
 guint duet_source_add_consumer(DuetSource *source);

@@ -252,8 +252,8 @@ has_new_data(DuetStreamingQuery *query, char *const *latest)
 /* A source whose latest offset is below what the checkpoint committed has lost the history
  * the checkpoint refers to (a source recreated in a new process that numbers its offsets from
  * zero again): reading on would skip or repeat data silently, so the query fails instead.
- * Spark's file and rate sources avoid this with their logs under checkpoint/sources/, which
- * duet does not write yet. */
+ * The file source avoids this with its log under checkpoint/sources/ (as Spark's); this
+ * catches the sources that keep none (a memory stream made anew). */
 static gboolean
 check_not_behind(DuetStreamingQuery *query, char *const *latest, GError **error)
 {
@@ -452,7 +452,7 @@ conf_time_ms(DuetContext *context, const char *key, gint64 *value, GError **erro
         const char *unit;
         gint64 ms;
     } units[] = {{"", 1}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"min", 60000}, {"h", 3600000}};
-    const char *unit = end ? g_strstrip(end) : "";
+    g_autofree char *unit = g_strstrip(g_strdup(end));
     for (guint index = 0; end != text && number >= 0 && index < G_N_ELEMENTS(units); index++)
         if (g_ascii_strcasecmp(unit, units[index].unit) == 0) {
             *value = number * units[index].ms;
@@ -472,7 +472,6 @@ conf_count(DuetContext *context, const char *key, gint64 minimum, gint64 *value,
     char *end = NULL;
     gint64 number = g_ascii_strtoll(text, &end, 10);
     if (end == text || *end != '\0' || number < minimum) {
-        /* Spark's checkValue messages */
         g_set_error(error, DUET_SQL_ERROR, DUET_SQL_ERROR_ANALYSIS, "%s %s, not '%s'", key,
                     minimum > 0 ? "must be positive" : "must be non-negative", text);
         return FALSE;
@@ -492,6 +491,19 @@ read_state_conf(DuetContext *context, DuetStateStoreConf *conf, GError **error)
                       &conf->min_deltas_for_snapshot, error) &&
            conf_time_ms(context, "spark.sql.streaming.stateStore.maintenanceInterval",
                         &conf->maintenance_interval_ms, error);
+}
+
+/* Spark's checkpoint/sources/<index>/: the sources whose offsets need a log keep it there. */
+static gboolean
+attach_source_logs(DuetStreamingQuery *query, GError **error)
+{
+    for (guint index = 0; index < query->sources->len; index++) {
+        g_autofree char *name = g_strdup_printf("%u", index);
+        g_autofree char *directory = g_build_filename(query->checkpoint, "sources", name, NULL);
+        if (!duet_source_attach_log(query->sources->pdata[index], directory, error))
+            return FALSE;
+    }
+    return TRUE;
 }
 
 /* Spark's state schema check of every stateful operator against its checkpoint. */
@@ -573,7 +585,7 @@ duet_streaming_query_start_with(DuetContext *context, DuetDataFrame *frame, Duet
     gint64 rerun = -1, rerun_timestamp = 0;
     char **rerun_end = NULL;
     if (query->checkpoint == NULL || !duet_atomic_mkdir(query->checkpoint, error) ||
-        !duet_query_load_metadata(query, error) ||
+        !duet_query_load_metadata(query, error) || !attach_source_logs(query, error) ||
         !duet_query_recover(query, &rerun, &rerun_end, &rerun_timestamp, error) ||
         !check_state_schemas(query, error) ||
         (rerun >= 0 && !run_batch(query, rerun, rerun_end, FALSE, rerun_timestamp, error))) {

@@ -235,6 +235,61 @@ test_kafka_latest_default(void)
     ASSERT_STR_EQ(rows, "[(null,[6E 65 77],t,0,1,1970-01-01 00:00:00.002,0)]");
 }
 
+/* Spark's initial offsets file (checkpoint/sources/<i>/0): a source made anew, as in a new
+ * process, starts where the first one resolved "latest", not at the new latest; a damaged file
+ * is an error naming it. */
+static void
+test_kafka_initial_offsets_log(void)
+{
+    g_autoptr(DuetTestKafka) mock = duet_test_kafka_new();
+    duet_test_kafka_create_topic(mock, "init", 1);
+    duet_test_kafka_produce(mock, "init", 0, NULL, "old", 1);
+    CU_ASSERT_TRUE_FATAL(duet_test_kafka_flush(mock));
+    char *checkpoint = duet_test_tmpdir_new();
+    g_autofree char *directory = g_build_filename(checkpoint, "sources", "0", NULL);
+    GError *error = NULL;
+    g_autoptr(DuetSource) first = kafka_source(mock, &error, "subscribe", "init", NULL);
+    CU_ASSERT_TRUE(duet_source_attach_log(first, directory, &error));
+    ASSERT_NO_ERROR(error);
+    g_autofree char *resolved = latest(first);
+    ASSERT_STR_EQ(resolved, "{\"init\":{\"0\":1}}");
+    g_autofree char *path = g_build_filename(directory, "0", NULL);
+    g_autofree char *contents = NULL;
+    gsize len = 0;
+    CU_ASSERT_TRUE(g_file_get_contents(path, &contents, &len, NULL));
+    CU_ASSERT_EQUAL(len, 1 + strlen("v1\n{\"init\":{\"0\":1}}"));
+    if (len > 1)
+        ASSERT_STR_EQ(contents + 1, "v1\n{\"init\":{\"0\":1}}");
+    /* the query died before committing a batch; a record arrived meanwhile */
+    duet_test_kafka_produce(mock, "init", 0, NULL, "new", 2);
+    CU_ASSERT_TRUE_FATAL(duet_test_kafka_flush(mock));
+    g_autoptr(DuetSource) second = kafka_source(mock, &error, "subscribe", "init", NULL);
+    CU_ASSERT_TRUE(duet_source_attach_log(second, directory, &error));
+    ASSERT_NO_ERROR(error);
+    g_autofree char *now = latest(second);
+    g_autofree char *rows = render_range(second, NULL, now, NULL);
+    ASSERT_STR_EQ(rows, "[(null,[6E 65 77],init,0,1,1970-01-01 00:00:00.002,0)]");
+    static const char *const damages[][2] = {
+        {"v1\n{\"init\":{\"0\"", "the initial offsets are not Kafka offsets JSON"},
+        {"v2\n{}", "UnsupportedLogVersion: maximum supported log version is v1, but "
+                   "encountered v2."},
+        {"", "Incomplete log file"},
+        {"x1\n{}", "Log file was malformed: failed to read correct log version from x1."},
+    };
+    for (guint index = 0; index < G_N_ELEMENTS(damages); index++) {
+        CU_ASSERT_TRUE(g_file_set_contents(path, damages[index][0], -1, NULL));
+        g_autoptr(DuetSource) third = kafka_source(mock, &error, "subscribe", "init", NULL);
+        CU_ASSERT_FALSE(duet_source_attach_log(third, directory, &error));
+        CU_ASSERT_PTR_NOT_NULL(error);
+        if (error) {
+            CU_ASSERT_PTR_NOT_NULL(strstr(error->message, path));
+            CU_ASSERT_PTR_NOT_NULL(strstr(error->message, damages[index][1]));
+        }
+        g_clear_error(&error);
+    }
+    duet_test_tmpdir_free(checkpoint);
+}
+
 /* startingOffsets as JSON: -2 earliest, -1 latest, a number as is; every partition must be
  * given, and an offset Kafka does not have is data loss. */
 static void
@@ -673,7 +728,7 @@ test_kafka_broker_restart(void)
 
 DUET_TEST_MAIN("kafka_source", DUET_TEST(test_kafka_schema_and_description),
                DUET_TEST(test_kafka_option_errors), DUET_TEST(test_kafka_earliest_rows),
-               DUET_TEST(test_kafka_latest_default),
+               DUET_TEST(test_kafka_latest_default), DUET_TEST(test_kafka_initial_offsets_log),
                DUET_TEST(test_kafka_specific_starting_offsets),
                DUET_TEST(test_kafka_max_offsets_per_trigger),
                DUET_TEST(test_kafka_empty_and_new_topics), DUET_TEST(test_kafka_many_partitions),

@@ -67,6 +67,61 @@ test_rate_rows(void)
     g_hash_table_unref(options);
 }
 
+/* Spark's rate metadata log (checkpoint/sources/<i>/0: "v1", the creation time in ms): a
+ * source made later (a new process) takes the first one's creation time, so a logged range
+ * gives the same rows with the same timestamps; a damaged file is an error naming it. */
+static void
+test_rate_creation_time_log(void)
+{
+    g_autoptr(DuetClock) clock = duet_clock_new_manual(5000);
+    DuetSourceOptions *options = duet_source_options_new();
+    duet_source_options_set(options, "rowsPerSecond", "2");
+    duet_source_options_set(options, "numPartitions", "1");
+    char *checkpoint = duet_test_tmpdir_new();
+    g_autofree char *directory = g_build_filename(checkpoint, "sources", "0", NULL);
+    g_autofree char *path = g_build_filename(directory, "0", NULL);
+    GError *error = NULL;
+    g_autoptr(DuetSource) first = duet_source_new("rate", options, NULL, clock, 1, &error);
+    CU_ASSERT_TRUE(duet_source_attach_log(first, directory, &error));
+    ASSERT_NO_ERROR(error);
+    g_autofree char *log = NULL;
+    CU_ASSERT_TRUE(g_file_get_contents(path, &log, NULL, NULL));
+    ASSERT_STR_EQ(log, "v1\n5000");
+    GPtrArray *before = duet_source_get_batch(first, "0", "1", &error);
+    g_autofree char *rows = render_partitions(before, duet_source_schema(first));
+    g_ptr_array_unref(before);
+    ASSERT_STR_EQ(rows, "[(1970-01-01 00:00:05.0,0), (1970-01-01 00:00:05.5,1)]");
+    duet_clock_set_ms(clock, 9000);
+    g_autoptr(DuetSource) second = duet_source_new("rate", options, NULL, clock, 1, &error);
+    CU_ASSERT_TRUE(duet_source_attach_log(second, directory, &error));
+    ASSERT_NO_ERROR(error);
+    g_autofree char *latest = duet_source_latest_offset(second, &error);
+    ASSERT_STR_EQ(latest, "4");
+    GPtrArray *after = duet_source_get_batch(second, "0", "1", &error);
+    g_autofree char *rows_after = render_partitions(after, duet_source_schema(second));
+    g_ptr_array_unref(after);
+    ASSERT_STR_EQ(rows_after, rows);
+    static const char *const damages[][2] = {
+        {"v1\n", "creation time is missing or malformed"},
+        {"v2\n5000", "UnsupportedLogVersion: maximum supported log version is v1, but "
+                     "encountered v2."},
+        {"", "Log file was malformed: failed to read correct log version from ."},
+    };
+    for (guint index = 0; index < G_N_ELEMENTS(damages); index++) {
+        CU_ASSERT_TRUE(g_file_set_contents(path, damages[index][0], -1, NULL));
+        g_autoptr(DuetSource) third = duet_source_new("rate", options, NULL, clock, 1, &error);
+        CU_ASSERT_FALSE(duet_source_attach_log(third, directory, &error));
+        CU_ASSERT_PTR_NOT_NULL(error);
+        if (error) {
+            CU_ASSERT_PTR_NOT_NULL(strstr(error->message, path));
+            CU_ASSERT_PTR_NOT_NULL(strstr(error->message, damages[index][1]));
+        }
+        g_clear_error(&error);
+    }
+    duet_test_tmpdir_free(checkpoint);
+    g_hash_table_unref(options);
+}
+
 static void
 test_rate_options(void)
 {
@@ -126,4 +181,5 @@ test_memory_stream_and_two_consumers(void)
 }
 
 DUET_TEST_MAIN("source", DUET_TEST(test_value_at_second), DUET_TEST(test_rate_rows),
-               DUET_TEST(test_rate_options), DUET_TEST(test_memory_stream_and_two_consumers))
+               DUET_TEST(test_rate_creation_time_log), DUET_TEST(test_rate_options),
+               DUET_TEST(test_memory_stream_and_two_consumers))

@@ -494,6 +494,118 @@ test_source_behind_checkpoint(void)
     fixture_clear(&fixture);
 }
 
+/* A text file source over directory (young files taken at once). */
+static DuetSource *
+text_source(Fixture *fixture, const char *directory)
+{
+    DuetSourceOptions *options = duet_source_options_new();
+    duet_source_options_set(options, "path", directory);
+    duet_source_options_set(options, "minFileAge", "0");
+    GError *error = NULL;
+    DuetSource *source = duet_source_new("text", options, NULL, fixture->clock, 2, &error);
+    ASSERT_NO_ERROR(error);
+    g_hash_table_unref(options);
+    return source;
+}
+
+static void
+write_input(const char *directory, const char *name, const char *text)
+{
+    g_autofree char *path = g_build_filename(directory, name, NULL);
+    g_assert_true(g_file_set_contents(path, text, -1, NULL));
+}
+
+/* Runs the word count over a new file source (as a new process would make) until it has
+ * processed what is there. */
+static void
+run_file_counts(Fixture *fixture, const char *directory)
+{
+    duet_source_unref(fixture->input);
+    fixture->input = text_source(fixture, directory);
+    g_autoptr(DuetDataFrame) counts = counts_by(fixture, "value");
+    DuetStreamingQuery *query = start(fixture, counts);
+    GError *error = NULL;
+    CU_ASSERT_TRUE(duet_streaming_query_process_all_available(query, &error));
+    ASSERT_NO_ERROR(error);
+    duet_streaming_query_unref(query);
+}
+
+/* Spark's FileStreamSourceLog under sources/0/: a file source made anew (a new process) takes
+ * the logged file sets back, so a restart neither re-reads old files nor skips new ones, and
+ * a batch logged but not committed is re-run with exactly its files. */
+static void
+test_file_source_log(void)
+{
+    Fixture fixture;
+    fixture_init(&fixture, "2");
+    g_autofree char *input = duet_test_tmpdir_new();
+    write_input(input, "a.txt", "x\ny\n");
+    run_file_counts(&fixture, input);
+    g_autofree char *logged = list_dir(fixture.checkpoint, "sources/0");
+    ASSERT_STR_EQ(logged, "0");
+    g_autofree char *log_path = g_build_filename(fixture.checkpoint, "sources", "0", "0", NULL);
+    g_autofree char *log = NULL;
+    CU_ASSERT_TRUE(g_file_get_contents(log_path, &log, NULL, NULL));
+    g_autofree char *a_path = g_build_filename(input, "a.txt", NULL);
+    g_autofree char *entry = g_strdup_printf("v1\n{\"path\":\"file://%s\",\"timestamp\":", a_path);
+    CU_ASSERT_TRUE(g_str_has_prefix(log, entry));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, ",\"batchId\":0}"));
+    /* a new file while stopped: only it is read after the restart */
+    write_input(input, "b.txt", "x\n");
+    run_file_counts(&fixture, input);
+    g_autofree char *batches = take_batches(&fixture);
+    ASSERT_STR_EQ(batches, "[(x,1), (y,1)]\n[(x,2)]\n");
+    /* batch 2 logged (offsets/2, sources/0/2) but not committed: re-run with its file only,
+     * although another file arrived meanwhile; the new file follows in batch 3 */
+    write_input(input, "c.txt", "z\n");
+    run_file_counts(&fixture, input);
+    g_autofree char *commit = g_build_filename(fixture.checkpoint, "commits", "2", NULL);
+    CU_ASSERT_EQUAL(g_remove(commit), 0);
+    write_input(input, "d.txt", "x\n");
+    g_ptr_array_set_size(fixture.batches, 0);
+    run_file_counts(&fixture, input);
+    batches = (g_free(batches), take_batches(&fixture));
+    ASSERT_STR_EQ(batches, "[(z,1)]\n[(x,3)]\n");
+    /* each damage of a log file is an error naming it, and the query does not start */
+    static const struct {
+        Damage damage;
+        const char *expected;
+    } damages[] = {
+        {TRUNCATED, "line 2 is not a file entry of batch 1 (the file is truncated or damaged)"},
+        {GARBAGE, "is not text (binary garbage)"},
+        {NEWER, "UnsupportedLogVersion: maximum supported log version is v1, but encountered "
+                "v2. The log file was produced by a newer version of Spark"},
+        {EMPTY, "Incomplete log file"},
+        {FLIPPED, "line 2 is not a file entry of batch 1"},
+    };
+    g_autofree char *second = g_build_filename(fixture.checkpoint, "sources", "0", "1", NULL);
+    g_autofree char *good = NULL;
+    gsize good_len = 0;
+    CU_ASSERT_TRUE(g_file_get_contents(second, &good, &good_len, NULL));
+    for (guint index = 0; index < G_N_ELEMENTS(damages); index++) {
+        CU_ASSERT_TRUE(g_file_set_contents(second, good, (gssize)good_len, NULL));
+        damage_file(second, damages[index].damage);
+        duet_source_unref(fixture.input);
+        fixture.input = text_source(&fixture, input);
+        g_autoptr(DuetDataFrame) frame = counts_by(&fixture, "value");
+        GError *error = NULL;
+        DuetStreamingQuery *query = try_start(&fixture, frame, DUET_OUTPUT_MODE_UPDATE, &error);
+        CU_ASSERT_PTR_NULL(query);
+        CU_ASSERT_PTR_NOT_NULL(error);
+        if (error && (strstr(error->message, second) == NULL ||
+                      strstr(error->message, damages[index].expected) == NULL)) {
+            fprintf(stderr, "damage %d: expected \"%s\" in: %s\n", damages[index].damage,
+                    damages[index].expected, error->message);
+            CU_FAIL("the error does not name the file and the damage");
+        }
+        g_clear_error(&error);
+        if (query)
+            duet_streaming_query_unref(query);
+    }
+    duet_test_tmpdir_free(g_steal_pointer(&input));
+    fixture_clear(&fixture);
+}
+
 /* ---- retention ------------------------------------------------------------------------------- */
 
 static void
@@ -566,5 +678,5 @@ test_bad_retention_conf(void)
 DUET_TEST_MAIN("structured checkpoint", DUET_TEST(test_layout), DUET_TEST(test_damaged_files),
                DUET_TEST(test_changed_number_of_sources), DUET_TEST(test_changed_state_schema),
                DUET_TEST(test_shuffle_partitions_from_checkpoint),
-               DUET_TEST(test_source_behind_checkpoint), DUET_TEST(test_retention),
-               DUET_TEST(test_bad_retention_conf))
+               DUET_TEST(test_source_behind_checkpoint), DUET_TEST(test_file_source_log),
+               DUET_TEST(test_retention), DUET_TEST(test_bad_retention_conf))
