@@ -39,7 +39,7 @@ duet_fault_sim(DuetFaultSite site, const char *path)
 const char *
 duet_fault_site_name(DuetFaultSite site)
 {
-    static const char *const names[] = {"write", "fsync", "rename", "sink-commit",
-                                        "state-snapshot"};
+    static const char *const names[] = {"write",       "fsync",          "rename",
+                                        "sink-commit", "state-snapshot", "sink-write"};
     return site < DUET_FAULT_N_SITES ? names[site] : "unknown";
 }

@@ -17,6 +17,7 @@ typedef enum {
     DUET_FAULT_SITE_RENAME,         /* the rename that publishes a file */
     DUET_FAULT_SITE_SINK_COMMIT,    /* a sink committing a batch */
     DUET_FAULT_SITE_STATE_SNAPSHOT, /* a state store writing a snapshot */
+    DUET_FAULT_SITE_SINK_WRITE, /* a sink half way through a batch: rows written, not committed */
     DUET_FAULT_N_SITES,
 } DuetFaultSite;
 

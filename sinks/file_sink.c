@@ -18,6 +18,7 @@
  */
 #include "sinks/sink.h"
 #include "rdd/atomic_file.h"
+#include "rdd/fault.h"
 #include "rdd/file_format.h"
 
 #include <errno.h>
@@ -281,6 +282,11 @@ file_sink_add_batch(DuetSink *sink, gint64 batch_id, GPtrArray *partitions, Duet
             }
         }
         g_ptr_array_unref(outputs);
+    }
+    if (ok && duet_fault_sim(DUET_FAULT_SITE_SINK_WRITE, file->log_dir)) {
+        g_set_error(&local, DUET_SINK_ERROR, DUET_SINK_ERROR_WRITE,
+                    "part files written, log not (injected fault)");
+        ok = FALSE;
     }
     gboolean compact = (batch_id + 1) % COMPACT_INTERVAL == 0;
     if (ok && compact)

@@ -13,6 +13,7 @@
  * key), so Update is allowed exactly when keys are given.
  */
 #include "sinks/sql_table.h"
+#include "rdd/fault.h"
 #include "rdd/format.h"
 #include "rdd/json_rows.h"
 
@@ -208,6 +209,11 @@ sqlite_sink_add_batch(DuetSink *sink, gint64 batch_id, GPtrArray *partitions, Du
     }
     if (ok)
         ok = record_batch_id(sqlite, batch_id, error);
+    if (ok && duet_fault_sim(DUET_FAULT_SITE_SINK_WRITE, sqlite->db_path)) {
+        g_set_error(error, DUET_SINK_ERROR, DUET_SINK_ERROR_WRITE,
+                    "sqlite sink: rows written, not committed (injected fault)");
+        ok = FALSE;
+    }
     if (ok)
         ok = exec(sqlite, "COMMIT", "committing", error);
     if (!ok)

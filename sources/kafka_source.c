@@ -597,6 +597,24 @@ read_ranges(Kafka *kafka, DuetSchema *schema, Range *ranges, guint n_ranges, GEr
     return partitions;
 }
 
+/* After a restart the first latest offset may come before any batch is read (the last batch
+ * was committed): the rate limit counts from the checkpoint's end, not the initial offsets. */
+static void
+kafka_resume(DuetSource *source, const char *end)
+{
+    Kafka *kafka = duet_source_get_data(source);
+    GArray *until =
+        duet_kafka_offsets_parse(end, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_OFFSET, NULL);
+    if (until == NULL)
+        return; /* get_batch reports a malformed offset */
+    g_mutex_lock(&kafka->lock);
+    if (kafka->current == NULL)
+        kafka->current = until;
+    else
+        g_array_unref(until);
+    g_mutex_unlock(&kafka->lock);
+}
+
 static GPtrArray *
 kafka_get_batch(DuetSource *source, const char *start, const char *end, GError **error)
 {
@@ -658,6 +676,7 @@ static const DuetSourceClass kafka_class = {
     .description = kafka_description,
     .latest_offset = kafka_latest,
     .get_batch = kafka_get_batch,
+    .resume = kafka_resume,
     .finalize = kafka_finalize,
     .compare = duet_kafka_offsets_compare,
     .attach_log = kafka_attach_log,

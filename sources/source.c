@@ -90,6 +90,13 @@ duet_source_latest_offset(DuetSource *source, GError **error)
     return source->klass->latest_offset(source, error);
 }
 
+void
+duet_source_resume(DuetSource *source, const char *end)
+{
+    if (end != NULL && source->klass->resume != NULL)
+        source->klass->resume(source, end);
+}
+
 GPtrArray *
 duet_source_get_batch(DuetSource *source, const char *start, const char *end, GError **error)
 {

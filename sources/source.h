@@ -40,6 +40,10 @@ typedef struct {
     GPtrArray *(*get_batch)(DuetSource *source, const char *start, const char *end, GError **error);
     /* Everything up to end was committed by every consumer: it may be forgotten. May be NULL. */
     void (*forget)(DuetSource *source, const char *end);
+    /* A consumer restarted from a checkpoint whose last batch ended at end: what a rate limit
+     * counts from when no batch was read yet (Spark's latestOffset(startOffset, limit)). May be
+     * NULL. */
+    void (*resume)(DuetSource *source, const char *end);
     /* Frees the kind's data. */
     void (*finalize)(gpointer data);
     /* Orders two offsets of this source (NULL = before everything). */
@@ -63,6 +67,9 @@ DuetSchema *duet_source_schema(DuetSource *source);
 const char *duet_source_format(DuetSource *source);
 char *duet_source_description(DuetSource *source);
 char *duet_source_latest_offset(DuetSource *source, GError **error);
+/* Tells the source that a consumer resumes after a batch that ended at end (a recovered
+ * checkpoint), so that rate limits count from there. */
+void duet_source_resume(DuetSource *source, const char *end);
 GPtrArray *duet_source_get_batch(DuetSource *source, const char *start, const char *end,
                                  GError **error);
 /* Orders two offsets of this source (NULL before everything). */

@@ -595,6 +595,8 @@ duet_streaming_query_start_with(DuetContext *context, DuetDataFrame *frame, Duet
         return NULL;
     }
     duet_query_offsets_free(query, rerun_end);
+    for (guint index = 0; index < query->sources->len; index++)
+        duet_source_resume(query->sources->pdata[index], query->committed[index]);
     if (query->trigger.kind == DUET_TRIGGER_AVAILABLE_NOW &&
         (query->available_now = duet_query_latest_offsets(query, error)) == NULL) {
         duet_streaming_query_unref(query);
@@ -726,21 +728,29 @@ reached(DuetStreamingQuery *query, char *const *target)
 gboolean
 duet_streaming_query_process_all_available(DuetStreamingQuery *query, GError **error)
 {
-    char **target = duet_query_latest_offsets(query, error);
-    if (target == NULL)
-        return FALSE;
-    g_mutex_lock(&query->lock);
-    g_cond_broadcast(&query->changed); /* wake a polling trigger */
-    while (query->active &&
-           (!reached(query, target) ||
-            (query->trigger.kind != DUET_TRIGGER_PROCESSING_TIME && wants_no_data_batch(query))))
-        g_cond_wait(&query->changed, &query->lock);
-    gboolean ok = query->failure == NULL;
-    if (!ok)
-        g_propagate_error(error, g_error_copy(query->failure));
-    g_mutex_unlock(&query->lock);
-    duet_query_offsets_free(query, target);
-    return ok;
+    /* A rate-limited source (maxOffsetsPerTrigger, maxFilesPerTrigger) reports one step at a
+     * time: wait for each step until a latest offset holds nothing beyond what was committed
+     * (Spark waits for a trigger that found no new data). */
+    for (;;) {
+        char **target = duet_query_latest_offsets(query, error);
+        if (target == NULL)
+            return FALSE;
+        g_mutex_lock(&query->lock);
+        gboolean caught_up = reached(query, target);
+        g_cond_broadcast(&query->changed); /* wake a polling trigger */
+        while (query->active &&
+               (!reached(query, target) || (query->trigger.kind != DUET_TRIGGER_PROCESSING_TIME &&
+                                            wants_no_data_batch(query))))
+            g_cond_wait(&query->changed, &query->lock);
+        gboolean ok = query->failure == NULL;
+        if (!ok)
+            g_propagate_error(error, g_error_copy(query->failure));
+        gboolean active = query->active;
+        g_mutex_unlock(&query->lock);
+        duet_query_offsets_free(query, target);
+        if (!ok || !active || caught_up)
+            return ok;
+    }
 }
 
 gboolean

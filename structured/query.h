@@ -81,8 +81,9 @@ const char *duet_streaming_query_name(DuetStreamingQuery *query);
 gboolean duet_streaming_query_is_active(DuetStreamingQuery *query);
 /* The id of the last batch run (-1 before the first). */
 gint64 duet_streaming_query_last_batch_id(DuetStreamingQuery *query);
-/* Blocks until every row available now has been processed (or the query ended); FALSE with
- * error when the query failed. */
+/* Blocks until every row available now has been processed, over as many batches as the
+ * sources' rate limits make (or until the query ended); FALSE with error when the query
+ * failed. */
 gboolean duet_streaming_query_process_all_available(DuetStreamingQuery *query, GError **error);
 /* With a processing-time trigger: waits until the query blocks on its clock, having begun
  * that wait when the clock read now_ms (Spark's StreamManualClock.isStreamWaitingAt), or has

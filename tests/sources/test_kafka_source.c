@@ -348,7 +348,8 @@ test_kafka_specific_starting_offsets(void)
     g_clear_error(&error);
 }
 
-/* maxOffsetsPerTrigger: Spark's proportional split, small partitions rounded up. */
+/* maxOffsetsPerTrigger: Spark's proportional split, small partitions rounded up; after a
+ * restart (duet_source_resume) it counts from the checkpoint's offsets. */
 static void
 test_kafka_max_offsets_per_trigger(void)
 {
@@ -381,6 +382,16 @@ test_kafka_max_offsets_per_trigger(void)
                         "(null,[78],m,1,2,1970-01-01 00:00:00.007,0)]");
     g_autofree char *third = latest(source);
     ASSERT_STR_EQ(third, second);
+
+    /* a source made after a restart, told where the checkpoint's last batch ended, limits from
+     * there: the rest of the backlog (3, 2, 0), not the first 5 from the start again */
+    g_autoptr(DuetSource) restarted =
+        kafka_source(mock, &error, "subscribe", "m", "startingOffsets", "earliest",
+                     "maxOffsetsPerTrigger", "5", NULL);
+    ASSERT_NO_ERROR(error);
+    duet_source_resume(restarted, first);
+    g_autofree char *resumed = latest(restarted);
+    ASSERT_STR_EQ(resumed, second);
 }
 
 /* An empty topic has offsets (all 0) and empty partitions; a topic that does not exist yet

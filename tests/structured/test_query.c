@@ -1,11 +1,15 @@
 /* test_query.c — tests of structured/dataframe.c and structured/query.c: a stateless query over
  * a memory stream into a memory sink, batch ids, the checkpoint's offsets and commit logs,
  * restart after a clean stop, the re-run of a batch logged but not committed (a crash injected
- * at the sink commit), and Spark's output-mode and analysis errors. */
+ * at the sink commit), Spark's output-mode and analysis errors, and processAllAvailable over a
+ * rate-limited source. */
 #include "tests/common/batch_literal.h"
 #include "tests/common/test.h"
 #include "rdd/fault.h"
 #include "structured/query.h"
+
+#include <time.h>
+#include <utime.h>
 
 typedef struct {
     DuetContext *context;
@@ -183,5 +187,47 @@ test_errors_and_explain(void)
     fixture_clear(&fixture);
 }
 
+/* processAllAvailable over a rate-limited source (a file source with maxFilesPerTrigger=1)
+ * runs one batch per step until every file is processed, as Spark's does (it used to stop
+ * after the first step). */
+static void
+test_process_all_available_rate_limited(void)
+{
+    char *input = duet_test_tmpdir_new();
+    char *checkpoint = duet_test_tmpdir_new();
+    for (int file = 0; file < 3; file++) {
+        g_autofree char *name = g_strdup_printf("%s/in-%d.txt", input, file);
+        g_autofree char *text = g_strdup_printf("f%d\n", file);
+        g_file_set_contents(name, text, -1, NULL);
+        /* older than the source's minFileAge: complete */
+        struct utimbuf times = {time(NULL) - 3600, time(NULL) - 3600 + file};
+        utime(name, &times);
+    }
+    GError *error = NULL;
+    g_autoptr(DuetContext) context = duet_context_new("local[2]", &error);
+    DuetSourceOptions *options = duet_source_options_new();
+    duet_source_options_set(options, "path", input);
+    duet_source_options_set(options, "maxFilesPerTrigger", "1");
+    g_autoptr(DuetSource) files =
+        duet_source_new("text", options, NULL, duet_context_clock(context), 2, &error);
+    g_hash_table_unref(options);
+    ASSERT_NO_ERROR(error);
+    g_autoptr(DuetDataFrame) frame = duet_dataframe_from_source(files);
+    g_autoptr(DuetSink) sink = duet_memory_sink_new(duet_dataframe_schema(frame));
+    DuetStreamingQuery *query = duet_streaming_query_start(
+        context, frame, sink, DUET_OUTPUT_MODE_APPEND, checkpoint, NULL, "files", &error);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_TRUE(duet_streaming_query_process_all_available(query, &error));
+    ASSERT_NO_ERROR(error);
+    /* more than one batch (processAllAvailable's own latest-offset calls may merge steps) */
+    CU_ASSERT_TRUE(duet_streaming_query_last_batch_id(query) >= 1);
+    g_autofree char *rows = sink_rows(sink);
+    ASSERT_STR_EQ(rows, "[f0, f1, f2]");
+    duet_streaming_query_unref(query);
+    duet_test_tmpdir_free(checkpoint);
+    duet_test_tmpdir_free(input);
+}
+
 DUET_TEST_MAIN("query", DUET_TEST(test_stateless_query_and_restart),
-               DUET_TEST(test_rerun_of_uncommitted_batch), DUET_TEST(test_errors_and_explain))
+               DUET_TEST(test_rerun_of_uncommitted_batch), DUET_TEST(test_errors_and_explain),
+               DUET_TEST(test_process_all_available_rate_limited))
