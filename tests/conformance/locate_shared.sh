@@ -1,5 +1,5 @@
 #!/bin/sh
-# locate_shared.sh PATH — prints PATH, a file of ../shared/conformance, where it really is.
+# locate_shared.sh PATH — prints PATH, ../shared/conformance or a file in it, where it really is.
 # shared/ sits beside the repository; a clone made elsewhere (e.g. `git clone . /tmp/ci`) finds
 # it beside the clone's origin instead, or in $DUET_SHARED_CONFORMANCE. A missing file is a
 # failure (exit 1) with a clear message, never a silent pass. Used by run_conformance.sh and
@@ -7,14 +7,15 @@
 set -eu
 cases="$1"
 if [ ! -e "$cases" ]; then
+    relative=""
     case "$cases" in
-    */shared/conformance/*)
-        relative="${cases##*/shared/conformance/}"
+    */shared/conformance | */shared/conformance/*)
+        case "$cases" in */shared/conformance/*) relative="${cases##*/shared/conformance/}" ;; esac
         here=$(dirname "$0")
         origin=$(git -C "$here" config --get remote.origin.url 2>/dev/null || true)
         for dir in "${DUET_SHARED_CONFORMANCE:-}" "${origin:+$origin/../shared/conformance}"; do
             if [ -n "$dir" ] && [ -e "$dir/$relative" ]; then
-                cases="$dir/$relative"
+                cases="$dir${relative:+/$relative}"
                 break
             fi
         done

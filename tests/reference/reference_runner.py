@@ -135,8 +135,6 @@ def compare_case(spec, duet, spark, spark_console):
         if any(step["op"] == "pprint" for step in spec["pipeline"]):
             lines += diff_text("pprint", duet.get("pprint", ""), spark_console.get(spec["id"]))
     else:
-        if duet.get("failure") and "check" not in duet.get("failure", "").lower():
-            pass
         d_batches = duet.get("batches", [])
         s_batches = spark.get("batches", [])
         lines = []
@@ -147,6 +145,9 @@ def compare_case(spec, duet, spark, spark_console):
         lines += diff_batches("batch", [b["rows"] for b in d_batches], [b["rows"] for b in s_batches], False)
         if spec.get("kind") == "console":
             lines += diff_text("console", duet.get("console", ""), spark_console.get(spec["id"]))
+    if lines and duet.get("failure") and spec.get("kind") != "console":
+        # duet's harness stopped the case (e.g. a query it cannot build): say why
+        lines.insert(0, "  duet: %s" % duet["failure"].splitlines()[0])
     if lines:
         return "FAIL", "\n".join(lines)
     return "PASS", ""
