@@ -402,34 +402,40 @@ checkpoint_read(const char *path, GError **error)
     return g_steal_pointer(&checkpoint);
 }
 
-/* Spark's CheckpointReader.read: the newest file that can be read. NULL without error when
- * there is none; an error naming the newest file when none can be read. */
+/* The newest checkpoint file, or NULL without error when there is none. Unlike Spark's
+ * CheckpointReader.read, a damaged newest file is an error, not a reason to recover from an
+ * older one: files are written whole (temp file, fsync, rename), so damage is not a crash's,
+ * and an older checkpoint recomputes the batches after it from what their inputs hold now,
+ * which an idempotent sink would skip (batch ids it already committed) and so lose. The error
+ * names the file, and the older one to fall back to by deleting it. */
 static Checkpoint *
 read_latest(const char *directory, GError **error)
 {
     g_autoptr(GArray) times = list_checkpoints(directory);
-    GError *first = NULL;
-    for (guint index = 0; index < times->len; index++) {
+    if (times->len == 0)
+        return NULL;
+    g_autofree char *newest = checkpoint_path(directory, g_array_index(times, gint64, 0));
+    GError *local = NULL;
+    Checkpoint *checkpoint = checkpoint_read(newest, &local);
+    if (checkpoint != NULL)
+        return checkpoint;
+    g_autofree char *older = NULL;
+    for (guint index = 1; older == NULL && index < times->len; index++) {
         g_autofree char *path = checkpoint_path(directory, g_array_index(times, gint64, index));
-        GError *local = NULL;
-        Checkpoint *checkpoint = checkpoint_read(path, &local);
-        if (checkpoint != NULL) {
-            if (first != NULL) {
-                g_warning("%s; recovering from the older checkpoint %s", first->message, path);
-                g_error_free(first);
-            }
-            return checkpoint;
+        Checkpoint *readable = checkpoint_read(path, NULL);
+        if (readable != NULL) {
+            checkpoint_free(readable);
+            older = g_steal_pointer(&path);
         }
-        if (first == NULL)
-            first = local;
-        else
-            g_error_free(local);
     }
-    if (first != NULL) {
-        g_set_error(error, DUET_DSTREAM_ERROR, DUET_DSTREAM_ERROR_CHECKPOINT,
-                    "Failed to read checkpoint from directory %s: %s", directory, first->message);
-        g_error_free(first);
-    }
+    g_set_error(error, DUET_DSTREAM_ERROR, DUET_DSTREAM_ERROR_CHECKPOINT,
+                "Failed to read checkpoint from directory %s: %s%s%s%s", directory, local->message,
+                older ? " (to recover from the older checkpoint " : "", older ? older : "",
+                older ? ", delete the damaged file: the batches after it are then recomputed "
+                        "from what their inputs hold now, and a sink may skip or repeat their "
+                        "records)"
+                      : "");
+    g_error_free(local);
     return NULL;
 }
 

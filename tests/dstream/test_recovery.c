@@ -7,6 +7,8 @@
  * I/O and on the child's output. */
 #include "tests/common/kafka_mock.h"
 #include "tests/common/test.h"
+
+#include <glib/gstdio.h>
 #include "tests/common/word_count_app.h"
 #include "rdd/atomic_file.h"
 
@@ -295,21 +297,39 @@ test_corrupted_checkpoint(void)
     Harness harness;
     harness_init(&harness, 1);
     run_two_batches(&harness);
-    /* the newest file truncated: the older one is used */
+    /* the newest file truncated: an error naming it and the older file to fall back to (not
+     * Spark's silent fallback, which would let the file sink skip recomputed batches) */
     g_autofree char *path = g_build_filename(harness.dir, "checkpoint-2000", NULL);
+    g_autofree char *older = g_build_filename(harness.dir, "checkpoint-1000", NULL);
     g_autofree char *contents = NULL;
     gsize len = 0;
     CU_ASSERT_TRUE(g_file_get_contents(path, &contents, &len, NULL));
     write_file(&harness, "checkpoint-2000", contents, (gssize)len / 2);
     GError *error = NULL;
+    guint builds = harness.app.builds;
     DuetStreamingContext *ssc =
         duet_streaming_context_get_or_create(harness.dir, app_create, &harness.app, &error);
+    CU_ASSERT_PTR_NULL(ssc);
+    ASSERT_ERROR(error, DUET_DSTREAM_ERROR, DUET_DSTREAM_ERROR_CHECKPOINT);
+    ASSERT_INT_EQ(harness.app.builds, builds); /* the create function was not run */
+    if (error != NULL) {
+        CU_ASSERT_PTR_NOT_NULL(strstr(error->message, path));
+        g_autofree char *hint = g_strdup_printf("(to recover from the older checkpoint %s, "
+                                                "delete the damaged file",
+                                                older);
+        CU_ASSERT_PTR_NOT_NULL(strstr(error->message, hint));
+        g_clear_error(&error);
+    }
+    /* the damaged file deleted, as the error says: the older one is used */
+    CU_ASSERT_EQUAL(g_remove(path), 0);
+    ssc = duet_streaming_context_get_or_create(harness.dir, app_create, &harness.app, &error);
     ASSERT_NO_ERROR(error);
     CU_ASSERT_PTR_NOT_NULL(ssc);
     duet_streaming_context_unref(ssc);
-    /* every file damaged: an error */
+    write_file(&harness, "checkpoint-2000", contents, (gssize)len / 2);
+    /* every file damaged: an error, with nothing to fall back to */
     write_file(&harness, "checkpoint-1000", "garbage", -1);
-    guint builds = harness.app.builds;
+    builds = harness.app.builds;
     ssc = duet_streaming_context_get_or_create(harness.dir, app_create, &harness.app, &error);
     CU_ASSERT_PTR_NULL(ssc);
     ASSERT_ERROR(error, DUET_DSTREAM_ERROR, DUET_DSTREAM_ERROR_CHECKPOINT);
@@ -355,10 +375,20 @@ test_wrong_version_checkpoint(void)
     run_two_batches(&harness);
     bump_version(&harness, 2000);
     GError *error = NULL;
-    DuetStreamingContext *ssc = harness_start(&harness, &error);
+    g_autofree char *newest = g_build_filename(harness.dir, "checkpoint-2000", NULL);
+    DuetStreamingContext *ssc =
+        duet_streaming_context_get_or_create(harness.dir, app_create, &harness.app, &error);
+    CU_ASSERT_PTR_NULL(ssc);
+    ASSERT_ERROR(error, DUET_DSTREAM_ERROR, DUET_DSTREAM_ERROR_CHECKPOINT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(error->message, newest));
+    CU_ASSERT_PTR_NOT_NULL(strstr(error->message, "format version v2"));
+    g_clear_error(&error);
+    /* the user deletes it, as the error says: recovered from checkpoint-1000, batch 2000 runs
+     * again, from its offsets on */
+    CU_ASSERT_EQUAL(g_remove(newest), 0);
+    ssc = harness_start(&harness, &error);
     ASSERT_NO_ERROR(error);
     CU_ASSERT_PTR_NOT_NULL_FATAL(ssc);
-    /* recovered from checkpoint-1000: batch 2000 runs again, from its offsets on */
     produce(&harness, 0, "y");
     run_batch(&harness, ssc, 2000);
     duet_streaming_context_stop(ssc, FALSE);
@@ -371,7 +401,6 @@ test_wrong_version_checkpoint(void)
     CU_ASSERT_PTR_NULL(ssc);
     ASSERT_INT_EQ(harness.app.builds, builds);
     ASSERT_ERROR(error, DUET_DSTREAM_ERROR, DUET_DSTREAM_ERROR_CHECKPOINT);
-    g_autofree char *newest = g_build_filename(harness.dir, "checkpoint-2000", NULL);
     CU_ASSERT_PTR_NOT_NULL(strstr(error->message, newest));
     CU_ASSERT_PTR_NOT_NULL(strstr(error->message, "format version v2"));
     g_clear_error(&error);
