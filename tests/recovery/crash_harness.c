@@ -950,5 +950,7 @@ main(int argc, char **argv)
         printf("failed trials kept under %s\n", root);
     duet_test_kafka_free(kafka);
     g_rand_free(rng);
+    g_free((char *)only); /* GOption's copies */
+    g_free((char *)known_path);
     return any_failed ? 1 : 0;
 }

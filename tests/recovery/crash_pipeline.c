@@ -365,6 +365,18 @@ run_dstream(Child *child, GError **error)
     return TRUE;
 }
 
+/* What GOption allocated for the string options (LeakSanitizer checks the children too). */
+static void
+free_options(Child *child, const char *api, const char *pipeline)
+{
+    const char *strings[] = {api,          pipeline,         child->checkpoint, child->output,
+                             child->input, child->bootstrap, child->topic};
+    for (guint index = 0; index < G_N_ELEMENTS(strings); index++)
+        g_free((char *)strings[index]);
+}
+
+static int run(Child *child, const char *api, const char *pipeline);
+
 int
 main(int argc, char **argv)
 {
@@ -393,11 +405,23 @@ main(int argc, char **argv)
     g_option_context_free(options);
     if (!parsed) {
         fprintf(stderr, "crash_pipeline: %s\n", error->message);
+        g_error_free(error);
         return 2;
     }
     child.api = api;
     child.pipeline = pipeline;
     child.batches = batches;
+    int status = run(&child, api, pipeline);
+    free_options(&child, api, pipeline);
+    return status;
+}
+
+/* Checks the options, installs the crash point and runs the pipeline: the exit status. */
+static int
+run(Child *child_options, const char *api, const char *pipeline)
+{
+    Child child = *child_options;
+    GError *error = NULL;
     if (api == NULL || pipeline == NULL || child.checkpoint == NULL || child.output == NULL ||
         (strcmp(pipeline, "file-file") == 0     ? child.input == NULL
          : strcmp(pipeline, "socket-file") == 0 ? child.port <= 0
@@ -410,6 +434,7 @@ main(int argc, char **argv)
     const char *crash_at = g_getenv("DUET_CRASH_AT");
     if (crash_at != NULL && *crash_at != '\0' && !install_crash_point(crash_at, &error)) {
         fprintf(stderr, "crash_pipeline: %s\n", error->message);
+        g_error_free(error);
         return 2;
     }
     gboolean ok;
