@@ -9,6 +9,7 @@
 #include "tests/common/kafka_mock.h"
 #include "tests/common/test.h"
 #include "structured/query.h"
+#include "structured/sql_parser.h"
 
 #include <time.h>
 #include <utime.h>
@@ -156,6 +157,46 @@ test_available_now_without_data(void)
     duet_test_tmpdir_free(input);
 }
 
+/* A windowed count with a watermark (delay 0) over files of event seconds, one file per batch:
+ * the batches of files [1, 2] and [12], then the no-data batch the watermark (12 s) asks for,
+ * which emits the final window [0, 5); then the query stops ([10, 15) stays open), as Spark's
+ * AvailableNow runs a no-data batch too when one is due. */
+static void
+test_available_now_ends_with_the_no_data_batch(void)
+{
+    char *input = duet_test_tmpdir_new();
+    const char *contents[] = {"1\n2\n", "12\n"};
+    for (int i = 0; i < 2; i++) {
+        g_autofree char *name = g_strdup_printf("%s/in-%d.txt", input, i);
+        CU_ASSERT_TRUE_FATAL(g_file_set_contents(name, contents[i], -1, NULL));
+        struct utimbuf times = {time(NULL) - 3600 + i, time(NULL) - 3600 + i};
+        utime(name, &times);
+    }
+    GError *error = NULL;
+    g_autoptr(DuetContext) context = duet_context_new("local[2]", &error);
+    g_autoptr(DuetSource) files = file_source(context, input, "1");
+    g_autoptr(DuetDataFrame) lines = duet_dataframe_from_source(files);
+    g_autoptr(DuetExpr) time =
+        duet_sql_parse_expression("timestamp_seconds(CAST(value AS INT))", &error);
+    g_autoptr(DuetDataFrame) timed = duet_dataframe_with_column(lines, "eventTime", time, &error);
+    g_autoptr(DuetDataFrame) marked =
+        duet_dataframe_with_watermark(timed, "eventTime", "0 seconds", &error);
+    static const char *const keys[] = {"window(eventTime, '5 seconds')"};
+    g_autoptr(DuetGroupedData) grouped = duet_dataframe_group_by_exprv(marked, keys, 1, &error);
+    g_autoptr(DuetDataFrame) counts = duet_grouped_data_count(grouped, &error);
+    static const char *const columns[] = {"CAST(window.start AS LONG) AS start", "count"};
+    g_autoptr(DuetDataFrame) frame = duet_dataframe_select_exprv(counts, columns, 2, &error);
+    ASSERT_NO_ERROR(error);
+    g_autoptr(DuetSink) sink = duet_memory_sink_new(duet_dataframe_schema(frame));
+    g_autofree char *batches =
+        run_until_stopped(context, frame, sink, NULL, DUET_TRIGGER_AVAILABLE_NOW);
+    ASSERT_STR_EQ(batches, "[2, 1, 0]");
+    g_autoptr(DuetBatch) all = duet_memory_sink_all_data(sink);
+    g_autofree char *rows = duet_test_render(all);
+    ASSERT_STR_EQ(rows, "[(0,2)]");
+    duet_test_tmpdir_free(input);
+}
+
 static DuetSource *
 kafka_source(DuetContext *context, DuetTestKafka *kafka, const char *topic)
 {
@@ -215,4 +256,5 @@ test_kafka_source_available_now_and_once(void)
 
 DUET_TEST_MAIN("available_now", DUET_TEST(test_file_source_available_now),
                DUET_TEST(test_file_source_once), DUET_TEST(test_available_now_without_data),
+               DUET_TEST(test_available_now_ends_with_the_no_data_batch),
                DUET_TEST(test_kafka_source_available_now_and_once))
