@@ -222,72 +222,6 @@ wants_timeout_batch(DuetStreamingQuery *query, gint64 now_ms)
             now_ms > query->execution.batch_timestamp_ms);
 }
 
-/* The latest offset of every source, rate-limited unless all. (transfer full) */
-static char **
-latest_offsets(DuetStreamingQuery *query, gboolean all, GError **error)
-{
-    char **latest = duet_query_offsets_new(query);
-    for (guint index = 0; index < query->sources->len; index++) {
-        GError *local = NULL;
-        DuetSource *source = query->sources->pdata[index];
-        latest[index] = all ? duet_source_latest_offset_all(source, &local)
-                            : duet_source_latest_offset(source, &local);
-        if (local != NULL) {
-            g_propagate_error(error, local);
-            duet_query_offsets_free(query, latest);
-            return NULL;
-        }
-    }
-    return latest;
-}
-
-char **
-duet_query_latest_offsets(DuetStreamingQuery *query, GError **error)
-{
-    return latest_offsets(query, FALSE, error);
-}
-
-char **
-duet_query_latest_offsets_all(DuetStreamingQuery *query, GError **error)
-{
-    return latest_offsets(query, TRUE, error);
-}
-
-/* Trigger.AvailableNow (Spark 3.3+): each source with a rate limit fixes what is available now
- * as its target and keeps limiting every batch towards it (prepareForTriggerAvailableNow);
- * the others are capped by the query at their latest offset now (Spark's
- * AvailableNowDataStreamWrapper). The query stops at the first trigger without a batch. */
-static gboolean
-prepare_available_now(DuetStreamingQuery *query, GError **error)
-{
-    query->available_now = duet_query_offsets_new(query);
-    query->self_capped = g_new0(gboolean, query->sources->len + 1);
-    for (guint index = 0; index < query->sources->len; index++) {
-        DuetSource *source = query->sources->pdata[index];
-        GError *local = NULL;
-        if (!duet_source_available_now(source, TRUE, &query->self_capped[index], error))
-            return FALSE;
-        if (query->self_capped[index])
-            continue;
-        query->available_now[index] = duet_source_latest_offset(source, &local);
-        if (local != NULL) {
-            g_propagate_error(error, local);
-            return FALSE;
-        }
-    }
-    return TRUE;
-}
-
-/* Lifts the targets prepare_available_now set, once the query stopped. */
-static void
-release_available_now(DuetStreamingQuery *query)
-{
-    for (guint index = 0; query->self_capped && index < query->sources->len; index++)
-        if (query->self_capped[index])
-            duet_source_available_now(query->sources->pdata[index], FALSE, NULL, NULL);
-    g_clear_pointer(&query->self_capped, g_free);
-}
-
 /* Whether any source has data beyond what was committed. Call with the lock. */
 static gboolean
 has_new_data(DuetStreamingQuery *query, char *const *latest)
@@ -339,25 +273,16 @@ trigger_once(DuetStreamingQuery *query, gboolean allow_no_data, gboolean *ran, g
     *ran = FALSE;
     /* Trigger.Once reads everything in one batch: rate limits are ignored (Spark's
      * MicroBatchExecution reads with ReadLimit.allAvailable() then) */
-    char **latest = latest_offsets(query, query->trigger.kind == DUET_TRIGGER_ONCE, error);
+    char **latest = query->trigger.kind == DUET_TRIGGER_ONCE
+                        ? duet_query_latest_offsets_all(query, error)
+                        : duet_query_latest_offsets(query, error);
     if (latest == NULL)
         return FALSE;
     if (!check_not_behind(query, latest, error)) {
         duet_query_offsets_free(query, latest);
         return FALSE;
     }
-    for (guint index = 0; query->available_now && index < query->sources->len; index++) {
-        /* Trigger.AvailableNow stops at what was available when the query started */
-        const char *target = query->available_now[index];
-        if (query->self_capped[index])
-            continue; /* the source limits itself towards its target */
-        if (latest[index] &&
-            (target == NULL || duet_source_compare_offsets(query->sources->pdata[index],
-                                                           latest[index], target) > 0)) {
-            g_free(latest[index]);
-            latest[index] = g_strdup(target);
-        }
-    }
+    duet_query_cap_available_now(query, latest);
     gint64 clock_now = duet_clock_now_ms(duet_context_clock(query->context));
     g_mutex_lock(&query->lock);
     gboolean new_data = has_new_data(query, latest);
@@ -472,7 +397,7 @@ query_main(gpointer data)
             g_mutex_unlock(&query->lock);
         }
     }
-    release_available_now(query);
+    duet_query_release_available_now(query);
     duet_query_finish(query, error);
     return NULL;
 }
@@ -651,8 +576,9 @@ duet_streaming_query_start_with(DuetContext *context, DuetDataFrame *frame, Duet
     duet_query_offsets_free(query, rerun_end);
     for (guint index = 0; index < query->sources->len; index++)
         duet_source_resume(query->sources->pdata[index], query->committed[index]);
-    if (query->trigger.kind == DUET_TRIGGER_AVAILABLE_NOW && !prepare_available_now(query, error)) {
-        release_available_now(query);
+    if (query->trigger.kind == DUET_TRIGGER_AVAILABLE_NOW &&
+        !duet_query_prepare_available_now(query, error)) {
+        duet_query_release_available_now(query);
         duet_streaming_query_unref(query);
         return NULL;
     }
