@@ -179,25 +179,24 @@ list_files(FileSource *file, GError **error)
     return found;
 }
 
-/* The Trigger.AvailableNow listing when one is set, a new listing otherwise. */
+/* The Trigger.AvailableNow listing when one is set (a copy), a new listing otherwise. */
 static GPtrArray *
 list_or_target(FileSource *file, GError **error)
 {
     g_mutex_lock(&file->lock);
-    GPtrArray *found = NULL;
-    for (guint index = 0; file->target && index < file->target->len; index++) {
+    if (file->target == NULL) {
+        g_mutex_unlock(&file->lock);
+        return list_files(file, error);
+    }
+    GPtrArray *found = g_ptr_array_new_with_free_func(duet_file_listing_entry_free);
+    for (guint index = 0; index < file->target->len; index++) {
         const DuetFileListingEntry *entry = file->target->pdata[index];
         DuetFileListingEntry *copy = g_memdup2(entry, sizeof *entry);
         copy->path = g_strdup(entry->path);
-        if (found == NULL)
-            found = g_ptr_array_new_with_free_func(duet_file_listing_entry_free);
         g_ptr_array_add(found, copy);
     }
-    gboolean has_target = file->target != NULL;
     g_mutex_unlock(&file->lock);
-    if (has_target)
-        return found ? found : g_ptr_array_new_with_free_func(duet_file_listing_entry_free);
-    return list_files(file, error);
+    return found;
 }
 
 /* Takes the new files (at most maxFilesPerTrigger of them when limited) as the next offset. */
