@@ -78,6 +78,8 @@ typedef struct {
     guint n_cleaned;         /* files deleted or archived */
     char *log_dir;           /* where each new offset's files are logged (a query's
                               * checkpoint/sources/<index>), or NULL */
+    GPtrArray *target;       /* Trigger.AvailableNow: the listing at its start (Spark's
+                              * allFilesForTriggerAvailableNow), or NULL */
 } FileSource;
 
 static FileSource *
@@ -91,6 +93,8 @@ file_finalize(gpointer data)
 {
     FileSource *file = data;
     g_ptr_array_unref(file->batches);
+    if (file->target)
+        g_ptr_array_unref(file->target);
     g_hash_table_unref(file->seen);
     g_hash_table_unref(file->pending);
     g_free(file->directory);
@@ -175,11 +179,32 @@ list_files(FileSource *file, GError **error)
     return found;
 }
 
+/* The Trigger.AvailableNow listing when one is set (a copy), a new listing otherwise. */
+static GPtrArray *
+list_or_target(FileSource *file, GError **error)
+{
+    g_mutex_lock(&file->lock);
+    if (file->target == NULL) {
+        g_mutex_unlock(&file->lock);
+        return list_files(file, error);
+    }
+    GPtrArray *found = g_ptr_array_new_with_free_func(duet_file_listing_entry_free);
+    for (guint index = 0; index < file->target->len; index++) {
+        const DuetFileListingEntry *entry = file->target->pdata[index];
+        DuetFileListingEntry *copy = g_memdup2(entry, sizeof *entry);
+        copy->path = g_strdup(entry->path);
+        g_ptr_array_add(found, copy);
+    }
+    g_mutex_unlock(&file->lock);
+    return found;
+}
+
+/* Takes the new files (at most maxFilesPerTrigger of them when limited) as the next offset. */
 static char *
-file_latest(DuetSource *source, GError **error)
+latest_offset(DuetSource *source, gboolean limited, GError **error)
 {
     FileSource *file = file_of(source);
-    GPtrArray *found = list_files(file, error);
+    GPtrArray *found = list_or_target(file, error);
     if (found == NULL)
         return NULL;
     g_ptr_array_sort(found, file->latest_first ? duet_file_listing_compare_newest_first
@@ -190,7 +215,7 @@ file_latest(DuetSource *source, GError **error)
     GPtrArray *batch = g_ptr_array_new_with_free_func(g_free);
     GArray *mtimes = g_array_new(FALSE, FALSE, sizeof(gint64));
     for (guint index = 0; index < found->len; index++) {
-        if (file->max_files > 0 && batch->len >= (guint)file->max_files)
+        if (limited && file->max_files > 0 && batch->len >= (guint)file->max_files)
             break;
         DuetFileListingEntry *candidate = g_ptr_array_index(found, index);
         const char *key = seen_key(file, candidate->path);
@@ -228,6 +253,37 @@ file_latest(DuetSource *source, GError **error)
     g_mutex_unlock(&file->lock);
     g_ptr_array_unref(found);
     return latest < 0 ? NULL : g_strdup_printf("%" G_GINT64_FORMAT, latest);
+}
+
+static char *
+file_latest(DuetSource *source, GError **error)
+{
+    return latest_offset(source, TRUE, error);
+}
+
+/* Trigger.Once reads every new file in one batch (maxFilesPerTrigger ignored, as Spark's
+ * ReadLimit.allAvailable()). */
+static char *
+file_latest_all(DuetSource *source, GError **error)
+{
+    return latest_offset(source, FALSE, error);
+}
+
+/* Spark's FileStreamSource.prepareForTriggerAvailableNow: later offsets take files of this
+ * listing only. */
+static gboolean
+file_available_now(DuetSource *source, gboolean prepare, GError **error)
+{
+    FileSource *file = file_of(source);
+    GPtrArray *found = prepare ? list_files(file, error) : NULL;
+    if (prepare && found == NULL)
+        return FALSE;
+    g_mutex_lock(&file->lock);
+    if (file->target)
+        g_ptr_array_unref(file->target);
+    file->target = found;
+    g_mutex_unlock(&file->lock);
+    return TRUE;
 }
 
 /* One file's rows as a partition. */
@@ -429,6 +485,7 @@ file_attach_log(DuetSource *source, const char *directory, GError **error)
         .format = name, .description = file_description, .latest_offset = file_latest,             \
         .get_batch = file_get_batch, .forget = file_forget, .finalize = file_finalize,             \
         .compare = duet_long_offset_compare, .attach_log = file_attach_log,                        \
+        .latest_offset_all = file_latest_all, .available_now = file_available_now,                 \
     }
 static const DuetSourceClass file_classes[] = {FILE_CLASS("text"), FILE_CLASS("csv"),
                                                FILE_CLASS("json")};

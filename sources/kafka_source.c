@@ -77,6 +77,8 @@ typedef struct {
     gboolean include_headers;     /* includeHeaders: the schema's eighth column */
     DuetKafkaOffsets *initial;    /* startingOffsets resolved, NULL until first needed */
     DuetKafkaOffsets *current;    /* the last offset reported (or served), NULL before */
+    DuetKafkaOffsets *target;     /* Trigger.AvailableNow: the latest offsets at its start
+                                   * (Spark's allDataForTriggerAvailableNow), or NULL */
     char *initial_path;           /* checkpoint/sources/<index>/0 of the query, or NULL */
 } Kafka;
 
@@ -111,6 +113,8 @@ kafka_finalize(gpointer data)
         g_array_unref(kafka->initial);
     if (kafka->current)
         g_array_unref(kafka->current);
+    if (kafka->target)
+        g_array_unref(kafka->target);
     g_free(kafka->strategy_text);
     g_mutex_clear(&kafka->lock);
     g_free(kafka);
@@ -381,17 +385,23 @@ rate_limit(Kafka *kafka, gint64 limit, const DuetKafkaOffsets *from, DuetKafkaOf
     return TRUE;
 }
 
+/* The latest offsets, or the Trigger.AvailableNow target when one is set (Spark's
+ * latestOffset reads allDataForTriggerAvailableNow instead of the broker), rate-limited from
+ * the last offset reported unless limited is FALSE; they become the last offset reported. */
 static char *
-kafka_latest(DuetSource *source, GError **error)
+latest_offset(DuetSource *source, gboolean limited, GError **error)
 {
     Kafka *kafka = duet_source_get_data(source);
     g_mutex_lock(&kafka->lock);
     char *text = NULL;
     DuetKafkaOffsets *latest = NULL;
-    if (!ensure_initial(kafka, error) || (latest = discover(kafka, error)) == NULL ||
-        !fetch_offsets(kafka, latest, -1, error))
+    if (!ensure_initial(kafka, error))
         goto done;
-    if (kafka->max_offsets > 0 &&
+    if (kafka->target != NULL)
+        latest = duet_kafka_offsets_copy(kafka->target);
+    else if ((latest = discover(kafka, error)) == NULL || !fetch_offsets(kafka, latest, -1, error))
+        goto done;
+    if (limited && kafka->max_offsets > 0 &&
         !rate_limit(kafka, kafka->max_offsets, kafka->current ? kafka->current : kafka->initial,
                     latest, error))
         goto done;
@@ -405,6 +415,41 @@ done:
         g_array_unref(latest);
     g_mutex_unlock(&kafka->lock);
     return text;
+}
+
+static char *
+kafka_latest(DuetSource *source, GError **error)
+{
+    return latest_offset(source, TRUE, error);
+}
+
+/* Trigger.Once: maxOffsetsPerTrigger is ignored (Spark's MicroBatchExecution reads with
+ * ReadLimit.allAvailable() then). */
+static char *
+kafka_latest_all(DuetSource *source, GError **error)
+{
+    return latest_offset(source, FALSE, error);
+}
+
+/* Spark's KafkaMicroBatchStream.prepareForTriggerAvailableNow: the broker's latest offsets now
+ * are the target every later latest offset is limited towards. */
+static gboolean
+kafka_available_now(DuetSource *source, gboolean prepare, GError **error)
+{
+    Kafka *kafka = duet_source_get_data(source);
+    g_mutex_lock(&kafka->lock);
+    if (kafka->target)
+        g_clear_pointer(&kafka->target, g_array_unref);
+    DuetKafkaOffsets *latest = NULL;
+    gboolean ok =
+        !prepare || (ensure_initial(kafka, error) && (latest = discover(kafka, error)) != NULL &&
+                     fetch_offsets(kafka, latest, -1, error));
+    if (ok && prepare)
+        kafka->target = g_steal_pointer(&latest);
+    if (latest)
+        g_array_unref(latest);
+    g_mutex_unlock(&kafka->lock);
+    return ok;
 }
 
 /* ---- reading ---------------------------------------------------------------------------- */
@@ -680,6 +725,8 @@ static const DuetSourceClass kafka_class = {
     .finalize = kafka_finalize,
     .compare = duet_kafka_offsets_compare,
     .attach_log = kafka_attach_log,
+    .latest_offset_all = kafka_latest_all,
+    .available_now = kafka_available_now,
 };
 
 /* ---- options ------------------------------------------------------------------------------ */

@@ -90,6 +90,24 @@ duet_source_latest_offset(DuetSource *source, GError **error)
     return source->klass->latest_offset(source, error);
 }
 
+char *
+duet_source_latest_offset_all(DuetSource *source, GError **error)
+{
+    if (source->klass->latest_offset_all != NULL)
+        return source->klass->latest_offset_all(source, error);
+    return source->klass->latest_offset(source, error);
+}
+
+gboolean
+duet_source_available_now(DuetSource *source, gboolean prepare, gboolean *supported, GError **error)
+{
+    if (supported != NULL)
+        *supported = source->klass->available_now != NULL;
+    if (source->klass->available_now == NULL)
+        return TRUE;
+    return source->klass->available_now(source, prepare, error);
+}
+
 void
 duet_source_resume(DuetSource *source, const char *end)
 {

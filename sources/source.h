@@ -52,6 +52,17 @@ typedef struct {
      * reading back what is logged there, so that a new process serves the same offsets. May be
      * NULL (offsets that need no log). */
     gboolean (*attach_log)(DuetSource *source, const char *directory, GError **error);
+    /* Spark's latestOffset(start, ReadLimit.allAvailable()): the latest offset with the kind's
+     * rate limit (maxOffsetsPerTrigger, maxFilesPerTrigger) ignored, reported as latest_offset
+     * reports (Trigger.Once). May be NULL: latest_offset has no rate limit. (transfer full) */
+    char *(*latest_offset_all)(DuetSource *source, GError **error);
+    /* Spark's SupportsTriggerAvailableNow.prepareForTriggerAvailableNow (prepare TRUE): the
+     * kind fixes the data available now as its target, and latest_offset keeps its rate limit
+     * but never goes beyond that target, so a Trigger.AvailableNow query runs as many limited
+     * batches as it takes and then sees no new data. prepare FALSE (the query stopped) lifts
+     * the target. May be NULL: the query then caps latest_offset at the one it saw at start
+     * (Spark's AvailableNowDataStreamWrapper), which is everything for a kind without a limit. */
+    gboolean (*available_now)(DuetSource *source, gboolean prepare, GError **error);
 } DuetSourceClass;
 
 /* For kinds: a new source of schema (transfer none) whose kind data is data. */
@@ -67,6 +78,14 @@ DuetSchema *duet_source_schema(DuetSource *source);
 const char *duet_source_format(DuetSource *source);
 char *duet_source_description(DuetSource *source);
 char *duet_source_latest_offset(DuetSource *source, GError **error);
+/* The latest offset ignoring the source's rate limit (Trigger.Once reads everything). */
+char *duet_source_latest_offset_all(DuetSource *source, GError **error);
+/* Trigger.AvailableNow: fixes the source's target (prepare TRUE) or lifts it (FALSE, never
+ * fails). *supported (may be NULL) tells whether the source caps its own latest offsets; when
+ * not, the caller caps them at the latest offset it saw at start. A source shared with other
+ * consumers caps theirs too while the target is set. */
+gboolean duet_source_available_now(DuetSource *source, gboolean prepare, gboolean *supported,
+                                   GError **error);
 /* Tells the source that a consumer resumes after a batch that ended at end (a recovered
  * checkpoint), so that rate limits count from there. */
 void duet_source_resume(DuetSource *source, const char *end);

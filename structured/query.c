@@ -222,23 +222,6 @@ wants_timeout_batch(DuetStreamingQuery *query, gint64 now_ms)
             now_ms > query->execution.batch_timestamp_ms);
 }
 
-/* The latest offset of every source. (transfer full) */
-char **
-duet_query_latest_offsets(DuetStreamingQuery *query, GError **error)
-{
-    char **latest = duet_query_offsets_new(query);
-    for (guint index = 0; index < query->sources->len; index++) {
-        GError *local = NULL;
-        latest[index] = duet_source_latest_offset(query->sources->pdata[index], &local);
-        if (local != NULL) {
-            g_propagate_error(error, local);
-            duet_query_offsets_free(query, latest);
-            return NULL;
-        }
-    }
-    return latest;
-}
-
 /* Whether any source has data beyond what was committed. Call with the lock. */
 static gboolean
 has_new_data(DuetStreamingQuery *query, char *const *latest)
@@ -288,23 +271,18 @@ trigger_once(DuetStreamingQuery *query, gboolean allow_no_data, gboolean *ran, g
              GError **error)
 {
     *ran = FALSE;
-    char **latest = duet_query_latest_offsets(query, error);
+    /* Trigger.Once reads everything in one batch: rate limits are ignored (Spark's
+     * MicroBatchExecution reads with ReadLimit.allAvailable() then) */
+    char **latest = query->trigger.kind == DUET_TRIGGER_ONCE
+                        ? duet_query_latest_offsets_all(query, error)
+                        : duet_query_latest_offsets(query, error);
     if (latest == NULL)
         return FALSE;
     if (!check_not_behind(query, latest, error)) {
         duet_query_offsets_free(query, latest);
         return FALSE;
     }
-    for (guint index = 0; query->available_now && index < query->sources->len; index++) {
-        /* Trigger.AvailableNow stops at what was available when the query started */
-        const char *target = query->available_now[index];
-        if (latest[index] &&
-            (target == NULL || duet_source_compare_offsets(query->sources->pdata[index],
-                                                           latest[index], target) > 0)) {
-            g_free(latest[index]);
-            latest[index] = g_strdup(target);
-        }
-    }
+    duet_query_cap_available_now(query, latest);
     gint64 clock_now = duet_clock_now_ms(duet_context_clock(query->context));
     g_mutex_lock(&query->lock);
     gboolean new_data = has_new_data(query, latest);
@@ -419,6 +397,7 @@ query_main(gpointer data)
             g_mutex_unlock(&query->lock);
         }
     }
+    duet_query_release_available_now(query);
     duet_query_finish(query, error);
     return NULL;
 }
@@ -598,7 +577,8 @@ duet_streaming_query_start_with(DuetContext *context, DuetDataFrame *frame, Duet
     for (guint index = 0; index < query->sources->len; index++)
         duet_source_resume(query->sources->pdata[index], query->committed[index]);
     if (query->trigger.kind == DUET_TRIGGER_AVAILABLE_NOW &&
-        (query->available_now = duet_query_latest_offsets(query, error)) == NULL) {
+        !duet_query_prepare_available_now(query, error)) {
+        duet_query_release_available_now(query);
         duet_streaming_query_unref(query);
         return NULL;
     }

@@ -44,6 +44,8 @@ struct _DuetStreamingQuery {
     GArray *listeners;          /* DuetQueryListener */
     gboolean idle_reported;     /* an idle event was sent since the last batch */
     char **available_now;       /* Trigger.AvailableNow: the offsets to stop at */
+    gboolean *self_capped;      /* per source: it caps its own latest offsets at its
+                                 * AvailableNow target (it has a rate limit to keep) */
     const char *status_message; /* Spark's StreamingQueryStatus.message */
     gboolean trigger_active;
     gboolean data_available;
@@ -52,8 +54,17 @@ struct _DuetStreamingQuery {
     GThread *thread;
 };
 
-/* query.c: the latest offset of every source. (transfer full) */
+/* query_trigger.c: the latest offset of every source. (transfer full) */
 char **duet_query_latest_offsets(DuetStreamingQuery *query, GError **error);
+/* The same with every source's rate limit ignored (Trigger.Once). */
+char **duet_query_latest_offsets_all(DuetStreamingQuery *query, GError **error);
+/* Trigger.AvailableNow: prepares every source's target (or, for a source without a rate
+ * limit, takes its latest offset now as the cap). */
+gboolean duet_query_prepare_available_now(DuetStreamingQuery *query, GError **error);
+/* Caps latest (the offsets a trigger found) at the targets of the sources the query caps. */
+void duet_query_cap_available_now(DuetStreamingQuery *query, char **latest);
+/* Lifts the sources' targets once the query stopped. */
+void duet_query_release_available_now(DuetStreamingQuery *query);
 /* query.c: reads (from, to] of every source that moved into the execution's inputs, adding
  * each source's row count to rows[index]. */
 gboolean duet_query_read_inputs(DuetStreamingQuery *query, char *const *from, char *const *to,

@@ -18,8 +18,8 @@
  *                received and logged, then runs three batches and exits 0. (No Structured
  *                version: Spark's socket source cannot replay, so a crash may lose lines.)
  * Structured runs with the default trigger and small per-trigger limits, so the input takes
- * several batches, until processAllAvailable returns, then stops (not Trigger.AvailableNow:
- * duet's stops after one rate-limited batch, see README "Recovery, proven"); DStream drives a
+ * several batches, until processAllAvailable returns, then stops (Trigger.AvailableNow, which
+ * now runs every rate-limited batch too, would do the same); DStream drives a
  * manual clock one 1 s batch at a time up to batch N with spark.streaming.kafka.maxRatePerPartition
  * limiting each batch.
  *
