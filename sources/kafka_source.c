@@ -22,75 +22,16 @@
  *    BINARY>>, null for a record without headers (KafkaRecordToRowConverter).
  *  - A batch read (kafka_relation.c, Spark's KafkaRelation) uses the same object made by
  *    duet_kafka_source_new_batch, whose two bounds are resolved by
- *    duet_kafka_source_resolve_offsets; option checks are in kafka_options.c.
+ *    duet_kafka_source_resolve_offsets; option checks are in kafka_options.c, reading the
+ *    ranges in kafka_read.c.
  * Kafka keeps the data, so there is nothing to forget. Records are read with librdkafka's
  * simple consumer (no consumer group is joined: the source decides every offset, as Spark's
  * executors "do only what the driver tells them").
  */
-#include "sources/internal.h"
-#include "sources/kafka_client.h"
+#include "sources/kafka_source_private.h"
 
 #include <math.h>
 #include <string.h>
-
-#define KAFKA_SCHEMA                                                                               \
-    "key BINARY, value BINARY, topic STRING, partition INT, offset BIGINT, "                       \
-    "timestamp TIMESTAMP, timestampType INT"
-#define HEADERS_COLUMN ", headers ARRAY<STRUCT<key: STRING, value: BINARY>>"
-
-/* Spark's INSTRUCTION_FOR_FAIL_ON_DATA_LOSS_TRUE, appended to every data-loss error. */
-#define DATA_LOSS_INSTRUCTION                                                                      \
-    "Some data may have been lost because they are not available in Kafka any more; either "       \
-    "the\n data was aged out by Kafka or the topic may have been deleted before all the data in "  \
-    "the\n topic was processed. If you don't want your streaming query to fail on such cases, "    \
-    "set the\n source option \"failOnDataLoss\" to \"false\"."
-
-typedef enum {
-    STRATEGY_SUBSCRIBE,         /* a list of topics */
-    STRATEGY_SUBSCRIBE_PATTERN, /* topics whose whole name matches a regex */
-    STRATEGY_ASSIGN,            /* a fixed list of topic partitions */
-} Strategy;
-
-typedef enum {
-    START_LATEST,
-    START_EARLIEST,
-    START_SPECIFIC,
-} StartKind;
-
-/* Everything under lock: librdkafka's simple consumer must not start a partition twice, so
- * reading, like resolving offsets, is serialised. */
-typedef struct {
-    GMutex lock;
-    rd_kafka_t *consumer;         /* owned: fetching */
-    rd_kafka_t *offset_reader;    /* owned: metadata and watermarks (Spark's KafkaOffsetReader) */
-    GHashTable *topics;           /* topic name -> rd_kafka_topic_t*, owned */
-    Strategy strategy;            /* which of subscribe, subscribePattern, assign */
-    char **subscribe;             /* STRATEGY_SUBSCRIBE: the topics */
-    GRegex *pattern;              /* STRATEGY_SUBSCRIBE_PATTERN: anchored at both ends */
-    DuetKafkaOffsets *assign;     /* STRATEGY_ASSIGN: the partitions (offsets unused) */
-    char *strategy_text;          /* Spark's ConsumerStrategy toString */
-    StartKind start_kind;         /* startingOffsets */
-    DuetKafkaOffsets *start_json; /* START_SPECIFIC: the offsets given, -2/-1 unresolved */
-    gint64 max_offsets;           /* maxOffsetsPerTrigger, 0 = no limit */
-    gboolean fail_on_data_loss;   /* failOnDataLoss */
-    gint64 timeout_ms;            /* kafkaConsumer.pollTimeoutMs: any one broker request */
-    gboolean include_headers;     /* includeHeaders: the schema's eighth column */
-    DuetKafkaOffsets *initial;    /* startingOffsets resolved, NULL until first needed */
-    DuetKafkaOffsets *current;    /* the last offset reported (or served), NULL before */
-    DuetKafkaOffsets *target;     /* Trigger.AvailableNow: the latest offsets at its start
-                                   * (Spark's allDataForTriggerAvailableNow), or NULL */
-    char *initial_path;           /* checkpoint/sources/<index>/0 of the query, or NULL */
-} Kafka;
-
-/* One partition's range to read: [from, until). */
-typedef struct {
-    const char *topic; /* borrowed from the end offsets */
-    gint32 partition;
-    gint64 from;
-    gint64 until;
-    rd_kafka_topic_t *handle; /* borrowed from Kafka.topics */
-    gboolean started;         /* rd_kafka_consume_start succeeded */
-} Range;
 
 static void
 kafka_finalize(gpointer data)
@@ -127,12 +68,8 @@ kafka_description(DuetSource *source)
     return g_strdup_printf("KafkaV2[%s]", kafka->strategy_text);
 }
 
-/* Spark's reportDataLoss: an error under failOnDataLoss, a log line otherwise. */
-static gboolean report_data_loss(Kafka *kafka, GError **error, const char *format, ...)
-    G_GNUC_PRINTF(3, 4);
-
-static gboolean
-report_data_loss(Kafka *kafka, GError **error, const char *format, ...)
+gboolean
+duet_kafka_source_report_data_loss(Kafka *kafka, GError **error, const char *format, ...)
 {
     va_list args;
     va_start(args, format);
@@ -149,8 +86,8 @@ report_data_loss(Kafka *kafka, GError **error, const char *format, ...)
     return TRUE;
 }
 
-static gboolean
-broker_error(rd_kafka_resp_err_t code, const char *what, GError **error)
+gboolean
+duet_kafka_source_broker_error(rd_kafka_resp_err_t code, const char *what, GError **error)
 {
     g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED, "Kafka: %s failed: %s", what,
                 rd_kafka_err2str(code));
@@ -180,7 +117,7 @@ discover(Kafka *kafka, GError **error)
     rd_kafka_resp_err_t code =
         rd_kafka_metadata(kafka->offset_reader, 1, NULL, &metadata, (int)kafka->timeout_ms);
     if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        broker_error(code, "fetching topic metadata", error);
+        duet_kafka_source_broker_error(code, "fetching topic metadata", error);
         return NULL;
     }
     DuetKafkaOffsets *partitions = duet_kafka_offsets_new();
@@ -195,16 +132,16 @@ discover(Kafka *kafka, GError **error)
     return partitions;
 }
 
-static gboolean
-watermarks(Kafka *kafka, const char *topic, gint32 partition, gint64 *low, gint64 *high,
-           GError **error)
+gboolean
+duet_kafka_source_watermarks(Kafka *kafka, const char *topic, gint32 partition, gint64 *low,
+                             gint64 *high, GError **error)
 {
     int64_t earliest = 0, latest = 0;
     rd_kafka_resp_err_t code = rd_kafka_query_watermark_offsets(
         kafka->offset_reader, topic, partition, &earliest, &latest, (int)kafka->timeout_ms);
     if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
         g_autofree char *what = g_strdup_printf("fetching the offsets of %s-%d", topic, partition);
-        return broker_error(code, what, error);
+        return duet_kafka_source_broker_error(code, what, error);
     }
     *low = earliest;
     *high = latest;
@@ -219,7 +156,8 @@ fetch_offsets(Kafka *kafka, DuetKafkaOffsets *partitions, gint64 which, GError *
         DuetKafkaPartitionOffset *entry =
             &g_array_index(partitions, DuetKafkaPartitionOffset, index);
         gint64 low, high;
-        if (!watermarks(kafka, entry->topic, entry->partition, &low, &high, error))
+        if (!duet_kafka_source_watermarks(kafka, entry->topic, entry->partition, &low, &high,
+                                          error))
             return FALSE;
         entry->offset = which == -2 ? low : high;
     }
@@ -256,17 +194,19 @@ resolve_specific(Kafka *kafka, const DuetKafkaOffsets *given, gboolean starting,
     for (guint index = 0; index < resolved->len; index++) {
         DuetKafkaPartitionOffset *entry = &g_array_index(resolved, DuetKafkaPartitionOffset, index);
         gint64 low, high;
-        if (!watermarks(kafka, entry->topic, entry->partition, &low, &high, error))
+        if (!duet_kafka_source_watermarks(kafka, entry->topic, entry->partition, &low, &high,
+                                          error))
             goto failed;
         if (entry->offset == -2) {
             entry->offset = low;
         } else if (entry->offset == -1) {
             entry->offset = high;
         } else if (starting && (entry->offset < low || entry->offset > high)) {
-            if (!report_data_loss(kafka, error,
-                                  "startingOffsets for %s-%d was %" G_GINT64_FORMAT
-                                  " but consumer reset to %" G_GINT64_FORMAT,
-                                  entry->topic, entry->partition, entry->offset, low))
+            if (!duet_kafka_source_report_data_loss(
+                    kafka, error,
+                    "startingOffsets for %s-%d was %" G_GINT64_FORMAT
+                    " but consumer reset to %" G_GINT64_FORMAT,
+                    entry->topic, entry->partition, entry->offset, low))
                 goto failed;
             entry->offset = low;
         }
@@ -339,12 +279,13 @@ start_of(Kafka *kafka, const DuetKafkaOffsets *from, const char *topic, gint32 p
         return TRUE;
     }
     gint64 high;
-    if (!watermarks(kafka, topic, partition, start, &high, error))
+    if (!duet_kafka_source_watermarks(kafka, topic, partition, start, &high, error))
         return FALSE;
-    if (*start != 0 && !report_data_loss(kafka, error,
-                                         "Added partition %s-%d starts from %" G_GINT64_FORMAT
-                                         " instead of 0. Some data may have been missed",
-                                         topic, partition, *start))
+    if (*start != 0 &&
+        !duet_kafka_source_report_data_loss(kafka, error,
+                                            "Added partition %s-%d starts from %" G_GINT64_FORMAT
+                                            " instead of 0. Some data may have been missed",
+                                            topic, partition, *start))
         return FALSE;
     return TRUE;
 }
@@ -452,198 +393,6 @@ kafka_available_now(DuetSource *source, gboolean prepare, GError **error)
     return ok;
 }
 
-/* ---- reading ---------------------------------------------------------------------------- */
-
-static rd_kafka_topic_t *
-topic_handle(Kafka *kafka, const char *topic, GError **error)
-{
-    rd_kafka_topic_t *handle = g_hash_table_lookup(kafka->topics, topic);
-    if (handle != NULL)
-        return handle;
-    handle = rd_kafka_topic_new(kafka->consumer, topic, NULL);
-    if (handle == NULL) {
-        broker_error(rd_kafka_last_error(), "opening a topic", error);
-        return NULL;
-    }
-    g_hash_table_insert(kafka->topics, g_strdup(topic), handle);
-    return handle;
-}
-
-/* Checks a range against what Kafka holds: records before the earliest offset are gone,
- * records past the latest are not there. Without failOnDataLoss the range shrinks to what
- * can be read. */
-static gboolean
-check_range(Kafka *kafka, Range *range, GError **error)
-{
-    gint64 low, high;
-    if (!watermarks(kafka, range->topic, range->partition, &low, &high, error))
-        return FALSE;
-    if (range->from < low) {
-        if (!report_data_loss(kafka, error,
-                              "Cannot fetch offset %" G_GINT64_FORMAT " (TopicPartition: %s-%d)"
-                              ": the earliest offset Kafka has is %" G_GINT64_FORMAT
-                              ". Some data may have been missed",
-                              range->from, range->topic, range->partition, low))
-            return FALSE;
-        range->from = MIN(low, range->until);
-    }
-    if (range->until > high) {
-        if (!report_data_loss(kafka, error,
-                              "Cannot fetch offset %" G_GINT64_FORMAT " (TopicPartition: %s-%d)"
-                              ": the latest offset Kafka has is %" G_GINT64_FORMAT
-                              ". Some data may have been missed",
-                              range->until - 1, range->topic, range->partition, high))
-            return FALSE;
-        range->until = MAX(high, range->from);
-    }
-    return TRUE;
-}
-
-static void
-append_bytes(DuetBatchBuilder *builder, guint column, const void *data, size_t length)
-{
-    if (data == NULL)
-        duet_batch_builder_append_null(builder, column);
-    else
-        duet_batch_builder_append_string(builder, column, data, (gssize)length);
-}
-
-/* Spark's headers column: every header in order, (key, value), a null value kept; null for
- * a record without headers. */
-static void
-append_headers(DuetColumnBuilder *column, rd_kafka_message_t *message)
-{
-    rd_kafka_headers_t *headers = NULL;
-    if (rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-        rd_kafka_header_cnt(headers) == 0) {
-        duet_column_builder_append_null(column);
-        return;
-    }
-    DuetColumnBuilder *element = duet_column_builder_child(column, 0);
-    const char *name;
-    const void *value;
-    size_t length;
-    for (size_t index = 0; rd_kafka_header_get_all(headers, index, &name, &value, &length) ==
-                           RD_KAFKA_RESP_ERR_NO_ERROR;
-         index++) {
-        duet_column_builder_append_string(duet_column_builder_child(element, 0), name, -1);
-        if (value == NULL)
-            duet_column_builder_append_null(duet_column_builder_child(element, 1));
-        else
-            duet_column_builder_append_string(duet_column_builder_child(element, 1), value,
-                                              (gssize)length);
-        duet_column_builder_end_struct(element);
-    }
-    duet_column_builder_end_list(column);
-}
-
-/* Appends the records of [from, until) of a started partition to builder. */
-static gboolean
-read_range(Kafka *kafka, Range *range, DuetBatchBuilder *builder, GError **error)
-{
-    gint64 next = range->from;
-    gint64 deadline = g_get_monotonic_time() / 1000 + kafka->timeout_ms;
-    while (next < range->until) {
-        gint64 remaining = deadline - g_get_monotonic_time() / 1000;
-        rd_kafka_message_t *message =
-            remaining > 0 ? rd_kafka_consume(range->handle, range->partition, (int)remaining)
-                          : NULL;
-        if (message == NULL) {
-            g_set_error(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED,
-                        "Cannot fetch record for offset %" G_GINT64_FORMAT " in %" G_GINT64_FORMAT
-                        " milliseconds (TopicPartition: %s-%d)",
-                        next, kafka->timeout_ms, range->topic, range->partition);
-            return FALSE;
-        }
-        rd_kafka_resp_err_t code = message->err;
-        if (code == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            rd_kafka_message_destroy(message);
-            continue;
-        }
-        if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            rd_kafka_message_destroy(message);
-            if (code == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE ||
-                code == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) {
-                if (!report_data_loss(kafka, error,
-                                      "Cannot fetch offset %" G_GINT64_FORMAT
-                                      " (TopicPartition: %s-%d). Some data may have been missed",
-                                      next, range->topic, range->partition))
-                    return FALSE;
-                return TRUE; /* what is left of the range is gone */
-            }
-            g_autofree char *what = g_strdup_printf("reading %s-%d at offset %" G_GINT64_FORMAT,
-                                                    range->topic, range->partition, next);
-            return broker_error(code, what, error);
-        }
-        if (message->offset >= next && message->offset < range->until) {
-            rd_kafka_timestamp_type_t type;
-            gint64 timestamp = rd_kafka_message_timestamp(message, &type);
-            append_bytes(builder, 0, message->key, message->key_len);
-            append_bytes(builder, 1, message->payload, message->len);
-            duet_batch_builder_append_string(builder, 2, range->topic, -1);
-            duet_batch_builder_append_int32(builder, 3, range->partition);
-            duet_batch_builder_append_int64(builder, 4, message->offset);
-            duet_batch_builder_append_int64(builder, 5, timestamp * 1000);
-            /* Java's TimestampType ids: -1 none, 0 CreateTime, 1 LogAppendTime */
-            duet_batch_builder_append_int32(builder, 6, (gint32)type - 1);
-            if (kafka->include_headers)
-                append_headers(duet_batch_builder_column(builder, 7), message);
-            next = message->offset + 1; /* a compacted topic may skip offsets */
-        }
-        rd_kafka_message_destroy(message);
-    }
-    return TRUE;
-}
-
-static void
-free_partition_list(gpointer data)
-{
-    g_ptr_array_unref(data);
-}
-
-/* Reads every range into one partition each; ranges start fetching together. */
-static GPtrArray *
-read_ranges(Kafka *kafka, DuetSchema *schema, Range *ranges, guint n_ranges, GError **error)
-{
-    gboolean ok = TRUE;
-    for (guint index = 0; ok && index < n_ranges; index++) {
-        Range *range = &ranges[index];
-        if (range->from >= range->until)
-            continue;
-        ok = (range->handle = topic_handle(kafka, range->topic, error)) != NULL;
-        if (ok && rd_kafka_consume_start(range->handle, range->partition, range->from) != 0) {
-            g_autofree char *what =
-                g_strdup_printf("starting to read %s-%d", range->topic, range->partition);
-            ok = broker_error(rd_kafka_last_error(), what, error);
-        }
-        range->started = ok;
-    }
-    GPtrArray *partitions = g_ptr_array_new_with_free_func(free_partition_list);
-    for (guint index = 0; ok && index < n_ranges; index++) {
-        Range *range = &ranges[index];
-        DuetBatchBuilder *builder =
-            duet_batch_builder_new(schema, (gsize)CLAMP(range->until - range->from, 1, 65536));
-        ok = !range->started || read_range(kafka, range, builder, error);
-        DuetBatch *batch = ok ? duet_batch_builder_finish(builder, error) : NULL;
-        duet_batch_builder_free(builder);
-        if (batch == NULL) {
-            ok = FALSE;
-            break;
-        }
-        GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)duet_batch_unref);
-        g_ptr_array_add(list, batch);
-        g_ptr_array_add(partitions, list);
-    }
-    for (guint index = 0; index < n_ranges; index++)
-        if (ranges[index].started)
-            rd_kafka_consume_stop(ranges[index].handle, ranges[index].partition);
-    if (!ok)
-        g_clear_pointer(&partitions, g_ptr_array_unref);
-    return partitions;
-}
-
-/* After a restart the first latest offset may come before any batch is read (the last batch
- * was committed): the rate limit counts from the checkpoint's end, not the initial offsets. */
 static void
 kafka_resume(DuetSource *source, const char *end)
 {
@@ -686,8 +435,9 @@ kafka_get_batch(DuetSource *source, const char *start, const char *end, GError *
     for (guint index = 0; index < from->len; index++) {
         DuetKafkaPartitionOffset *entry = &g_array_index(from, DuetKafkaPartitionOffset, index);
         if (duet_kafka_offsets_find(until, entry->topic, entry->partition) == NULL &&
-            !report_data_loss(kafka, error, "%s-%d is gone. Some data may have been missed",
-                              entry->topic, entry->partition))
+            !duet_kafka_source_report_data_loss(kafka, error,
+                                                "%s-%d is gone. Some data may have been missed",
+                                                entry->topic, entry->partition))
             goto done;
     }
     guint n_ranges = 0;
@@ -698,18 +448,20 @@ kafka_get_batch(DuetSource *source, const char *start, const char *end, GError *
         if (!start_of(kafka, from, entry->topic, entry->partition, &range.from, error))
             goto done;
         if (range.until < range.from) {
-            if (!report_data_loss(kafka, error,
-                                  "Partition %s-%d's offset was changed from %" G_GINT64_FORMAT
-                                  " to %" G_GINT64_FORMAT ", some data may have been missed",
-                                  range.topic, range.partition, range.from, range.until))
+            if (!duet_kafka_source_report_data_loss(
+                    kafka, error,
+                    "Partition %s-%d's offset was changed from %" G_GINT64_FORMAT
+                    " to %" G_GINT64_FORMAT ", some data may have been missed",
+                    range.topic, range.partition, range.from, range.until))
                 goto done;
             continue;
         }
-        if (range.until > range.from && !check_range(kafka, &range, error))
+        if (range.until > range.from && !duet_kafka_source_check_range(kafka, &range, error))
             goto done;
         ranges[n_ranges++] = range;
     }
-    partitions = read_ranges(kafka, duet_source_schema(source), ranges, n_ranges, error);
+    partitions =
+        duet_kafka_source_read_ranges(kafka, duet_source_schema(source), ranges, n_ranges, error);
 done:
     g_mutex_unlock(&kafka->lock);
     g_free(ranges);
