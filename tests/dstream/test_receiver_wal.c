@@ -173,8 +173,8 @@ test_recover_allocated_and_unallocated_blocks(void)
     store_words(&harness, "lost");
     ASSERT_INT_EQ(duet_receiver_n_stored(receiver), 8);
     stop(ssc);
-    CU_ASSERT_TRUE(has_file(harness.dir, "receivedData", "log-1000-2000"));
-    CU_ASSERT_TRUE(has_file(harness.dir, "receivedBlockMetadata", "log-1000-2000"));
+    CU_ASSERT_TRUE(has_file(harness.dir, "receivedData", "log-1000-2000-1"));
+    CU_ASSERT_TRUE(has_file(harness.dir, "receivedBlockMetadata", "log-1000-2000-1"));
 
     harness.app.fail_at_ms = 0;
     ssc = harness_start(&harness);
@@ -203,8 +203,8 @@ test_recover_allocated_and_unallocated_blocks(void)
     g_ptr_array_add(meta_files, NULL);
     g_autofree char *data_names = g_strjoinv(" ", (char **)data_files->pdata);
     g_autofree char *meta_names = g_strjoinv(" ", (char **)meta_files->pdata);
-    ASSERT_STR_EQ(data_names, "log-4000-5000 log-6000-7000 log-8000-9000");
-    ASSERT_STR_EQ(meta_names, "log-5000-6000 log-7000-8000");
+    ASSERT_STR_EQ(data_names, "log-4000-5000-2 log-6000-7000-3 log-8000-9000-4");
+    ASSERT_STR_EQ(meta_names, "log-5000-6000-3 log-7000-8000-4");
     /* a stop in the middle of 9000: the restart recomputes 7000..9000 from the state of 6000
      * with blocks read back from the log */
     store_words(&harness, "f");
@@ -319,6 +319,53 @@ test_log_failure_reported(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(errors->str, "fsync"));
     stop(ssc);
     g_string_free(errors, TRUE);
+    harness_clear(&harness);
+}
+
+/* A restart goes back to the checkpoint's time, behind the files the crashed run wrote last:
+ * run 1 logs block c at 2500 (files log-2500-3500-*); run 2, its clock back at 2000, logs block
+ * d there and allocates c and d to the batch at 3000 in its file log-2000-3000-*, which by
+ * time comes before run 1's. Run 3 still replays the events in the order they were logged (the
+ * crash harness found "the batch at 3000 ms is allocated block 2, which was never added"). */
+static void
+test_restart_behind_the_clock(void)
+{
+    Harness harness;
+    harness_init(&harness);
+    DuetStreamingContext *ssc = harness_start(&harness);
+    store_words(&harness, "a");
+    run_batch(&harness, ssc, 1000);
+    store_words(&harness, "b");
+    run_batch(&harness, ssc, 2000);
+    ASSERT_OUTPUTS(&harness, "1000: [(a,1)] | 2000: [(a,1), (b,1)]");
+    duet_clock_set_ms(harness.app.clock, 2500);
+    g_autoptr(DuetBatch) c = duet_test_batch("value STRING", "[\"c\"]");
+    duet_receiver_store_batch(harness.app.manual, c);
+    stop(ssc);
+
+    ssc = harness_start(&harness);
+    duet_clock_set_ms(harness.app.clock, 2000); /* batch 2000 completed: nothing to re-run */
+    g_autoptr(DuetBatch) d = duet_test_batch("value STRING", "[\"d\"]");
+    duet_receiver_store_batch(harness.app.manual, d);
+    run_batch(&harness, ssc, 3000);
+    stop(ssc);
+    g_autofree char *run2 = outputs_text(&harness);
+    CU_ASSERT_PTR_NOT_NULL(strstr(run2, "3000: [(a,1), (b,1), (c,1), (d,1)]"));
+    g_autofree char *meta_dir = g_build_filename(harness.dir, "receivedBlockMetadata", "0", NULL);
+    g_autoptr(GPtrArray) files = duet_write_ahead_log_list(meta_dir);
+    CU_ASSERT_TRUE_FATAL(files->len >= 2);
+    ASSERT_STR_EQ(files->pdata[files->len - 1], "log-2000-3000-3");
+    ASSERT_STR_EQ(files->pdata[files->len - 2], "log-2500-3500-2");
+
+    ssc = harness_start(&harness);
+    duet_clock_set_ms(harness.app.clock, 3000); /* batch 3000 completed: nothing to re-run */
+    store_words(&harness, "e");
+    run_batch(&harness, ssc, 4000);
+    stop(ssc);
+    g_autofree char *run3 = outputs_text(&harness);
+    CU_ASSERT_PTR_NOT_NULL(strstr(run3, "4000: [(a,1), (b,1), (c,1), (d,1), (e,1)]"));
+    if (strstr(run3, "4000: [(a,1), (b,1), (c,1), (d,1), (e,1)]") == NULL)
+        g_printerr("\n  run 2: %s\n  run 3: %s\n", run2, run3);
     harness_clear(&harness);
 }
 
@@ -780,7 +827,7 @@ test_sigkill_random_instants(void)
 
 DUET_TEST_MAIN("receiver_wal", DUET_TEST(test_requires_checkpoint_dir),
                DUET_TEST(test_recover_allocated_and_unallocated_blocks),
-               DUET_TEST(test_damaged_metadata_log), DUET_TEST(test_log_failure_reported),
-               DUET_TEST(test_torn_state_checkpoint), DUET_TEST(test_zmq_source_stream),
-               DUET_TEST(test_sigkill_socket_pipeline), DUET_TEST(test_sigkill_random_instants),
-               DUET_TEST(test_sigkill_zmq_pipeline))
+               DUET_TEST(test_restart_behind_the_clock), DUET_TEST(test_damaged_metadata_log),
+               DUET_TEST(test_log_failure_reported), DUET_TEST(test_torn_state_checkpoint),
+               DUET_TEST(test_zmq_source_stream), DUET_TEST(test_sigkill_socket_pipeline),
+               DUET_TEST(test_sigkill_random_instants), DUET_TEST(test_sigkill_zmq_pipeline))
