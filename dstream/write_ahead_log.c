@@ -526,11 +526,11 @@ duet_write_ahead_log_clean(DuetWriteAheadLog *log, gint64 thresh_ms)
     for (guint index = 0; index < names->len; index++) {
         gint64 start, end, seq;
         parse_name(names->pdata[index], &start, &end, &seq);
-        if (end >= thresh_ms)
-            continue;
         g_autofree char *path = g_build_filename(log->directory, names->pdata[index], NULL);
-        if (log->path != NULL && strcmp(path, log->path) == 0)
-            continue;
+        /* only a prefix of the write order goes: a restarted run's file may end before an
+         * earlier run's and hold the events (allocations) of that earlier file's blocks */
+        if (end >= thresh_ms || (log->path != NULL && strcmp(path, log->path) == 0))
+            break;
         if (g_unlink(path) == 0)
             deleted++;
     }

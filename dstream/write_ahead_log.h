@@ -73,8 +73,10 @@ typedef gboolean (*DuetWalRecordFunc)(GBytes *record, const DuetWalSegment *segm
 gboolean duet_write_ahead_log_read_all(const char *directory, DuetWalRecordFunc func,
                                        gpointer user_data, GError **error);
 
-/* Deletes the log files whose end time is before thresh_ms (Spark's clean(threshTime)); returns
- * how many were deleted. The file being written is never deleted. */
+/* Deletes the log files whose end time is before thresh_ms (Spark's clean(threshTime)), in the
+ * order they were written and stopping at the first one that stays, so what is left is always
+ * the end of the log (a restarted run's file may end before an earlier run's yet hold events
+ * about it); returns how many were deleted. The file being written is never deleted. */
 guint duet_write_ahead_log_clean(DuetWriteAheadLog *log, gint64 thresh_ms);
 
 /* The log files of directory in the order they were written: file names. (transfer full) */
