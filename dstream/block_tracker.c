@@ -100,9 +100,10 @@ duet_block_tracker_free(DuetBlockTracker *tracker)
 
 typedef struct {
     DuetBlockTracker *tracker;
-    GHashTable *blocks;    /* gint64* id -> TrackedBlock* (owned), not yet allocated */
-    GArray *order;         /* gint64 ids in arrival order */
-    gint64 max_allocation; /* newest allocated batch time seen */
+    GHashTable *blocks;     /* gint64* id -> TrackedBlock* (owned), not yet allocated */
+    GArray *order;          /* gint64 ids in arrival order */
+    gint64 max_allocation;  /* newest allocated batch time seen */
+    GHashTable *incomplete; /* gint64* batch time -> gint64* a block it names that was not added */
 } Replay;
 
 static gint64
@@ -190,13 +191,19 @@ replay_event(GBytes *record, const DuetWalSegment *segment, gpointer user_data, 
             gint64 id = json_array_get_int_element(ids, index);
             gpointer stolen_key = NULL, stolen = NULL;
             if (!g_hash_table_steal_extended(replay->blocks, &id, &stolen_key, &stolen)) {
-                g_ptr_array_unref(blocks);
-                g_set_error(error, DUET_DSTREAM_ERROR, DUET_DSTREAM_ERROR_CHECKPOINT,
-                            "the batch at %" G_GINT64_FORMAT
-                            " ms is allocated block %" G_GINT64_FORMAT
-                            ", which was never added (or allocated twice)",
-                            time, id);
-                return FALSE;
+                /* an error unless a later cleanup event forgets the batch: cleaning deletes the
+                 * file of a block's addition by its end time, and the allocation, logged later,
+                 * may be in a file that stays */
+                gint64 *key = g_new(gint64, 1), *value = g_new(gint64, 1);
+                *key = time;
+                *value = id;
+                if (!g_hash_table_contains(replay->incomplete, key))
+                    g_hash_table_insert(replay->incomplete, key, value);
+                else {
+                    g_free(key);
+                    g_free(value);
+                }
+                continue;
             }
             g_free(stolen_key);
             g_ptr_array_add(blocks, stolen);
@@ -213,6 +220,7 @@ replay_event(GBytes *record, const DuetWalSegment *segment, gpointer user_data, 
         for (guint index = 0; index < json_array_get_length(times); index++) {
             gint64 time = json_array_get_int_element(times, index);
             g_hash_table_remove(tracker->allocated, &time);
+            g_hash_table_remove(replay->incomplete, &time);
         }
     } else {
         return bad_event(error, "none of add, allocate, cleanup");
@@ -225,8 +233,27 @@ recover(DuetBlockTracker *tracker, const char *meta_dir, gboolean keep_allocatio
 {
     Replay replay = {tracker,
                      g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, tracked_block_free),
-                     g_array_new(FALSE, FALSE, sizeof(gint64)), G_MININT64};
+                     g_array_new(FALSE, FALSE, sizeof(gint64)), G_MININT64,
+                     g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free)};
     gboolean ok = duet_write_ahead_log_read_all(meta_dir, replay_event, &replay, error);
+    if (ok && keep_allocations && g_hash_table_size(replay.incomplete) > 0) {
+        /* a batch still kept names a block the log never added: report the oldest */
+        gint64 time = G_MAXINT64, id = 0;
+        GHashTableIter iter;
+        gpointer key, value;
+        g_hash_table_iter_init(&iter, replay.incomplete);
+        while (g_hash_table_iter_next(&iter, &key, &value))
+            if (*(gint64 *)key < time) {
+                time = *(gint64 *)key;
+                id = *(gint64 *)value;
+            }
+        g_set_error(error, DUET_DSTREAM_ERROR, DUET_DSTREAM_ERROR_CHECKPOINT,
+                    "write-ahead log %s: the batch at %" G_GINT64_FORMAT
+                    " ms is allocated block %" G_GINT64_FORMAT
+                    ", which was never added (or allocated twice)",
+                    meta_dir, time, id);
+        ok = FALSE;
+    }
     if (ok) {
         for (guint index = 0; index < replay.order->len; index++) {
             gint64 id = g_array_index(replay.order, gint64, index);
@@ -248,6 +275,7 @@ recover(DuetBlockTracker *tracker, const char *meta_dir, gboolean keep_allocatio
     }
     g_hash_table_unref(replay.blocks);
     g_array_unref(replay.order);
+    g_hash_table_unref(replay.incomplete);
     return ok;
 }
 

@@ -4,7 +4,8 @@
  * fault.h for the write and fsync fault sites). The format is described in write_ahead_log.h.
  * One file is open for appending at a time; every write is one write(2) of length, bytes and
  * checksum followed by fsync, so a crash leaves at most one torn record, at the end of the file
- * being written, which readers skip and the next writer of that file truncates.
+ * being written (the newest by sequence number), which readers skip and the next log opened on
+ * the directory truncates before it creates its own file.
  */
 #include "dstream/write_ahead_log.h"
 #include "rdd/atomic_file.h"
@@ -25,11 +26,13 @@
 struct _DuetWriteAheadLog {
     char *directory;
     gint64 rolling_ms;
-    GMutex lock;   /* serializes writes and clean */
-    int fd;        /* the file being written, or -1 */
-    char *path;    /* its path */
-    gint64 end_ms; /* its end time: writes after it roll to a new file */
-    gint64 size;   /* its size (the next record's offset) */
+    GMutex lock;      /* serializes writes and clean */
+    int fd;           /* the file being written, or -1 */
+    char *path;       /* its path */
+    gint64 end_ms;    /* its end time: writes after it roll to a new file */
+    gint64 size;      /* its size (the next record's offset) */
+    gint64 next_seq;  /* the sequence number of the next file */
+    gboolean prepare; /* scan the directory before the next file (prepare_directory) */
 };
 
 void
@@ -40,34 +43,43 @@ duet_wal_segment_clear(DuetWalSegment *segment)
 
 /* ---- file names ---------------------------------------------------------------------------- */
 
-/* Parses log-<start>-<end>; FALSE for other names. */
+/* Parses log-<start>-<end>-<seq>, or log-<start>-<end> (a file of a build before sequence
+ * numbers: *seq 0); FALSE for other names. */
 static gboolean
-parse_name(const char *name, gint64 *start_ms, gint64 *end_ms)
+parse_name(const char *name, gint64 *start_ms, gint64 *end_ms, gint64 *seq)
 {
     if (!g_str_has_prefix(name, WAL_PREFIX))
         return FALSE;
-    const char *at = name + strlen(WAL_PREFIX);
-    char *end = NULL;
-    if (!g_ascii_isdigit(*at))
+    g_auto(GStrv) parts = g_strsplit(name + strlen(WAL_PREFIX), "-", 4);
+    guint n = g_strv_length(parts);
+    if (n < 2 || n > 3)
         return FALSE;
-    gint64 start = g_ascii_strtoll(at, &end, 10);
-    if (*end != '-' || !g_ascii_isdigit(end[1]))
-        return FALSE;
-    gint64 stop = g_ascii_strtoll(end + 1, &end, 10);
-    if (*end != '\0')
-        return FALSE;
-    *start_ms = start;
-    *end_ms = stop;
+    gint64 fields[3] = {0, 0, 0};
+    for (guint index = 0; index < n; index++) {
+        char *end = NULL;
+        if (!g_ascii_isdigit(parts[index][0]))
+            return FALSE;
+        fields[index] = g_ascii_strtoll(parts[index], &end, 10);
+        if (*end != '\0')
+            return FALSE;
+    }
+    *start_ms = fields[0];
+    *end_ms = fields[1];
+    *seq = fields[2];
     return TRUE;
 }
 
+/* Files in the order they were written: by sequence number (restarts go on counting from the
+ * files they find, whatever the clock says), then by time for files without one. */
 static gint
 compare_names(gconstpointer a, gconstpointer b)
 {
     const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-    gint64 x_start = 0, x_end = 0, y_start = 0, y_end = 0;
-    parse_name(x, &x_start, &x_end);
-    parse_name(y, &y_start, &y_end);
+    gint64 x_start = 0, x_end = 0, x_seq = 0, y_start = 0, y_end = 0, y_seq = 0;
+    parse_name(x, &x_start, &x_end, &x_seq);
+    parse_name(y, &y_start, &y_end, &y_seq);
+    if (x_seq != y_seq)
+        return (x_seq > y_seq) - (x_seq < y_seq);
     if (x_start != y_start)
         return (x_start > y_start) - (x_start < y_start);
     return (x_end > y_end) - (x_end < y_end);
@@ -82,8 +94,8 @@ duet_write_ahead_log_list(const char *directory)
         return names;
     const char *name;
     while ((name = g_dir_read_name(dir)) != NULL) {
-        gint64 start, end;
-        if (parse_name(name, &start, &end))
+        gint64 start, end, seq;
+        if (parse_name(name, &start, &end, &seq))
             g_ptr_array_add(names, g_strdup(name));
     }
     g_dir_close(dir);
@@ -317,6 +329,7 @@ duet_write_ahead_log_open(const char *directory, gint64 rolling_interval_ms, GEr
     log->directory = g_strdup(directory);
     log->rolling_ms = rolling_interval_ms;
     log->fd = -1;
+    log->prepare = TRUE;
     g_mutex_init(&log->lock);
     return log;
 }
@@ -380,56 +393,72 @@ sync_fd(int fd, const char *path, GError **error)
     return TRUE;
 }
 
-/* Opens (or creates) the file for [start_ms, start_ms + rolling]. An existing file of that name
- * (a restarted run whose clock gave the same time) is checked and its torn tail cut off. */
+static gboolean
+sync_directory(DuetWriteAheadLog *log, GError **error)
+{
+    int dir_fd = open(log->directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0)
+        return TRUE;
+    gboolean ok = sync_fd(dir_fd, log->directory, error);
+    close(dir_fd);
+    return ok;
+}
+
+/* Before the first file of this log object (and after a write that could not be undone): finds
+ * the sequence number to go on from, and cuts the torn tail off the newest existing file, the
+ * only one a crash can have left one in. A damaged file is an error: the log is not continued
+ * past it. */
+static gboolean
+prepare_directory(DuetWriteAheadLog *log, GError **error)
+{
+    g_autoptr(GPtrArray) names = duet_write_ahead_log_list(log->directory);
+    gint64 max_seq = 0;
+    for (guint index = 0; index < names->len; index++) {
+        gint64 start, end, seq;
+        parse_name(names->pdata[index], &start, &end, &seq);
+        max_seq = MAX(max_seq, seq);
+    }
+    log->next_seq = MAX(log->next_seq, max_seq + 1);
+    if (names->len == 0)
+        return TRUE;
+    g_autofree char *path = g_build_filename(log->directory, names->pdata[names->len - 1], NULL);
+    g_autofree char *contents = NULL;
+    gsize len = 0, valid = 0;
+    if (!read_file(path, &contents, &len, error) ||
+        !scan_records(path, (const guint8 *)contents, len, NULL, NULL, &valid, error))
+        return FALSE;
+    if (valid < len && truncate(path, (off_t)valid) != 0)
+        return io_error(error, "truncate", path, errno);
+    return TRUE;
+}
+
+/* Creates the next file, log-<start_ms>-<start_ms + rolling>-<seq>: the sequence number, not
+ * the clock, orders the files, since a restarted run's clock may be behind the time of files
+ * an earlier run wrote. */
 static gboolean
 open_file(DuetWriteAheadLog *log, gint64 start_ms, GError **error)
 {
+    if (log->prepare && !prepare_directory(log, error))
+        return FALSE;
+    log->prepare = FALSE;
     gint64 end_ms = start_ms + log->rolling_ms;
     g_autofree char *name =
-        g_strdup_printf(WAL_PREFIX "%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT, start_ms, end_ms);
+        g_strdup_printf(WAL_PREFIX "%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT "-%" G_GINT64_FORMAT,
+                        start_ms, end_ms, log->next_seq);
     char *path = g_build_filename(log->directory, name, NULL);
-    gsize valid = 0;
-    gboolean exists = g_file_test(path, G_FILE_TEST_EXISTS);
-    if (exists) {
-        g_autofree char *contents = NULL;
-        gsize len = 0;
-        if (!read_file(path, &contents, &len, error) ||
-            !scan_records(path, (const guint8 *)contents, len, NULL, NULL, &valid, error)) {
-            g_free(path);
-            return FALSE;
-        }
-    }
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         io_error(error, "create", path, errno);
         g_free(path);
         return FALSE;
     }
     g_autofree char *header = header_line();
-    gboolean ok = TRUE;
-    if (valid < strlen(header)) {
-        /* new, or torn while being created: write the header from the start */
-        ok = ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0 &&
-             write_all(fd, (const guint8 *)header, strlen(header), path, error);
-        valid = strlen(header);
-    } else {
-        ok = ftruncate(fd, (off_t)valid) == 0 && lseek(fd, (off_t)valid, SEEK_SET) == (off_t)valid;
-    }
-    if (ok)
-        ok = sync_fd(fd, path, error);
-    if (ok && !exists) {
-        /* the new name must survive a crash too */
-        int dir_fd = open(log->directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dir_fd >= 0) {
-            ok = sync_fd(dir_fd, log->directory, error);
-            close(dir_fd);
-        }
-    }
+    /* the new name must survive a crash too */
+    gboolean ok = write_all(fd, (const guint8 *)header, strlen(header), path, error) &&
+                  sync_fd(fd, path, error) && sync_directory(log, error);
     if (!ok) {
-        if (error != NULL && *error == NULL)
-            io_error(error, "prepare", path, errno);
         close(fd);
+        g_unlink(path);
         g_free(path);
         return FALSE;
     }
@@ -437,7 +466,8 @@ open_file(DuetWriteAheadLog *log, gint64 start_ms, GError **error)
     log->fd = fd;
     log->path = path;
     log->end_ms = end_ms;
-    log->size = (gint64)valid;
+    log->size = (gint64)strlen(header);
+    log->next_seq++;
     return TRUE;
 }
 
@@ -473,10 +503,13 @@ duet_write_ahead_log_write(DuetWriteAheadLog *log, const void *data, gsize len, 
             }
             log->size += (gint64)total;
         } else {
-            /* no partial record may stay: cut it off, or reopen (and check) on the next write */
+            /* no partial record may stay: cut it off, or check the directory (cutting it off) and
+             * start a new file on the next write */
             if (ftruncate(log->fd, (off_t)log->size) != 0 ||
-                lseek(log->fd, (off_t)log->size, SEEK_SET) != (off_t)log->size)
+                lseek(log->fd, (off_t)log->size, SEEK_SET) != (off_t)log->size) {
                 close_file(log);
+                log->prepare = TRUE;
+            }
         }
     }
     g_mutex_unlock(&log->lock);
@@ -491,13 +524,13 @@ duet_write_ahead_log_clean(DuetWriteAheadLog *log, gint64 thresh_ms)
     g_autoptr(GPtrArray) names = duet_write_ahead_log_list(log->directory);
     guint deleted = 0;
     for (guint index = 0; index < names->len; index++) {
-        gint64 start, end;
-        parse_name(names->pdata[index], &start, &end);
-        if (end >= thresh_ms)
-            continue;
+        gint64 start, end, seq;
+        parse_name(names->pdata[index], &start, &end, &seq);
         g_autofree char *path = g_build_filename(log->directory, names->pdata[index], NULL);
-        if (log->path != NULL && strcmp(path, log->path) == 0)
-            continue;
+        /* only a prefix of the write order goes: a restarted run's file may end before an
+         * earlier run's and hold the events (allocations) of that earlier file's blocks */
+        if (end >= thresh_ms || (log->path != NULL && strcmp(path, log->path) == 0))
+            break;
         if (g_unlink(path) == 0)
             deleted++;
     }

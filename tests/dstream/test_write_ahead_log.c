@@ -94,7 +94,7 @@ test_round_trip_and_rolling(void)
     write_record(log, "ccc", 1101, NULL);
     write_record(log, "dddd", 5000, &last);
     g_autofree char *files = names(log_dir);
-    ASSERT_STR_EQ(files, "log-100-1100 log-1101-2101 log-5000-6000");
+    ASSERT_STR_EQ(files, "log-100-1100-1 log-1101-2101-2 log-5000-6000-3");
     g_autofree char *text = read_all(log_dir, &error);
     ASSERT_NO_ERROR(error);
     ASSERT_STR_EQ(text, "a||bb|ccc|dddd");
@@ -114,7 +114,7 @@ test_round_trip_and_rolling(void)
     g_autoptr(GBytes) too_long = duet_write_ahead_log_read_segment(&beyond, &error);
     CU_ASSERT_PTR_NULL(too_long);
     ASSERT_ERROR(error, DUET_FILE_ERROR, DUET_FILE_ERROR_CORRUPT);
-    CU_ASSERT_PTR_NOT_NULL(strstr(error->message, "log-5000-6000"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(error->message, "log-5000-6000-3"));
     g_clear_error(&error);
     beyond.length = -1;
     g_autoptr(GBytes) negative = duet_write_ahead_log_read_segment(&beyond, &error);
@@ -124,15 +124,15 @@ test_round_trip_and_rolling(void)
     /* clean: files ending before the threshold go, the current one never */
     ASSERT_INT_EQ(duet_write_ahead_log_clean(log, 2101), 1);
     g_autofree char *after = names(log_dir);
-    ASSERT_STR_EQ(after, "log-1101-2101 log-5000-6000");
+    ASSERT_STR_EQ(after, "log-1101-2101-2 log-5000-6000-3");
     ASSERT_INT_EQ(duet_write_ahead_log_clean(log, G_MAXINT64), 1);
     g_autofree char *current = names(log_dir);
-    ASSERT_STR_EQ(current, "log-5000-6000");
+    ASSERT_STR_EQ(current, "log-5000-6000-3");
     /* a random read of a deleted file names it */
     g_autoptr(GBytes) gone = duet_write_ahead_log_read_segment(&first, &error);
     CU_ASSERT_PTR_NULL(gone);
     ASSERT_ERROR(error, DUET_FILE_ERROR, DUET_FILE_ERROR_IO);
-    CU_ASSERT_PTR_NOT_NULL(strstr(error->message, "log-100-1100"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(error->message, "log-100-1100-1"));
     g_clear_error(&error);
     duet_wal_segment_clear(&first);
     duet_wal_segment_clear(&empty_record);
@@ -142,7 +142,8 @@ test_round_trip_and_rolling(void)
 }
 
 /* Every truncation of a file is read as its whole records before the cut (a torn tail, with a
- * warning), and a writer reopening the file cuts the torn bytes off before appending. */
+ * warning), and the next log opened on the directory cuts the torn bytes off before it writes
+ * its own file. */
 static void
 test_torn_tail(void)
 {
@@ -174,7 +175,8 @@ test_torn_tail(void)
     g_autofree char *damaged_last = read_all(dir, &error);
     ASSERT_NO_ERROR(error);
     ASSERT_STR_EQ(damaged_last, "one");
-    /* reopening the file (same start time) cuts the torn record off, then appends */
+    /* a new log (a restart, at the same time) cuts the torn record off, then writes a file of
+     * its own */
     CU_ASSERT_TRUE(g_file_set_contents(path, contents, (gssize)(len - 5), NULL));
     log = duet_write_ahead_log_open(dir, 60000, &error);
     write_record(log, "three", 0, NULL);
@@ -182,6 +184,62 @@ test_torn_tail(void)
     g_autofree char *appended = read_all(dir, &error);
     ASSERT_NO_ERROR(error);
     ASSERT_STR_EQ(appended, "one|three");
+    g_autofree char *cut_contents = NULL;
+    CU_ASSERT_TRUE(g_file_get_contents(path, &cut_contents, &len, NULL));
+    ASSERT_INT_EQ(len, header + 12 + 3);
+    g_autofree char *files = names(dir);
+    ASSERT_STR_EQ(files, "log-0-60000-1 log-0-60000-2");
+    duet_test_tmpdir_free(dir);
+}
+
+/* A restarted run's clock goes back to its checkpoint's time, behind the files an earlier run
+ * wrote: its files still come after them (the sequence number goes on), so readAll gives the
+ * records in the order they were written, and clean goes by end time but deletes only a prefix
+ * of that order. Files of a build without sequence numbers (log-<start>-<end>) come first. */
+static void
+test_restart_behind_the_clock(void)
+{
+    char *dir = duet_test_tmpdir_new();
+    GError *error = NULL;
+    /* an old build's file */
+    g_autofree char *old_path = g_build_filename(dir, "log-9000-10000", NULL);
+    g_autofree char *header = g_strdup("DUET write-ahead-log v1\n");
+    CU_ASSERT_TRUE(g_file_set_contents(old_path, header, -1, NULL));
+    DuetWriteAheadLog *log = duet_write_ahead_log_open(dir, 1000, &error);
+    write_record(log, "a", 1000, NULL);
+    write_record(log, "b", 3500, NULL);
+    duet_write_ahead_log_close(log);
+    /* the restart: back at 2000 */
+    log = duet_write_ahead_log_open(dir, 1000, &error);
+    write_record(log, "c", 2000, NULL);
+    write_record(log, "d", 3500, NULL);
+    write_record(log, "e", 3600, NULL);
+    duet_write_ahead_log_close(log);
+    /* another one, back at 1000 */
+    log = duet_write_ahead_log_open(dir, 1000, &error);
+    write_record(log, "f", 1000, NULL);
+    g_autofree char *files = names(dir);
+    ASSERT_STR_EQ(files, "log-9000-10000 log-1000-2000-1 log-3500-4500-2 log-2000-3000-3 "
+                         "log-3500-4500-4 log-1000-2000-5");
+    g_autofree char *text = read_all(dir, &error);
+    ASSERT_NO_ERROR(error);
+    ASSERT_STR_EQ(text, "a|b|c|d|e|f");
+    /* clean by end time, but only a prefix of the write order: what stays is the end of the
+     * log; never the file being written */
+    ASSERT_INT_EQ(duet_write_ahead_log_clean(log, 9999), 0); /* log-9000-10000 stays */
+    g_assert_cmpint(g_unlink(old_path), ==, 0);
+    ASSERT_INT_EQ(duet_write_ahead_log_clean(log, 3000), 1);
+    g_autofree char *after = names(dir);
+    ASSERT_STR_EQ(after, "log-3500-4500-2 log-2000-3000-3 log-3500-4500-4 log-1000-2000-5");
+    /* log-2000-3000-3 ends before 4000 but comes after log-3500-4500-2, which stays */
+    ASSERT_INT_EQ(duet_write_ahead_log_clean(log, 4000), 0);
+    ASSERT_INT_EQ(duet_write_ahead_log_clean(log, 5000), 3);
+    g_autofree char *last = names(dir);
+    ASSERT_STR_EQ(last, "log-1000-2000-5");
+    duet_write_ahead_log_close(log);
+    g_autofree char *rest = read_all(dir, &error);
+    ASSERT_NO_ERROR(error);
+    ASSERT_STR_EQ(rest, "f");
     duet_test_tmpdir_free(dir);
 }
 
@@ -275,4 +333,5 @@ test_failed_write(void)
 }
 
 DUET_TEST_MAIN("write_ahead_log", DUET_TEST(test_round_trip_and_rolling), DUET_TEST(test_torn_tail),
-               DUET_TEST(test_garbage_and_version), DUET_TEST(test_failed_write))
+               DUET_TEST(test_restart_behind_the_clock), DUET_TEST(test_garbage_and_version),
+               DUET_TEST(test_failed_write))
