@@ -11,6 +11,7 @@
 #include "compat/side_by_side_private.h"
 
 #include "rdd/atomic_file.h"
+#include "rdd/json_rows.h"
 #include "structured/session.h"
 #include "structured/sql_statement.h"
 
@@ -52,6 +53,7 @@ typedef struct {
     const char *query, *source, *view, *mode, *sink;
     gint64 batches, interval_ms, lines, seed, rows;
     gboolean batches_set;
+    gboolean json; /* --json */
 } SqlArguments;
 
 static int
@@ -65,6 +67,10 @@ parse(SqlArguments *args, int argc, char **argv)
         if (g_str_equal(name, "--help") || g_str_equal(name, "-h")) {
             fputs(USAGE, stdout);
             return 0;
+        }
+        if (g_str_equal(name, "--json")) {
+            args->json = TRUE;
+            continue;
         }
         if (name[0] != '-' || name[1] == '\0') {
             if (args->query != NULL) {
@@ -112,13 +118,47 @@ parse(SqlArguments *args, int argc, char **argv)
         fprintf(stderr, "duet sql: which query? (try duet sql --help)\n");
         return 2;
     }
+    if (args->json && args->sink != NULL) {
+        fprintf(stderr, "duet sql: --json prints the batches; it does not go with --sink\n");
+        return 2;
+    }
     return -1;
+}
+
+/* --json: a batch as {"batch": N, "columns": [...], "rows": [[...], ...]} on one line. */
+static gboolean
+print_json_batch(DuetBatch *rows, gint64 batch_id, gpointer user_data, GError **error)
+{
+    DuetSchema *schema = duet_batch_schema(rows);
+    g_autoptr(GString) out = g_string_new(NULL);
+    g_string_append_printf(out, "{\"batch\": %" G_GINT64_FORMAT ", \"columns\": [", batch_id);
+    for (guint field = 0; field < duet_schema_n_fields(schema); field++) {
+        DuetValue name = duet_value_string(duet_schema_field(schema, field)->name,
+                                           strlen(duet_schema_field(schema, field)->name));
+        g_string_append(out, field ? ", " : "");
+        duet_json_append_value(out, &name);
+    }
+    g_string_append(out, "], \"rows\": [");
+    gboolean one_column = duet_schema_n_fields(schema) == 1;
+    for (gsize row_idx = 0; row_idx < duet_batch_n_rows(rows); row_idx++) {
+        DuetRow row = duet_batch_row(rows, row_idx);
+        g_string_append(out, row_idx ? (one_column ? ", [" : ", ") : (one_column ? "[" : ""));
+        duet_json_append_row(out, &row); /* a bare value for one column: bracketed here */
+        if (one_column)
+            g_string_append_c(out, ']');
+    }
+    g_string_append(out, "]}\n");
+    fputs(out->str, stdout);
+    fflush(stdout);
+    return TRUE;
 }
 
 /* The console sink, or --sink's: json/csv/text into a directory, sqlite into table "output". */
 static DuetStreamWriter *
 sink_writer(DuetStreamWriter *writer, const SqlArguments *args, GError **error)
 {
+    if (args->json)
+        return duet_stream_writer_foreach_batch(writer, print_json_batch, NULL);
     if (args->sink == NULL) {
         g_autofree char *rows = g_strdup_printf("%" G_GINT64_FORMAT, args->rows);
         return duet_stream_writer_option(duet_stream_writer_format(writer, "console"), "numRows",

@@ -85,6 +85,15 @@ grep -q '^window ' "$work/classes" || fail "timeline windows: $(cat "$work/class
 [ "$(status_of "$duet" sql "SELECT nope FROM lines")" -eq 1 ] || fail "sql bad column exit"
 grep -q 'UNRESOLVED_COLUMN' "$work/err" || fail "sql bad column message"
 [ "$(status_of "$duet" sql)" -eq 2 ] || fail "sql without a query should exit 2"
+"$duet" sql "SELECT upper(value) AS v, length(value) AS n FROM lines" --batches 2 --lines 3 \
+    --json >"$work/sql.json"
+python3 - "$work/sql.json" <<'PY' || fail "sql --json output"
+import json, sys
+batches = [json.loads(line) for line in open(sys.argv[1])]
+assert [b["batch"] for b in batches] == [0, 1] and batches[0]["columns"] == ["v", "n"]
+assert all(len(b["rows"]) == 3 and all(r[0] == r[0].upper() and r[1] == len(r[0])
+                                       for r in b["rows"]) for b in batches), batches
+PY
 
 python3 "$readme_check" "$readme" "$duet" || fail "README.md's commands"
 echo "duet commands: as README.md shows them"
