@@ -9,6 +9,8 @@
 
 #include "tests/common/batch_literal.h"
 #include "dstream/dstream.h"
+#include "dstream/receiver.h"
+#include "sources/source.h"
 #include "rdd/atomic_file.h"
 
 #include <fcntl.h>
@@ -22,6 +24,7 @@ typedef struct {
     char *checkpoint_dir;  /* ssc.checkpoint */
     gint64 clock_start_ms; /* the manual clock of the next context starts here */
     gboolean stateful;     /* updateStateByKey of the counts instead of each batch's counts */
+    gboolean file_source;  /* a source_stream over the shared text file source instead */
     gint64 fail_at_ms;     /* the output fails at this batch (a crash during the jobs) */
     DuetClock *clock;      /* the last context's manual clock (owned) */
     guint builds;          /* times the create function ran */
@@ -77,7 +80,19 @@ app_create(gpointer user_data, GError **error)
     g_autoptr(DuetStreamingContext) ssc = duet_streaming_context_new(spark, BATCH_MS, error);
     if (ssc == NULL || !duet_streaming_context_checkpoint(ssc, app->checkpoint_dir, error))
         return NULL;
-    g_autoptr(DuetDStream) lines = duet_streaming_context_text_file_stream(ssc, app->input_dir);
+    g_autoptr(DuetDStream) lines = NULL;
+    if (app->file_source) {
+        DuetSourceOptions *options = duet_source_options_new();
+        duet_source_options_set(options, "path", app->input_dir);
+        duet_source_options_set(options, "minFileAge", "0");
+        g_autoptr(DuetSource) source = duet_source_new("text", options, NULL, app->clock, 2, error);
+        g_hash_table_unref(options);
+        if (source == NULL)
+            return NULL;
+        lines = duet_streaming_context_source_stream(ssc, source);
+    } else {
+        lines = duet_streaming_context_text_file_stream(ssc, app->input_dir);
+    }
     g_autoptr(DuetDStream) counts = duet_dstream_count_by_value(lines, 2);
     g_autoptr(DuetDataType) state_type = duet_data_type_new_scalar(DUET_TYPE_INT64);
     g_autoptr(DuetDStream) output =
@@ -300,6 +315,45 @@ test_deleted_file_of_pending_batch(void)
     app_clear(&app);
 }
 
+/* A source_stream over the shared text file source (sources/file_source.c) recovers by
+ * offsets: the pending batch reads exactly its offset range again (the file source's offsets
+ * are file sets it logs under <checkpoint>/sources/0/, read back by the new process), and the
+ * batch after it starts where that range ended, so the file that arrived while the program
+ * was down is read once, by batch 3000. */
+static void
+test_file_source_stream_recovers_by_offsets(void)
+{
+    App app;
+    app_init(&app, FALSE);
+    app.file_source = TRUE;
+    write_input(&app, "a.txt", "a\nb\n", 500);
+    DuetStreamingContext *ssc = app_start(&app);
+    run_batch(&app, ssc, 1000);
+    ASSERT_OUTPUTS(&app, "1000: [(a,1), (b,1)]");
+    write_input(&app, "b.txt", "b\nc\n", 1500);
+    app.fail_at_ms = 2000;
+    run_batch(&app, ssc, 2000);
+    app_stop(ssc);
+    ASSERT_OUTPUTS(&app, "");
+    {
+        g_autofree char *payload = checkpoint_payload(&app, 2000);
+        CU_ASSERT_PTR_NOT_NULL(strstr(payload, "\"kind\":\"DirectInputDStream\""));
+        CU_ASSERT_PTR_NOT_NULL(strstr(payload, "\"2000\":[\"0\",\"1\"]"));
+        if (strstr(payload, "\"2000\":[\"0\",\"1\"]") == NULL)
+            g_printerr("payload: %s\n", payload);
+    }
+    write_input(&app, "c.txt", "c\nd\n", 1800);
+    app.fail_at_ms = 0;
+    ssc = app_start(&app);
+    CU_ASSERT_TRUE(duet_streaming_context_await_batch(ssc, 2000, 60000));
+    run_batch(&app, ssc, 3000);
+    run_batch(&app, ssc, 4000);
+    ASSERT_OUTPUTS(&app, "2000: [(b,1), (c,1)] | 3000: [(c,1), (d,1)] | 4000: []");
+    app_stop(ssc);
+    app_clear(&app);
+}
+
 DUET_TEST_MAIN("file_recovery", DUET_TEST(test_pending_batch_reruns_over_its_files),
                DUET_TEST(test_state_over_files_carries_over),
-               DUET_TEST(test_deleted_file_of_pending_batch))
+               DUET_TEST(test_deleted_file_of_pending_batch),
+               DUET_TEST(test_file_source_stream_recovers_by_offsets))
