@@ -375,7 +375,10 @@ run_dstream(Child *child, GError **error)
                     duet_dstream_n_logged(child->socket));
         return FALSE;
     }
-    duet_streaming_context_stop(ssc, FALSE);
+    /* graceful: a batch that a recovered context re-runs (pending at the checkpoint) may not
+     * have run yet when the last batch is already done (the restart came after it was
+     * generated); a non-graceful stop would skip it, and its records would be lost */
+    duet_streaming_context_stop(ssc, TRUE);
     GError *local = NULL;
     duet_streaming_context_await_termination(ssc, 0, &local);
     if (local != NULL) {
