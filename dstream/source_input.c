@@ -4,8 +4,14 @@
  * pattern for every replayable source: at batch time t the stream asks the source for its
  * latest offset and takes the rows of (previous end, latest] as the batch's RDD, one
  * partition per source partition, then commits the range as a consumer of the source (so the
- * same source can feed a Structured query too). The offset range of each batch is kept for
- * monitoring and later for recovery.
+ * same source can feed a Structured query too).
+ *
+ * Recovery, as the Kafka direct stream's: the offset range of every batch a restart may
+ * recompute, and the end of the last batch, go into each DStream checkpoint; getOrCreate
+ * restores them, so a pending batch is read again over exactly its range and the next batch
+ * starts where the checkpointed one ended. A source whose offsets exist only in memory (the file
+ * source's file sets) keeps them in its metadata log under <checkpoint>/sources/<stream index>/,
+ * as a Structured query's sources do, so that a new process serves the same offsets.
  *
  * The sources that cannot replay (socket, ZeroMQ) lose what they buffered in a crash. With the
  * receiver write-ahead log enabled, a stream over one of them works as a receiver does
@@ -29,7 +35,48 @@ typedef struct {
     gint64 block_interval_ms;  /* spark.streaming.blockInterval */
     gint64 first_block_ms;     /* the pump's first tick, fixed when it is started */
     char *name;                /* for listeners and messages */
+    GTree *ranges;             /* gint64* batch time -> Range*: what each batch read (no log) */
 } SourceInput;
+
+/* The offsets a batch read: (start, end], start NULL for the beginning, end NULL when the
+ * source had no data yet. */
+typedef struct {
+    char *start;
+    char *end;
+} Range;
+
+static void
+range_free(gpointer data)
+{
+    Range *range = data;
+    g_free(range->start);
+    g_free(range->end);
+    g_free(range);
+}
+
+static gint
+compare_time(gconstpointer a, gconstpointer b, gpointer user_data)
+{
+    gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
+    return (x > y) - (x < y);
+}
+
+static GTree *
+ranges_new(void)
+{
+    return g_tree_new_full(compare_time, NULL, g_free, range_free);
+}
+
+static void
+note_range(SourceInput *input, gint64 time_ms, const char *start, const char *end)
+{
+    Range *range = g_new0(Range, 1);
+    range->start = g_strdup(start);
+    range->end = g_strdup(end);
+    gint64 *key = g_new(gint64, 1);
+    *key = time_ms;
+    g_tree_replace(input->ranges, key, range);
+}
 
 static void
 source_input_free(gpointer data)
@@ -38,6 +85,7 @@ source_input_free(gpointer data)
     duet_source_unref(input->source);
     g_free(input->committed);
     g_hash_table_unref(input->sizes);
+    g_tree_unref(input->ranges);
     duet_block_tracker_free(input->tracker);
     g_mutex_clear(&input->pull_lock);
     g_free(input->name);
@@ -143,6 +191,33 @@ logged_compute(DuetDStream *stream, gint64 time_ms, GError **error)
     return rdd;
 }
 
+static void
+note_size(SourceInput *input, gint64 time_ms, GPtrArray *partitions)
+{
+    gint64 records = 0;
+    for (guint partition = 0; partition < partitions->len; partition++) {
+        GPtrArray *batches = g_ptr_array_index(partitions, partition);
+        for (guint batch = 0; batch < batches->len; batch++)
+            records += (gint64)duet_batch_n_rows(g_ptr_array_index(batches, batch));
+    }
+    gint64 *key = g_new(gint64, 1), *value = g_new(gint64, 1);
+    *key = time_ms;
+    *value = records;
+    g_hash_table_replace(input->sizes, key, value);
+}
+
+/* The partitions of (start, end]: none when the range is empty. (transfer full) */
+static GPtrArray *
+read_range(SourceInput *input, const char *start, const char *end, GError **error)
+{
+    if (end == NULL || g_strcmp0(start, end) == 0)
+        return g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+    GPtrArray *partitions = duet_source_get_batch(input->source, start, end, error);
+    if (partitions == NULL)
+        g_prefix_error(error, "%s: ", duet_source_format(input->source));
+    return partitions;
+}
+
 static DuetRdd *
 source_compute(DuetDStream *stream, gint64 time_ms, GError **error)
 {
@@ -150,36 +225,40 @@ source_compute(DuetDStream *stream, gint64 time_ms, GError **error)
     if (input->tracker != NULL)
         return logged_compute(stream, time_ms, error);
     DuetContext *spark = duet_streaming_context_spark_context(stream->context);
-    g_autofree char *latest = duet_source_latest_offset(input->source, error);
-    if (latest == NULL) {
-        if (error && *error)
-            return NULL;
-        return duet_dstream_empty_rdd(stream); /* no data yet: an empty batch */
-    }
+    g_mutex_lock(&input->pull_lock);
     GPtrArray *partitions = NULL;
-    if (g_strcmp0(latest, input->committed) == 0)
-        partitions = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
-    else
-        partitions = duet_source_get_batch(input->source, input->committed, latest, error);
+    Range *recorded = g_tree_lookup(input->ranges, &time_ms);
+    if (recorded != NULL) {
+        /* A batch generated before (a re-run after a restart, or a recomputation): the same
+         * range again. */
+        partitions = read_range(input, recorded->start, recorded->end, error);
+    } else {
+        GError *local = NULL;
+        char *latest = duet_source_latest_offset(input->source, &local);
+        if (local != NULL) {
+            g_mutex_unlock(&input->pull_lock);
+            g_propagate_error(error, local);
+            return NULL;
+        }
+        /* no data yet (latest NULL): an empty batch */
+        partitions = latest == NULL ? read_range(input, NULL, NULL, error)
+                                    : read_range(input, input->committed, latest, error);
+        if (partitions != NULL && latest != NULL) {
+            note_range(input, time_ms, input->committed, latest);
+            duet_source_commit(input->source, input->consumer, latest);
+            g_free(input->committed);
+            input->committed = g_strdup(latest);
+        }
+        g_free(latest);
+    }
     if (partitions == NULL) {
-        g_prefix_error(error, "%s: ", duet_source_format(input->source));
+        g_mutex_unlock(&input->pull_lock);
         return NULL;
     }
-    gint64 records = 0;
-    for (guint partition = 0; partition < partitions->len; partition++) {
-        GPtrArray *batches = g_ptr_array_index(partitions, partition);
-        for (guint batch = 0; batch < batches->len; batch++)
-            records += (gint64)duet_batch_n_rows(g_ptr_array_index(batches, batch));
-    }
+    note_size(input, time_ms, partitions);
+    g_mutex_unlock(&input->pull_lock);
     DuetRdd *rdd = duet_rdd_new_from_partitions(spark, stream->schema, partitions);
     g_ptr_array_unref(partitions);
-    duet_source_commit(input->source, input->consumer, latest);
-    g_free(input->committed);
-    input->committed = g_strdup(latest);
-    gint64 *key = g_new(gint64, 1), *value = g_new(gint64, 1);
-    *key = time_ms;
-    *value = records;
-    g_hash_table_replace(input->sizes, key, value);
     return rdd;
 }
 
@@ -204,7 +283,16 @@ static gboolean
 source_prepare(DuetDStream *stream, GError **error)
 {
     SourceInput *input = stream->op_data;
-    return input->tracker == NULL || duet_block_tracker_prepare(input->tracker, stream, error);
+    if (input->tracker != NULL)
+        return duet_block_tracker_prepare(input->tracker, stream, error);
+    const char *checkpoint = duet_streaming_context_checkpoint_dir(stream->context);
+    if (checkpoint == NULL)
+        return TRUE;
+    guint stream_id = 0;
+    g_ptr_array_find(duet_streaming_context_streams(stream->context), stream, &stream_id);
+    g_autofree char *id = g_strdup_printf("%u", stream_id);
+    g_autofree char *directory = g_build_filename(checkpoint, "sources", id, NULL);
+    return duet_source_attach_log(input->source, directory, error);
 }
 
 static void
@@ -232,15 +320,180 @@ source_stop(DuetDStream *stream)
     input->pump = NULL;
 }
 
+typedef struct {
+    gint64 horizon;
+    GPtrArray *old; /* gint64* keys to remove */
+} Prune;
+
+static gboolean
+collect_old(gpointer key, gpointer value, gpointer user_data)
+{
+    Prune *prune = user_data;
+    if (*(gint64 *)key > prune->horizon)
+        return TRUE; /* sorted: the rest is newer */
+    g_ptr_array_add(prune->old, key);
+    return FALSE;
+}
+
 static void
 source_batch_completed(DuetDStream *stream, const DuetBatchInfo *info)
 {
     SourceInput *input = stream->op_data;
-    if (input->tracker != NULL)
+    if (input->tracker != NULL) {
         duet_block_tracker_batch_completed(input->tracker, stream, info);
+        return;
+    }
+    /* forget the ranges of batches older than the remember duration and than what a restart
+     * may recompute */
+    gint64 keep = MAX(stream->remember_ms, 2 * stream->slide_ms);
+    Prune prune = {
+        MIN(info->batch_time_ms - keep, duet_streaming_context_replay_horizon(stream->context)),
+        g_ptr_array_new()};
+    g_mutex_lock(&input->pull_lock);
+    g_tree_foreach(input->ranges, collect_old, &prune);
+    for (guint index = 0; index < prune.old->len; index++)
+        g_tree_remove(input->ranges, prune.old->pdata[index]);
+    g_mutex_unlock(&input->pull_lock);
+    g_ptr_array_unref(prune.old);
 }
 
+static void
+add_offset(JsonBuilder *builder, const char *offset)
+{
+    if (offset == NULL)
+        json_builder_add_null_value(builder);
+    else
+        json_builder_add_string_value(builder, offset);
+}
+
+typedef struct {
+    gint64 horizon;
+    JsonBuilder *builder;
+} SaveRanges;
+
+static gboolean
+save_range(gpointer key, gpointer value, gpointer user_data)
+{
+    SaveRanges *save = user_data;
+    gint64 time = *(gint64 *)key;
+    if (time <= save->horizon)
+        return FALSE;
+    Range *range = value;
+    char name[32];
+    g_snprintf(name, sizeof name, "%" G_GINT64_FORMAT, time);
+    json_builder_set_member_name(save->builder, name);
+    json_builder_begin_array(save->builder);
+    add_offset(save->builder, range->start);
+    add_offset(save->builder, range->end);
+    json_builder_end_array(save->builder);
+    return FALSE;
+}
+
+/* What the stream adds to a DStream checkpoint: the end of the last batch ("committed") and
+ * the [start, end] offsets of every batch a restart may recompute ("batches"). */
+static JsonNode *
+source_checkpoint_save(DuetDStream *stream, gint64 horizon_ms)
+{
+    SourceInput *input = stream->op_data;
+    g_autoptr(JsonBuilder) builder = json_builder_new();
+    g_mutex_lock(&input->pull_lock);
+    json_builder_begin_object(builder);
+    json_builder_set_member_name(builder, "committed");
+    add_offset(builder, input->committed);
+    json_builder_set_member_name(builder, "batches");
+    json_builder_begin_object(builder);
+    SaveRanges save = {horizon_ms, builder};
+    g_tree_foreach(input->ranges, save_range, &save);
+    json_builder_end_object(builder);
+    json_builder_end_object(builder);
+    g_mutex_unlock(&input->pull_lock);
+    return json_builder_get_root(builder);
+}
+
+/* An offset of the checkpoint data: a string or null; FALSE when it is neither. */
+static gboolean
+offset_of(JsonNode *node, const char **offset)
+{
+    if (node != NULL && JSON_NODE_HOLDS_NULL(node)) {
+        *offset = NULL;
+        return TRUE;
+    }
+    if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) ||
+        json_node_get_value_type(node) != G_TYPE_STRING)
+        return FALSE;
+    *offset = json_node_get_string(node);
+    return TRUE;
+}
+
+/* The "batches" member: time -> [start, end]; NULL when malformed. (transfer full) */
+static GTree *
+parse_ranges(JsonObject *times)
+{
+    GTree *ranges = ranges_new();
+    g_autoptr(GList) members = json_object_get_members(times);
+    for (GList *member = members; member != NULL; member = member->next) {
+        const char *text = member->data;
+        char *end = NULL;
+        gint64 time_ms = g_ascii_strtoll(text, &end, 10);
+        JsonNode *pair = json_object_get_member(times, text);
+        JsonArray *array = JSON_NODE_HOLDS_ARRAY(pair) ? json_node_get_array(pair) : NULL;
+        const char *from = NULL, *until = NULL;
+        if (end == text || *end != '\0' || array == NULL || json_array_get_length(array) != 2 ||
+            !offset_of(json_array_get_element(array, 0), &from) ||
+            !offset_of(json_array_get_element(array, 1), &until)) {
+            g_tree_unref(ranges);
+            return NULL;
+        }
+        Range *range = g_new0(Range, 1);
+        range->start = g_strdup(from);
+        range->end = g_strdup(until);
+        gint64 *key = g_new(gint64, 1);
+        *key = time_ms;
+        g_tree_replace(ranges, key, range);
+    }
+    return ranges;
+}
+
+static gboolean
+source_checkpoint_restore(DuetDStream *stream, JsonNode *data, GError **error)
+{
+    SourceInput *input = stream->op_data;
+    JsonObject *object = JSON_NODE_HOLDS_OBJECT(data) ? json_node_get_object(data) : NULL;
+    JsonNode *batches = object ? json_object_get_member(object, "batches") : NULL;
+    const char *committed = NULL;
+    GTree *ranges = NULL;
+    if (object == NULL || !offset_of(json_object_get_member(object, "committed"), &committed) ||
+        batches == NULL || !JSON_NODE_HOLDS_OBJECT(batches) ||
+        (ranges = parse_ranges(json_node_get_object(batches))) == NULL) {
+        g_set_error(error, DUET_DSTREAM_ERROR, DUET_DSTREAM_ERROR_INVALID,
+                    "the checkpoint data of the %s source stream is malformed",
+                    duet_source_format(input->source));
+        return FALSE;
+    }
+    g_mutex_lock(&input->pull_lock);
+    g_tree_unref(input->ranges);
+    input->ranges = ranges;
+    g_free(input->committed);
+    input->committed = g_strdup(committed);
+    g_mutex_unlock(&input->pull_lock);
+    if (committed != NULL)
+        duet_source_resume(input->source, committed);
+    return TRUE;
+}
+
+/* Over a replayable source: recovered by offsets through the DStream checkpoint. */
 static const DuetDStreamOps source_ops = {
+    .name = "DirectInputDStream",
+    .compute = source_compute,
+    .input_size = source_input_size,
+    .prepare = source_prepare,
+    .batch_completed = source_batch_completed,
+    .checkpoint_save = source_checkpoint_save,
+    .checkpoint_restore = source_checkpoint_restore,
+};
+
+/* Over a source that cannot replay: recovered by the receiver write-ahead log, if enabled. */
+static const DuetDStreamOps logged_source_ops = {
     .name = "DirectInputDStream",
     .compute = source_compute,
     .input_size = source_input_size,
@@ -254,17 +507,19 @@ DuetDStream *
 duet_streaming_context_source_stream(DuetStreamingContext *context, DuetSource *source)
 {
     g_return_val_if_fail(context != NULL && source != NULL, NULL);
-    DuetDStream *stream =
-        duet_dstream_new_internal(context, &source_ops, duet_source_schema(source),
-                                  duet_streaming_context_batch_interval_ms(context));
+    const char *format = duet_source_format(source);
+    gboolean replayable = !g_str_equal(format, "socket") && !g_str_equal(format, "zmq");
+    DuetDStream *stream = duet_dstream_new_internal(
+        context, replayable ? &source_ops : &logged_source_ops, duet_source_schema(source),
+        duet_streaming_context_batch_interval_ms(context));
     SourceInput *input = g_new0(SourceInput, 1);
     input->source = duet_source_ref(source);
     input->consumer = duet_source_add_consumer(source);
     input->sizes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+    input->ranges = ranges_new();
     input->stream = stream;
     g_mutex_init(&input->pull_lock);
-    const char *format = duet_source_format(source);
-    if (g_str_equal(format, "socket") || g_str_equal(format, "zmq")) {
+    if (!replayable) {
         static gint counter;
         input->name =
             g_strdup_printf("DirectInputDStream-%s-%d", format, g_atomic_int_add(&counter, 1));

@@ -36,7 +36,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <utime.h>
+#include <sys/stat.h>
 
 #define FILE_INPUT_FILES 6  /* file-file: one batch per file (maxFilesPerTrigger=1) */
 #define FILE_INPUT_LINES 25 /* lines per input file */
@@ -63,6 +63,7 @@ static Combo combos[] = {
     {"structured", "file-file", 0, 0, 0, 800, FALSE},
     {"structured", "kafka-file", 0, 0, 0, 800, FALSE},
     {"structured", "kafka-sqlite", 0, 0, 0, 800, FALSE},
+    {"dstream", "file-file", 0, 0, 0, 800, FALSE},
     {"dstream", "kafka-file", 0, 0, 0, 800, FALSE},
     {"dstream", "kafka-sqlite", 0, 0, 0, 800, FALSE},
     {"dstream", "socket-file", 0, 0, 0, 800, FALSE},
@@ -153,6 +154,12 @@ is_socket(const Trial *trial)
 }
 
 static gboolean
+is_dstream(const Trial *trial)
+{
+    return strcmp(trial->combo->api, "dstream") == 0;
+}
+
+static gboolean
 is_sqlite(const Trial *trial)
 {
     return g_str_has_suffix(trial->combo->pipeline, "-sqlite");
@@ -177,9 +184,15 @@ add_input(Trial *trial, guint round, guint n_files)
             g_autofree char *path = g_build_filename(trial->input, name, NULL);
             g_file_set_contents(temp, text->str, (gssize)text->len, NULL);
             /* an hour old: complete for the source's minFileAge guard, as a file that arrived
-             * earlier */
-            struct utimbuf times = {time(NULL) - 3600, time(NULL) - 3600};
-            utime(temp, &times);
+             * earlier. textFileStream (DStream) compares modification times with the child's
+             * manual clock: the first files at the middle of batches 1, 2, ...; files added
+             * later in the middle of the batches after those the child has run */
+            gint64 mtime_ms = (time(NULL) - 3600) * (gint64)1000;
+            if (is_dstream(trial))
+                mtime_ms = ((round == 0 ? 0 : trial->batches) + file) * (gint64)1000 + 500;
+            struct timespec times[2] = {{mtime_ms / 1000, (mtime_ms % 1000) * 1000000},
+                                        {mtime_ms / 1000, (mtime_ms % 1000) * 1000000}};
+            utimensat(AT_FDCWD, temp, times, 0);
             g_rename(temp, path);
             g_string_free(text, TRUE);
         }
@@ -317,6 +330,10 @@ run_child(Trial *trial, const char *checkpoint, const char *output, const char *
     } else {
         argv[argc++] = "--input";
         argv[argc++] = trial->input;
+        if (is_dstream(trial)) {
+            argv[argc++] = "--batches";
+            argv[argc++] = batches;
+        }
     }
     argv[argc] = NULL;
     int peer = -1;
@@ -600,6 +617,24 @@ settle_chunk(Trial *trial, gboolean completed)
         expect(trial->expected, trial->chunk->pdata[index], completed ? 1 : -1);
 }
 
+/* dstream file-file: a file that arrives while the child is down, with a modification time
+ * anywhere up to the batches run so far (a late file, moved in after its batch may have run);
+ * one batch more makes sure a run takes it. Spark takes it at the first batch after it
+ * appears, as long as its time is within the remember duration. */
+static void
+add_late_file(Trial *trial, guint attempt)
+{
+    add_input(trial, 200 + attempt, 1);
+    g_autofree char *name = g_strdup_printf("in-%02u-%02u.txt", 200 + attempt, 0);
+    g_autofree char *path = g_build_filename(trial->input, name, NULL);
+    gint64 mtime_ms = g_rand_int_range(rng, 1, (gint32)trial->batches + 1) * (gint64)1000 -
+                      g_rand_int_range(rng, 0, 1000);
+    struct timespec times[2] = {{mtime_ms / 1000, (mtime_ms % 1000) * 1000000},
+                                {mtime_ms / 1000, (mtime_ms % 1000) * 1000000}};
+    utimensat(AT_FDCWD, path, times, 0);
+    trial->batches++;
+}
+
 static gboolean
 trial_run(Trial *trial, guint kills_per_trial, guint *kills)
 {
@@ -623,6 +658,8 @@ trial_run(Trial *trial, guint kills_per_trial, guint *kills)
             g_string_append_printf(line, " @%" G_GINT64_FORMAT "ms", delay);
         }
         next_chunk(trial);
+        if (attempt > 0 && is_dstream(trial) && strcmp(combo->pipeline, "file-file") == 0)
+            add_late_file(trial, attempt);
         Run run = run_child(trial, trial->checkpoint, trial->output, crash_at, delay);
         settle_chunk(trial, run.status == 0 && run.signal == 0 && !run.killed && !run.timeout);
         if (run.killed) {
