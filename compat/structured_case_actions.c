@@ -601,12 +601,18 @@ sc_run_action(Case *c, JsonObject *action, JsonObject *next)
         if (c->query && !c->manual_trigger)
             wait_until_processed(c, FALSE);
     } else if (g_str_equal(name, "MultiAddData")) {
+        /* atomically, as Spark's StreamTest does under the stream's progress lock: a trigger
+         * between two of the adds would split them over two batches */
         JsonArray *adds = json_object_get_array_member(action, "adds");
+        if (c->query)
+            duet_streaming_query_lock_progress(c->query);
         for (guint index = 0; index < json_array_get_length(adds); index++) {
             JsonObject *add = json_array_get_object_element(adds, index);
             add_data(c, sc_string_member(add, "source", NULL),
                      json_object_get_array_member(add, "rows"));
         }
+        if (c->query)
+            duet_streaming_query_unlock_progress(c->query);
     } else if (g_str_equal(name, "StartStream")) {
         sc_stop_stream(c);
         const char *checkpoint = sc_string_member(action, "checkpoint", "same");

@@ -273,9 +273,11 @@ trigger_once(DuetStreamingQuery *query, gboolean allow_no_data, gboolean *ran, g
     *ran = FALSE;
     /* Trigger.Once reads everything in one batch: rate limits are ignored (Spark's
      * MicroBatchExecution reads with ReadLimit.allAvailable() then) */
+    g_mutex_lock(&query->progress_lock);
     char **latest = query->trigger.kind == DUET_TRIGGER_ONCE
                         ? duet_query_latest_offsets_all(query, error)
                         : duet_query_latest_offsets(query, error);
+    g_mutex_unlock(&query->progress_lock);
     if (latest == NULL)
         return FALSE;
     if (!check_not_behind(query, latest, error)) {
@@ -526,6 +528,7 @@ duet_streaming_query_start_with(DuetContext *context, DuetDataFrame *frame, Duet
     query->trigger = options->trigger;
     query->run_id = g_uuid_string_random();
     query->name = g_strdup(options->name);
+    g_mutex_init(&query->progress_lock);
     g_mutex_init(&query->lock);
     g_cond_init(&query->changed);
     query->progress = g_ptr_array_new_with_free_func((GDestroyNotify)duet_query_progress_free);
@@ -641,6 +644,7 @@ duet_streaming_query_unref(DuetStreamingQuery *query)
     g_free(query->id);
     g_free(query->run_id);
     g_free(query->name);
+    g_mutex_clear(&query->progress_lock);
     g_mutex_clear(&query->lock);
     g_cond_clear(&query->changed);
     g_ptr_array_unref(query->progress);
@@ -703,6 +707,20 @@ reached(DuetStreamingQuery *query, char *const *target)
             return FALSE;
     }
     return TRUE;
+}
+
+void
+duet_streaming_query_lock_progress(DuetStreamingQuery *query)
+{
+    g_return_if_fail(query != NULL);
+    g_mutex_lock(&query->progress_lock);
+}
+
+void
+duet_streaming_query_unlock_progress(DuetStreamingQuery *query)
+{
+    g_return_if_fail(query != NULL);
+    g_mutex_unlock(&query->progress_lock);
 }
 
 gboolean

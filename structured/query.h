@@ -81,6 +81,12 @@ const char *duet_streaming_query_name(DuetStreamingQuery *query);
 gboolean duet_streaming_query_is_active(DuetStreamingQuery *query);
 /* The id of the last batch run (-1 before the first). */
 gint64 duet_streaming_query_last_batch_id(DuetStreamingQuery *query);
+/* Holds the query off reading its sources' offsets (Spark's awaitProgressLock, which its
+ * StreamTest takes for MultiAddData): data added to several sources until the unlock lands in
+ * one batch. A trigger waits meanwhile; keep the hold short and never call back into the
+ * query while holding it. */
+void duet_streaming_query_lock_progress(DuetStreamingQuery *query);
+void duet_streaming_query_unlock_progress(DuetStreamingQuery *query);
 /* Blocks until every row available now has been processed, over as many batches as the
  * sources' rate limits make (or until the query ended); FALSE with error when the query
  * failed. */

@@ -30,6 +30,10 @@ struct _DuetStreamingQuery {
     gboolean runs_no_data_batches;
     /* processing-time timeouts: a no-data batch at every trigger */
     gboolean no_data_every_trigger;
+    /* Held while a trigger reads its sources' latest offsets (Spark's awaitProgressLock around
+     * constructNextBatch): whoever holds it (duet_streaming_query_lock_progress) adds data to
+     * several sources that no batch can split. */
+    GMutex progress_lock;
     GMutex lock;   /* guards everything below */
     GCond changed; /* a batch finished, the query ended, or a stop was asked */
     gboolean active;
