@@ -41,7 +41,8 @@ def metrics(result):
 
 def load(out_dir):
     runs = {}  # (workload, system, api) -> [metrics per round]
-    notes = {}  # (workload, system, api) -> why a round has no numbers
+    notes = {}  # (workload, system, api) -> why a round has no numbers (the first reason)
+    failed = {}  # (workload, system, api) -> how many rounds have no numbers
     for path in sorted(glob.glob(os.path.join(out_dir, "*-duet-*.json")) +
                        glob.glob(os.path.join(out_dir, "*-spark-*-*.json")) +
                        glob.glob(os.path.join(out_dir, "*-harness-*.json"))):
@@ -52,9 +53,10 @@ def load(out_dir):
             key = (doc["workload"], system, result["api"])
             if not result.get("ok", True) or not result["series"]:
                 notes.setdefault(key, result.get("error") or "no batch completed")
+                failed[key] = failed.get(key, 0) + 1
                 continue
             runs.setdefault(key, []).append(metrics(result))
-    return runs, notes
+    return runs, notes, failed
 
 
 def human(value):
@@ -159,7 +161,7 @@ def chart(rows, path):
 
 def main():
     out_dir = sys.argv[1]
-    runs, notes = load(out_dir)
+    runs, notes, failed = load(out_dir)
     workloads = []
     for workload, _, _ in list(runs) + list(notes):
         if workload not in workloads:
@@ -199,6 +201,12 @@ def main():
             d_rss = statistics.median(m["rss"] for m in duet)
             s_rss = statistics.median(m["rss"] for m in spark)
             same = compare_outputs(duet[0]["outputs"], spark[0]["outputs"])
+            for system, done in (("duet", duet), ("spark", spark)):
+                if failed.get((workload, system, api)):  # medians over the rounds that ran
+                    same += "; %s failed in %d of %d rounds: %s" % (
+                        "duet" if system == "duet" else "Spark", failed[(workload, system, api)],
+                        failed[(workload, system, api)] + len(done),
+                        notes[(workload, system, api)])
             print("| %s | %s | %s | %s | %.1f× | %s / %s | %s / %s | %s | %.0f MiB | %.0f MiB "
                   "| %s | %s |" % (
                       workload, TITLES[api], spread(d_rate, human), spread(s_rate, human),
