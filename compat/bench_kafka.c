@@ -376,15 +376,31 @@ duet_bench_kafka_run(const DuetBenchConfig *config, const char *api, volatile gi
         while (ok && reported < produced) {
             gboolean must_wait = config->saturate || produced == planned;
             gint64 deadline = must_wait ? g_get_monotonic_time() + BATCH_TIMEOUT_US : 0;
-            gint64 last = wait_batch(&reader, reported, config->batch_rows, deadline, stop);
+            /* in slices of a second, so that a query that failed ends the wait with its error */
+            g_autoptr(GError) failure = NULL;
+            gint64 last = -1;
+            for (;;) {
+                gint64 slice = MIN(deadline, g_get_monotonic_time() + G_USEC_PER_SEC);
+                last =
+                    wait_batch(&reader, reported, config->batch_rows, must_wait ? slice : 0, stop);
+                if (last >= 0 || !must_wait || g_atomic_int_get(stop) ||
+                    g_get_monotonic_time() >= deadline)
+                    break;
+                if (job.query && (failure = duet_streaming_query_exception(job.query)) != NULL)
+                    break;
+            }
             if (last < 0) {
-                if (must_wait && !g_atomic_int_get(stop)) {
+                if (failure)
+                    g_set_error(&error, DUET_SINK_ERROR, DUET_SINK_ERROR_FAILED,
+                                "batch %" G_GINT64_FORMAT ": the query failed: %s", reported,
+                                failure->message);
+                else if (must_wait && !g_atomic_int_get(stop))
                     g_set_error(&error, DUET_SINK_ERROR, DUET_SINK_ERROR_FAILED,
                                 "batch %" G_GINT64_FORMAT " did not come out of %s within %d s%s%s",
                                 reported, out_topic, (int)(BATCH_TIMEOUT_US / G_USEC_PER_SEC),
                                 reader.error ? ": " : "", reader.error ? reader.error : "");
+                if (failure || (must_wait && !g_atomic_int_get(stop)))
                     ok = FALSE;
-                }
                 break;
             }
             gdouble cpu_now = duet_bench_cpu_ms();

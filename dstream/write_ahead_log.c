@@ -414,7 +414,7 @@ prepare_directory(DuetWriteAheadLog *log, GError **error)
     g_autoptr(GPtrArray) names = duet_write_ahead_log_list(log->directory);
     gint64 max_seq = 0;
     for (guint index = 0; index < names->len; index++) {
-        gint64 start, end, seq;
+        gint64 start = 0, end = 0, seq = 0;
         parse_name(names->pdata[index], &start, &end, &seq);
         max_seq = MAX(max_seq, seq);
     }

@@ -132,13 +132,33 @@ discover(Kafka *kafka, GError **error)
     return partitions;
 }
 
+/* A broker's answer that a later attempt may not get: leadership not settled. */
+static gboolean
+transient(rd_kafka_resp_err_t code)
+{
+    return code == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION ||
+           code == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+           code == RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH ||
+           code == RD_KAFKA_RESP_ERR_UNKNOWN_LEADER_EPOCH;
+}
+
 gboolean
 duet_kafka_source_watermarks(Kafka *kafka, const char *topic, gint32 partition, gint64 *low,
                              gint64 *high, GError **error)
 {
     int64_t earliest = 0, latest = 0;
-    rd_kafka_resp_err_t code = rd_kafka_query_watermark_offsets(
-        kafka->offset_reader, topic, partition, &earliest, &latest, (int)kafka->timeout_ms);
+    rd_kafka_resp_err_t code = RD_KAFKA_RESP_ERR_NO_ERROR;
+    /* Spark's KafkaOffsetReader: up to fetchOffset.numRetries attempts, fetchOffset.retryIntervalMs
+     * apart. Spark retries any failure; here only the broker's transient answers (a partition
+     * whose leader is not elected yet, as right after the topic was created, or moved), so that
+     * a lasting error (no broker, no such topic) is not delayed. */
+    for (gint64 attempt = 1;; attempt++) {
+        code = rd_kafka_query_watermark_offsets(kafka->offset_reader, topic, partition, &earliest,
+                                                &latest, (int)kafka->timeout_ms);
+        if (!transient(code) || attempt >= kafka->fetch_attempts)
+            break;
+        g_usleep((gulong)(kafka->fetch_interval_ms * 1000));
+    }
     if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
         g_autofree char *what = g_strdup_printf("fetching the offsets of %s-%d", topic, partition);
         return duet_kafka_source_broker_error(code, what, error);
@@ -622,12 +642,17 @@ create(DuetSourceOptions *options, DuetSchema *user_schema, const char *start_de
                                      error) ||
         !duet_source_options_get_int(options, "kafkaConsumer.pollTimeoutMs", 120000, FALSE,
                                      &kafka->timeout_ms, error) ||
+        !duet_source_options_get_int(options, "fetchOffset.numRetries", 3, FALSE,
+                                     &kafka->fetch_attempts, error) ||
+        !duet_source_options_get_int(options, "fetchOffset.retryIntervalMs", 1000, TRUE,
+                                     &kafka->fetch_interval_ms, error) ||
         (kafka->consumer = new_consumer(options, error)) == NULL ||
         (kafka->offset_reader = new_consumer(options, error)) == NULL) {
         kafka_finalize(kafka);
         return NULL;
     }
     kafka->timeout_ms = MIN(kafka->timeout_ms, G_MAXINT);
+    kafka->fetch_interval_ms = MIN(kafka->fetch_interval_ms, G_MAXINT / 1000);
     g_autoptr(DuetSchema) schema = duet_schema_parse(
         kafka->include_headers ? KAFKA_SCHEMA HEADERS_COLUMN : KAFKA_SCHEMA, NULL);
     g_assert(schema != NULL);

@@ -50,6 +50,8 @@ typedef struct {
     gint64 max_offsets;           /* maxOffsetsPerTrigger, 0 = no limit */
     gboolean fail_on_data_loss;   /* failOnDataLoss */
     gint64 timeout_ms;            /* kafkaConsumer.pollTimeoutMs: any one broker request */
+    gint64 fetch_attempts;        /* fetchOffset.numRetries: attempts at an offset fetch */
+    gint64 fetch_interval_ms;     /* fetchOffset.retryIntervalMs: the wait between them */
     gboolean include_headers;     /* includeHeaders: the schema's eighth column */
     DuetKafkaOffsets *initial;    /* startingOffsets resolved, NULL until first needed */
     DuetKafkaOffsets *current;    /* the last offset reported (or served), NULL before */

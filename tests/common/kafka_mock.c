@@ -215,6 +215,17 @@ duet_test_kafka_fail_produce(DuetTestKafka *kafka, int code, guint n)
 }
 
 gboolean
+duet_test_kafka_fail_list_offsets(DuetTestKafka *kafka, int code, guint n)
+{
+    if (kafka->cluster == NULL)
+        return FALSE;
+    for (guint index = 0; index < n; index++)
+        rd_kafka_mock_push_request_errors(kafka->cluster, 2 /* ApiKey ListOffsets */, 1,
+                                          (rd_kafka_resp_err_t)code);
+    return TRUE;
+}
+
+gboolean
 duet_test_kafka_set_broker_up(DuetTestKafka *kafka, gboolean up)
 {
     if (kafka->cluster != NULL) {

@@ -34,6 +34,8 @@ void duet_test_kafka_produce_headers(DuetTestKafka *kafka, const char *topic, gi
 /* Makes the mock broker answer the next n Produce requests with Kafka error code (a
  * rd_kafka_resp_err_t); FALSE (nothing done) on a real broker. */
 gboolean duet_test_kafka_fail_produce(DuetTestKafka *kafka, int code, guint n);
+/* The same for the next n ListOffsets requests (watermark offsets). */
+gboolean duet_test_kafka_fail_list_offsets(DuetTestKafka *kafka, int code, guint n);
 /* Takes the broker down (up = FALSE) or brings it back (TRUE): on the mock its broker stops
  * answering, a real broker is stopped and started again on its ports and data by
  * $DUET_KAFKA_BROKER_CTL (tests/scripts/kafka_broker.sh). FALSE when neither is possible (a

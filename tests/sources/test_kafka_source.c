@@ -656,6 +656,47 @@ test_kafka_batch_read_range(void)
     g_clear_error(&error);
 }
 
+/* Spark's KafkaOffsetReader retries an offset fetch (fetchOffset.numRetries attempts,
+ * fetchOffset.retryIntervalMs apart): a partition whose leader is not settled yet, as right after
+ * the topic was made, is read once it is; attempts all answered so are the error. */
+#define NOT_LEADER_FOR_PARTITION 6 /* Kafka's error code (librdkafka's RD_KAFKA_RESP_ERR_...) */
+
+static void
+test_kafka_offset_fetch_retries(void)
+{
+    g_autoptr(DuetTestKafka) mock = duet_test_kafka_new();
+    duet_test_kafka_create_topic(mock, "settling", 1);
+    duet_test_kafka_produce(mock, "settling", 0, NULL, "a", 1000);
+    CU_ASSERT_TRUE_FATAL(duet_test_kafka_flush(mock));
+    GError *error = NULL;
+    g_autoptr(DuetSource) source =
+        kafka_source(mock, &error, "subscribe", "settling", "startingOffsets", "earliest",
+                     "fetchOffset.retryIntervalMs", "0", NULL);
+    ASSERT_NO_ERROR(error);
+    if (!duet_test_kafka_fail_list_offsets(mock, NOT_LEADER_FOR_PARTITION, 2)) {
+        g_printerr("\n  SKIPPED: a real broker cannot be told to answer an error\n");
+        return;
+    }
+    g_autofree char *end = latest(source);
+    ASSERT_STR_EQ(end, "{\"settling\":{\"0\":1}}");
+    g_autofree char *rows = render_range(source, NULL, end, NULL);
+    ASSERT_STR_EQ(rows, "[(null,[61],settling,0,0,1970-01-01 00:00:01.0,0)]");
+
+    /* one attempt only: the broker's answer is the error */
+    g_autoptr(DuetSource) once =
+        kafka_source(mock, &error, "subscribe", "settling", "startingOffsets", "earliest",
+                     "fetchOffset.numRetries", "1", NULL);
+    ASSERT_NO_ERROR(error);
+    CU_ASSERT_TRUE(duet_test_kafka_fail_list_offsets(mock, NOT_LEADER_FOR_PARTITION, 2));
+    char *none = duet_source_latest_offset(once, &error);
+    CU_ASSERT_PTR_NULL(none);
+    g_free(none);
+    ASSERT_ERROR(error, DUET_SOURCE_ERROR, DUET_SOURCE_ERROR_FAILED);
+    if (error)
+        CU_ASSERT_PTR_NOT_NULL(strstr(error->message, "Not leader for partition"));
+    g_clear_error(&error);
+}
+
 /* The broker restarted mid-stream: the source reports the broker's absence as an error, then
  * resumes where its offsets say, so no committed record is lost or read twice; a committed
  * range re-read after the restart is the same. On the mock the broker stops answering; on a
@@ -733,4 +774,5 @@ DUET_TEST_MAIN("kafka_source", DUET_TEST(test_kafka_schema_and_description),
                DUET_TEST(test_kafka_max_offsets_per_trigger),
                DUET_TEST(test_kafka_empty_and_new_topics), DUET_TEST(test_kafka_many_partitions),
                DUET_TEST(test_kafka_data_loss), DUET_TEST(test_kafka_include_headers),
-               DUET_TEST(test_kafka_batch_read_range), DUET_TEST(test_kafka_broker_restart))
+               DUET_TEST(test_kafka_batch_read_range), DUET_TEST(test_kafka_offset_fetch_retries),
+               DUET_TEST(test_kafka_broker_restart))

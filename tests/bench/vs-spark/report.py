@@ -7,6 +7,11 @@ rows/s = input rows / processing time and per-batch latency percentiles over the
 the first WARMUP (both systems alike: Spark's JIT, duet's first allocations), peak RSS over the
 whole run. Across rounds: the median, and the range as the spread. Ratios are duet / Spark.
 "Same output" compares the rows each batch emitted, duet against Spark, for the same API.
+A result that is not ok (a failed run, or Spark DStreams on kafka-to-kafka: not measurable) gets
+its row with the reason in place of the missing side's numbers. kafka-to-kafka's
+OUT_DIR/kafka-to-kafka-harness-<round>.json (spark_kafka_bench.py --harness-only: the Python
+harness producing and consuming alone) is listed under the table, as the floor under Spark's
+latency.
 """
 import glob
 import json
@@ -36,17 +41,22 @@ def metrics(result):
 
 def load(out_dir):
     runs = {}  # (workload, system, api) -> [metrics per round]
+    notes = {}  # (workload, system, api) -> why a round has no numbers (the first reason)
+    failed = {}  # (workload, system, api) -> how many rounds have no numbers
     for path in sorted(glob.glob(os.path.join(out_dir, "*-duet-*.json")) +
-                       glob.glob(os.path.join(out_dir, "*-spark-*-*.json"))):
+                       glob.glob(os.path.join(out_dir, "*-spark-*-*.json")) +
+                       glob.glob(os.path.join(out_dir, "*-harness-*.json"))):
         with open(path) as f:
             doc = json.load(f)
         system = doc.get("system", "duet")
         for result in doc["results"]:
-            if not result.get("ok", True) or not result["series"]:
-                continue
             key = (doc["workload"], system, result["api"])
+            if not result.get("ok", True) or not result["series"]:
+                notes.setdefault(key, result.get("error") or "no batch completed")
+                failed[key] = failed.get(key, 0) + 1
+                continue
             runs.setdefault(key, []).append(metrics(result))
-    return runs
+    return runs, notes, failed
 
 
 def human(value):
@@ -151,9 +161,9 @@ def chart(rows, path):
 
 def main():
     out_dir = sys.argv[1]
-    runs = load(out_dir)
+    runs, notes, failed = load(out_dir)
     workloads = []
-    for workload, _, _ in runs:
+    for workload, _, _ in list(runs) + list(notes):
         if workload not in workloads:
             workloads.append(workload)
     with open(os.path.join(out_dir, "machine.txt")) as f:
@@ -168,6 +178,19 @@ def main():
             duet = runs.get((workload, "duet", api), [])
             spark = runs.get((workload, "spark", api), [])
             if not duet or not spark:
+                half = duet or spark
+                if not half or not (notes.get((workload, "duet", api)) or
+                                    notes.get((workload, "spark", api))):
+                    continue
+                rate = spread([m["rate"] for m in half], human)
+                lat = "%s / %s" % (ms(statistics.median(m["p50"] for m in half)),
+                                   ms(statistics.median(m["p99"] for m in half)))
+                rss = "%.0f MiB" % statistics.median(m["rss"] for m in half)
+                why = notes.get((workload, "spark" if duet else "duet", api))
+                cells = [rate, "—", "—", lat, "—", "—", rss, "—", "—"] if duet else \
+                    ["—", rate, "—", "—", lat, "—", "—", rss, "—"]
+                print("| %s | %s | %s | %s %s |" % (workload, TITLES[api], " | ".join(cells),
+                                                      "Spark" if duet else "duet failed:", why))
                 continue
             d_rate = [m["rate"] for m in duet]
             s_rate = [m["rate"] for m in spark]
@@ -178,6 +201,12 @@ def main():
             d_rss = statistics.median(m["rss"] for m in duet)
             s_rss = statistics.median(m["rss"] for m in spark)
             same = compare_outputs(duet[0]["outputs"], spark[0]["outputs"])
+            for system, done in (("duet", duet), ("spark", spark)):
+                if failed.get((workload, system, api)):  # medians over the rounds that ran
+                    same += "; %s failed in %d of %d rounds: %s" % (
+                        "duet" if system == "duet" else "Spark", failed[(workload, system, api)],
+                        failed[(workload, system, api)] + len(done),
+                        notes[(workload, system, api)])
             print("| %s | %s | %s | %s | %.1f× | %s / %s | %s / %s | %s | %.0f MiB | %.0f MiB "
                   "| %s | %s |" % (
                       workload, TITLES[api], spread(d_rate, human), spread(s_rate, human),
@@ -187,6 +216,14 @@ def main():
             chart_rows.append({"workload": workload, "api": api,
                                "duet": statistics.median(d_rate),
                                "spark": statistics.median(s_rate)})
+    for workload in workloads:
+        harness = runs.get((workload, "harness", "harness"), [])
+        if harness:
+            print("\n%s, the Python harness alone (producing to a topic and reading it back, no "
+                  "Spark): %s rows/s, p50 / p99 %s / %s ms, over %d rounds." % (
+                      workload, spread([m["rate"] for m in harness], human),
+                      ms(statistics.median(m["p50"] for m in harness)),
+                      ms(statistics.median(m["p99"] for m in harness)), len(harness)))
     if chart_rows:
         chart(chart_rows, os.path.join(out_dir, "vs-spark.svg"))
 
