@@ -257,28 +257,3 @@ duet_dstream_wait_logged(DuetDStream *stream, gint64 n, gint64 timeout_ms)
     return stream->block_tracker != NULL &&
            duet_block_tracker_wait_logged(stream->block_tracker, n, timeout_ms);
 }
-
-typedef struct {
-    gint64 horizon;
-    GPtrArray *old; /* gint64* keys to remove */
-} Prune;
-
-static gboolean
-collect_old(gpointer key, gpointer value, gpointer user_data)
-{
-    Prune *prune = user_data;
-    if (*(gint64 *)key > prune->horizon)
-        return TRUE; /* sorted: the rest is newer */
-    g_ptr_array_add(prune->old, key);
-    return FALSE;
-}
-
-void
-duet_dstream_time_tree_remove_through(GTree *tree, gint64 horizon)
-{
-    Prune prune = {horizon, g_ptr_array_new()};
-    g_tree_foreach(tree, collect_old, &prune);
-    for (guint index = 0; index < prune.old->len; index++)
-        g_tree_remove(tree, prune.old->pdata[index]);
-    g_ptr_array_unref(prune.old);
-}

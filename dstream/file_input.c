@@ -85,6 +85,21 @@ forget_old(gpointer key, gpointer value, gpointer user_data)
     return *(gint64 *)value < *(gint64 *)user_data;
 }
 
+typedef struct {
+    gint64 horizon;
+    GPtrArray *old; /* gint64* keys to remove */
+} Prune;
+
+static gboolean
+collect_old(gpointer key, gpointer value, gpointer user_data)
+{
+    Prune *prune = user_data;
+    if (*(gint64 *)key >= prune->horizon)
+        return TRUE; /* sorted: the rest is newer */
+    g_ptr_array_add(prune->old, key);
+    return FALSE;
+}
+
 /* Spark's FileInputDStream.clearMetadata: the files taken before horizon are forgotten (they
  * are too old to be selected again); the batches too, unless a restart from the latest
  * checkpoint may compute them again (replay_horizon: a stateful stream's checkpointed RDD is
@@ -93,9 +108,11 @@ static void
 forget_before(FileInput *input, gint64 horizon, gint64 replay_horizon)
 {
     g_hash_table_foreach_remove(input->selected, forget_old, &horizon);
-    gint64 before = MIN(horizon, replay_horizon); /* batches before it, not at it */
-    if (before > G_MININT64)
-        duet_dstream_time_tree_remove_through(input->batches, before - 1);
+    Prune prune = {MIN(horizon, replay_horizon), g_ptr_array_new()};
+    g_tree_foreach(input->batches, collect_old, &prune);
+    for (guint index = 0; index < prune.old->len; index++)
+        g_tree_remove(input->batches, prune.old->pdata[index]);
+    g_ptr_array_unref(prune.old);
 }
 
 /* The RDD over files, one partition per file. With strict, a file that cannot be read fails

@@ -81,9 +81,6 @@ void duet_dstream_initialize_remember(DuetDStream *stream, gint64 duration_ms);
 /* Forgets generated RDDs older than time_ms - remember. */
 void duet_dstream_clear_old(DuetDStream *stream, gint64 time_ms);
 /* Checks what Spark's validateAtStart checks (checkpoint directory for stateful streams). */
-/* Removes the entries of a tree keyed by gint64* batch times up to horizon (included): what
- * inputs keep per batch (offset ranges, files) once no batch that old can be asked for. */
-void duet_dstream_time_tree_remove_through(GTree *tree, gint64 horizon);
 gboolean duet_dstream_validate(DuetDStream *stream, GError **error);
 /* An empty RDD of the stream's schema. */
 DuetRdd *duet_dstream_empty_rdd(DuetDStream *stream);

@@ -464,6 +464,21 @@ kafka_input_size(DuetDStream *stream, gint64 time_ms)
     return records;
 }
 
+typedef struct {
+    gint64 horizon;
+    GPtrArray *old; /* gint64* keys to remove */
+} Prune;
+
+static gboolean
+collect_old(gpointer key, gpointer value, gpointer user_data)
+{
+    Prune *prune = user_data;
+    if (*(gint64 *)key > prune->horizon)
+        return TRUE; /* sorted: the rest is newer */
+    g_ptr_array_add(prune->old, key);
+    return FALSE;
+}
+
 /* After each batch: commit what commitAsync queued, forget ranges nobody can ask for again. */
 static void
 kafka_batch_completed(DuetDStream *stream, const DuetBatchInfo *info)
@@ -492,9 +507,13 @@ kafka_batch_completed(DuetDStream *stream, const DuetBatchInfo *info)
     }
     /* Batches older than the remember duration and than what a restart may recompute. */
     gint64 keep = MAX(stream->remember_ms, 2 * stream->slide_ms);
-    duet_dstream_time_tree_remove_through(
-        input->batches,
-        MIN(info->batch_time_ms - keep, duet_streaming_context_replay_horizon(stream->context)));
+    Prune prune = {
+        MIN(info->batch_time_ms - keep, duet_streaming_context_replay_horizon(stream->context)),
+        g_ptr_array_new()};
+    g_tree_foreach(input->batches, collect_old, &prune);
+    for (guint index = 0; index < prune.old->len; index++)
+        g_tree_remove(input->batches, prune.old->pdata[index]);
+    g_ptr_array_unref(prune.old);
     g_mutex_unlock(&input->lock);
     if (committed != NULL) {
         duet_source_commit(input->source, input->consumer, committed);

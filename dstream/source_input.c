@@ -320,6 +320,21 @@ source_stop(DuetDStream *stream)
     input->pump = NULL;
 }
 
+typedef struct {
+    gint64 horizon;
+    GPtrArray *old; /* gint64* keys to remove */
+} Prune;
+
+static gboolean
+collect_old(gpointer key, gpointer value, gpointer user_data)
+{
+    Prune *prune = user_data;
+    if (*(gint64 *)key > prune->horizon)
+        return TRUE; /* sorted: the rest is newer */
+    g_ptr_array_add(prune->old, key);
+    return FALSE;
+}
+
 static void
 source_batch_completed(DuetDStream *stream, const DuetBatchInfo *info)
 {
@@ -331,11 +346,15 @@ source_batch_completed(DuetDStream *stream, const DuetBatchInfo *info)
     /* forget the ranges of batches older than the remember duration and than what a restart
      * may recompute */
     gint64 keep = MAX(stream->remember_ms, 2 * stream->slide_ms);
-    gint64 horizon =
-        MIN(info->batch_time_ms - keep, duet_streaming_context_replay_horizon(stream->context));
+    Prune prune = {
+        MIN(info->batch_time_ms - keep, duet_streaming_context_replay_horizon(stream->context)),
+        g_ptr_array_new()};
     g_mutex_lock(&input->pull_lock);
-    duet_dstream_time_tree_remove_through(input->ranges, horizon);
+    g_tree_foreach(input->ranges, collect_old, &prune);
+    for (guint index = 0; index < prune.old->len; index++)
+        g_tree_remove(input->ranges, prune.old->pdata[index]);
     g_mutex_unlock(&input->pull_lock);
+    g_ptr_array_unref(prune.old);
 }
 
 static void
